@@ -1,0 +1,187 @@
+//! The boundary every binding calls: the engine's runtime, the handle registry, the operation
+//! table and the event sink (design.md "The engine").
+//!
+//! Contract for bindings:
+//! - [`Engine::client_call`] either returns an error at once (bad handle, unknown operation,
+//!   params that are not a JSON object) and never calls `done`, or returns `Ok` and calls
+//!   `done` exactly once, later, on an engine thread.
+//! - Callbacks run on engine threads and must not block.
+//! - A panic inside the engine becomes an `INTERNAL` error; it never unwinds into the caller.
+
+pub mod operation;
+mod operations;
+mod registry;
+
+pub use operation::{OpKind, Operation};
+pub use operations::{NextPage, RawRequest, find, operations};
+pub use registry::{Handle, Registry};
+
+use crate::client::Client;
+use crate::config::Config;
+use crate::error::{Error, ErrorCode, Result};
+use crate::events::Event;
+use futures_util::FutureExt;
+use serde_json::Value;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, OnceLock};
+use tokio::runtime::Runtime;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Receives every public event of a client, as `{type, data}`.
+pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
+/// Receives the result of one call, exactly once.
+pub type Done = Box<dyn FnOnce(Result<Value>) + Send>;
+
+/// The kind name of client handles.
+pub const CLIENT: &str = "client";
+
+/// A client as the boundary holds it.
+pub struct ClientSlot {
+    /// The client.
+    pub client: Client,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+}
+
+/// The process-wide engine.
+pub struct Engine {
+    runtime: Runtime,
+    registry: Registry,
+}
+
+static ENGINE: OnceLock<Engine> = OnceLock::new();
+
+/// The engine, started on first use.
+pub fn engine() -> &'static Engine {
+    ENGINE.get_or_init(|| Engine {
+        runtime: tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("webex-engine")
+            .enable_all()
+            .build()
+            .expect("the engine runtime must start"),
+        registry: Registry::default(),
+    })
+}
+
+impl Engine {
+    /// The engine's runtime (bindings spawn nothing else).
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// The handle registry (bindings register their own kinds, e.g. sandboxes).
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Create a client from a JSON config document; events go to `sink` on engine threads,
+    /// starting with `ready`.
+    pub fn client_new(&self, config_json: &str, sink: EventSink) -> Result<Handle> {
+        guard(|| {
+            let config = Config::from_json_str(config_json)?;
+            let _enter = self.runtime.enter();
+            let client = Client::new(config)?;
+            let mut events = client.events();
+            let cancel = CancellationToken::new();
+            let tracker = TaskTracker::new();
+            tracker.spawn(async move {
+                while let Some(event) = events.recv().await {
+                    let sink = sink.clone();
+                    if std::panic::catch_unwind(AssertUnwindSafe(|| sink(&event))).is_err() {
+                        tracing::error!(target: "webex::boundary", "an event callback panicked; event {} dropped", event.kind);
+                    }
+                }
+            });
+            let slot = Arc::new(ClientSlot { client, cancel, tracker });
+            Ok(self.registry.insert(CLIENT, slot))
+        })
+    }
+
+    /// The client behind a handle.
+    pub fn client(&self, handle: Handle) -> Result<Arc<ClientSlot>> {
+        self.registry.get::<ClientSlot>(CLIENT, handle)
+    }
+
+    /// Run operation `op` with JSON `params` on a client; see the module docs for the contract.
+    pub fn client_call(&self, handle: Handle, op: &str, params_json: &str, done: Done) -> Result<()> {
+        let slot = self.client(handle)?;
+        let operation = find(op).ok_or_else(|| unknown_operation(op))?;
+        let params: Value = if params_json.trim().is_empty() {
+            Value::Object(Default::default())
+        } else {
+            serde_json::from_str(params_json).map_err(|e| Error::invalid(format!("{op}: params are not valid JSON ({e})")))?
+        };
+        if !params.is_object() {
+            return Err(Error::invalid(format!("{op}: params must be a JSON object")));
+        }
+        self.spawn_call(&slot, operation, params, done);
+        Ok(())
+    }
+
+    fn spawn_call(&self, slot: &ClientSlot, operation: &'static Operation, params: Value, done: Done) {
+        let future = (operation.run)(slot.client.clone(), params);
+        let cancel = slot.cancel.clone();
+        let name = operation.name;
+        let _enter = self.runtime.enter();
+        slot.tracker.spawn(async move {
+            let result = tokio::select! {
+                r = AssertUnwindSafe(future).catch_unwind() => r.unwrap_or_else(|_| Err(Error::internal(format!("{name} panicked; please report this")))),
+                _ = cancel.cancelled() => Err(Error::new(ErrorCode::Cancelled, format!("{name} was cancelled because its client was closed"))),
+            };
+            if std::panic::catch_unwind(AssertUnwindSafe(|| done(result))).is_err() {
+                tracing::error!(target: "webex::boundary", "the completion callback of {name} panicked");
+            }
+        });
+    }
+
+    /// Close a client: in-flight calls complete with `CANCELLED`, the event stream ends, and
+    /// (unless called from an engine thread) this waits until every callback has returned.
+    /// Afterwards the handle is `CLOSED`.
+    pub fn client_close(&self, handle: Handle) -> Result<()> {
+        let slot = self.registry.remove::<ClientSlot>(CLIENT, handle)?;
+        slot.cancel.cancel();
+        slot.client.close();
+        slot.tracker.close();
+        if tokio::runtime::Handle::try_current().is_err() {
+            self.runtime.block_on(slot.tracker.wait());
+        }
+        Ok(())
+    }
+}
+
+/// Run `f`, turning a panic into an `INTERNAL` error.
+pub fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err(Error::internal("webex-native panicked; please report this")))
+}
+
+fn unknown_operation(op: &str) -> Error {
+    let closest = operations().iter().map(|o| (distance(op, o.name), o.name)).min();
+    let hint = match closest {
+        Some((d, name)) if d <= 3 => format!("; did you mean '{name}'?"),
+        _ => "; see operations() for the list".into(),
+    };
+    Error::invalid(format!("unknown operation '{op}'{hint}"))
+}
+
+/// Levenshtein distance, for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// Every operation's description, as JSON (for generators of typed surfaces).
+pub fn describe_operations() -> Value {
+    Value::Array(operations().iter().map(Operation::describe).collect())
+}

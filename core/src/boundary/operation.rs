@@ -1,0 +1,168 @@
+//! What an operation is, and the adapters that turn typed Rust calls into JSON-in/JSON-out
+//! table rows.
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::http::Pages;
+use futures_util::future::BoxFuture;
+use schemars::{JsonSchema, Schema};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::future::Future;
+
+/// How an operation answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpKind {
+    /// One result.
+    Call,
+    /// One page `{items, next}`; `pages.next` with `{cursor: next}` fetches the following one.
+    List,
+}
+
+type Runner = Box<dyn Fn(Client, Value) -> BoxFuture<'static, Result<Value>> + Send + Sync>;
+
+/// One row of the operation table.
+pub struct Operation {
+    /// `namespace.verb`, e.g. `rooms.create`.
+    pub name: &'static str,
+    /// One line for docs and typed surfaces.
+    pub doc: &'static str,
+    /// Call or list.
+    pub kind: OpKind,
+    /// The params member that names the object, e.g. `roomId`.
+    pub id_param: Option<&'static str>,
+    /// JSON Schema of the params object (without `id_param`).
+    pub params_schema: fn() -> Schema,
+    /// JSON Schema of the result (for lists: of one item).
+    pub result_schema: fn() -> Schema,
+    pub(crate) run: Runner,
+}
+
+impl Operation {
+    /// The row as JSON, for binding generators and docs.
+    pub fn describe(&self) -> Value {
+        serde_json::json!({
+            "name": self.name,
+            "doc": self.doc,
+            "kind": self.kind,
+            "idParam": self.id_param,
+            "params": (self.params_schema)(),
+            "result": (self.result_schema)(),
+        })
+    }
+}
+
+fn schema_of<T: JsonSchema>() -> Schema {
+    schemars::schema_for!(T)
+}
+
+fn decode<P: DeserializeOwned>(op: &str, params: Value) -> Result<P> {
+    serde_path_to_error::deserialize(params).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." { String::new() } else { format!(" at `{path}`") };
+        Error::invalid(format!("{op}: invalid params{at}: {}", e.inner()))
+    })
+}
+
+fn encode<R: Serialize>(op: &str, result: R) -> Result<Value> {
+    serde_json::to_value(result).map_err(|e| Error::internal(format!("{op}: cannot encode the result: {e}")))
+}
+
+fn take_id(op: &str, id_param: &str, params: &mut Value) -> Result<String> {
+    let map = params.as_object_mut().ok_or_else(|| Error::invalid(format!("{op}: params must be a JSON object")))?;
+    match map.remove(id_param) {
+        Some(Value::String(id)) if !id.trim().is_empty() => Ok(id),
+        Some(_) => Err(Error::invalid(format!("{op}: `{id_param}` must be a non-empty string"))),
+        None => Err(Error::invalid(format!("{op}: `{id_param}` is required"))),
+    }
+}
+
+/// A call: params `P` in, `R` out.
+pub fn call<P, R, F, Fut>(name: &'static str, doc: &'static str, f: F) -> Operation
+where
+    P: DeserializeOwned + JsonSchema + Send + 'static,
+    R: Serialize + JsonSchema + 'static,
+    F: Fn(Client, P) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R>> + Send + 'static,
+{
+    let f = std::sync::Arc::new(f);
+    Operation {
+        name,
+        doc,
+        kind: OpKind::Call,
+        id_param: None,
+        params_schema: schema_of::<P>,
+        result_schema: schema_of::<R>,
+        run: Box::new(move |client, params| {
+            let f = f.clone();
+            Box::pin(async move {
+                let p: P = decode(name, params)?;
+                encode(name, f(client, p).await?)
+            })
+        }),
+    }
+}
+
+/// A call on one object named by `id_param`: params `{<id_param>, ...P}` in, `R` out.
+pub fn call_id<P, R, F, Fut>(name: &'static str, id_param: &'static str, doc: &'static str, f: F) -> Operation
+where
+    P: DeserializeOwned + JsonSchema + Send + 'static,
+    R: Serialize + JsonSchema + 'static,
+    F: Fn(Client, String, P) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R>> + Send + 'static,
+{
+    let f = std::sync::Arc::new(f);
+    Operation {
+        name,
+        doc,
+        kind: OpKind::Call,
+        id_param: Some(id_param),
+        params_schema: schema_of::<P>,
+        result_schema: schema_of::<R>,
+        run: Box::new(move |client, mut params| {
+            let f = f.clone();
+            Box::pin(async move {
+                let id = take_id(name, id_param, &mut params)?;
+                let p: P = decode(name, params)?;
+                encode(name, f(client, id, p).await?)
+            })
+        }),
+    }
+}
+
+/// A list: params `P` in, the first page of `T` out as `{items, next}`.
+pub fn list<P, T, F>(name: &'static str, doc: &'static str, f: F) -> Operation
+where
+    P: DeserializeOwned + JsonSchema + Send + 'static,
+    T: DeserializeOwned + Serialize + JsonSchema + Send + 'static,
+    F: Fn(Client, P) -> Result<Pages<T>> + Send + Sync + 'static,
+{
+    let f = std::sync::Arc::new(f);
+    Operation {
+        name,
+        doc,
+        kind: OpKind::List,
+        id_param: None,
+        params_schema: schema_of::<P>,
+        result_schema: schema_of::<T>,
+        run: Box::new(move |client, params| {
+            let f = f.clone();
+            Box::pin(async move {
+                let p: P = decode(name, params)?;
+                let mut pages = f(client, p)?;
+                let items = pages.next_page().await?.unwrap_or_default();
+                page_json(name, items, pages.next_url())
+            })
+        }),
+    }
+}
+
+/// `{items, next}`.
+pub fn page_json<T: Serialize>(op: &str, items: Vec<T>, next: Option<String>) -> Result<Value> {
+    let mut map = Map::new();
+    map.insert("items".into(), encode(op, items)?);
+    map.insert("next".into(), next.map_or(Value::Null, Value::String));
+    Ok(Value::Object(map))
+}

@@ -1,0 +1,429 @@
+//! The request pipeline: base URLs, the token only where it belongs, tracking ids and user
+//! agents (protocol.md §1.5), `cisco-location` redirects, the retry policy, timeouts, and the
+//! mapping of every failure to the stable error codes.
+
+mod paging;
+mod retry;
+mod services;
+
+pub use paging::{Pages, RawPage, next_link};
+pub use retry::{Decision, Outcome, RetryPolicy, parse_retry_after};
+pub use services::Services;
+
+use crate::config::{self, Config};
+use crate::credentials::Credentials;
+use crate::error::{Error, ErrorCode, Result};
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The HTTP method of a request.
+pub use reqwest::Method;
+
+/// A request body.
+#[derive(Clone, Debug)]
+pub enum Body {
+    /// No body.
+    Empty,
+    /// `application/json`.
+    Json(Value),
+    /// `multipart/form-data` (file uploads, protocol.md §1.1).
+    Multipart(Vec<FormPart>),
+}
+
+/// One part of a multipart body.
+#[derive(Clone, Debug)]
+pub enum FormPart {
+    /// A plain text field.
+    Text {
+        /// Field name.
+        name: String,
+        /// Field value.
+        value: String,
+    },
+    /// A file.
+    File {
+        /// Field name (`files` for messages).
+        name: String,
+        /// The file name the cloud will show.
+        filename: String,
+        /// Its media type.
+        mime: String,
+        /// Its bytes (kept so a retried request can send them again).
+        bytes: Arc<[u8]>,
+    },
+}
+
+/// A request, before the pipeline adds headers and policy.
+#[derive(Clone, Debug)]
+pub struct HttpRequest {
+    /// Method.
+    pub method: Method,
+    /// Absolute URL, query included.
+    pub url: String,
+    /// Extra query parameters.
+    pub query: Vec<(String, String)>,
+    /// Body.
+    pub body: Body,
+}
+
+impl HttpRequest {
+    /// A request with no body.
+    pub fn new(method: Method, url: impl Into<String>) -> HttpRequest {
+        HttpRequest { method, url: url.into(), query: Vec::new(), body: Body::Empty }
+    }
+
+    /// A GET.
+    pub fn get(url: impl Into<String>) -> HttpRequest {
+        HttpRequest::new(Method::GET, url)
+    }
+
+    /// With a JSON body.
+    pub fn json(mut self, body: Value) -> HttpRequest {
+        self.body = Body::Json(body);
+        self
+    }
+
+    /// With query parameters taken from a JSON object (null members are left out; lists are
+    /// joined with commas, as the cloud expects for `id` lists).
+    pub fn query_from(mut self, params: &Value) -> HttpRequest {
+        if let Value::Object(map) = params {
+            for (k, v) in map {
+                let text = match v {
+                    Value::Null => continue,
+                    Value::String(s) => s.clone(),
+                    Value::Array(items) => {
+                        items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect::<Vec<_>>().join(",")
+                    }
+                    other => other.to_string(),
+                };
+                self.query.push((k.clone(), text));
+            }
+        }
+        self
+    }
+
+    /// `METHOD /path`, for messages (no host, no query: nothing secret).
+    pub fn describe(&self) -> String {
+        let path = url::Url::parse(&self.url).map(|u| u.path().to_owned()).unwrap_or_else(|_| self.url.clone());
+        format!("{} {path}", self.method)
+    }
+
+    fn idempotent(&self) -> bool {
+        self.method != Method::POST && self.method != Method::PATCH
+    }
+}
+
+/// A response with its body read.
+#[derive(Debug)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body bytes.
+    pub body: Vec<u8>,
+    what: String,
+}
+
+impl HttpResponse {
+    /// Every value of a header.
+    pub fn header_values(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.headers.get_all(name).iter().filter_map(|v| v.to_str().ok())
+    }
+
+    /// The body as JSON of type `T`; a malformed or unexpected body is a PROTOCOL error.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        let mut de = serde_json::Deserializer::from_slice(&self.body);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let inner = e.inner();
+            if inner.is_syntax() || inner.is_eof() {
+                Error::protocol(format!("{}: the cloud answered malformed JSON ({inner})", self.what))
+            } else {
+                Error::protocol(format!("{}: unexpected response shape at `{}`: {inner}", self.what, e.path()))
+            }
+        })
+    }
+}
+
+/// The pipeline. Cheap to clone; clones share connections and counters.
+#[derive(Clone)]
+pub struct Http {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: reqwest::Client,
+    services: Arc<Services>,
+    credentials: Arc<Credentials>,
+    policy: RetryPolicy,
+    session_id: String,
+    counter: AtomicU64,
+    spark_user_agent: String,
+    max_redirects: u64,
+}
+
+impl Http {
+    /// Build the pipeline from the config.
+    pub fn new(config: &Config, credentials: Arc<Credentials>) -> Result<Http> {
+        install_crypto_provider();
+        let user_agent = match (config.str("appName"), config.str("appVersion")) {
+            (Some(name), version) => format!("{name}/{}", version.unwrap_or("0.0")),
+            _ => format!("webex-native/{}", crate::VERSION),
+        };
+        let mut builder = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .timeout(config.millis("http.timeoutMs"))
+            .connect_timeout(config.millis("http.timeoutMs").min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(proxy) = config.str("defaultMercuryOptions.proxy") {
+            let proxy = reqwest::Proxy::all(proxy)
+                .map_err(|e| Error::invalid(format!("defaultMercuryOptions.proxy: {e}")))?;
+            builder = builder.proxy(proxy);
+        }
+        if !config.bool("http.verifyTls") {
+            tracing::warn!(target: "webex::http", "http.verifyTls is false: TLS certificates are NOT verified");
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        let client = builder.build().map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
+        let session_id = {
+            let base = config.str("trackingIdBase").map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+            let mut id = format!("{}_{base}", config.str("trackingIdPrefix").unwrap_or("webex-native"));
+            if let Some(suffix) = config.str("trackingIdSuffix").filter(|s| !s.is_empty()) {
+                id.push('_');
+                id.push_str(suffix);
+            }
+            id
+        };
+        Ok(Http {
+            inner: Arc::new(Inner {
+                client,
+                services: Arc::new(services_from(config)),
+                credentials,
+                policy: RetryPolicy {
+                    max_retries: config.u64("http.maxRetries") as u32,
+                    retry_after_default: config.millis("http.retryAfterDefaultMs"),
+                    max_retry_after: config.millis("http.maxRetryAfterMs"),
+                    backoff_base: config.millis("http.backoffBaseMs"),
+                },
+                session_id,
+                counter: AtomicU64::new(0),
+                spark_user_agent: spark_user_agent(config),
+                max_redirects: config.u64("maxAppLevelRedirects"),
+            }),
+        })
+    }
+
+    /// The service map.
+    pub fn services(&self) -> &Arc<Services> {
+        &self.inner.services
+    }
+
+    /// The credentials the pipeline reads the token from.
+    pub fn credentials(&self) -> &Arc<Credentials> {
+        &self.inner.credentials
+    }
+
+    /// `<service base>/<resource>`; unknown services are an error naming the service.
+    pub fn service_url(&self, service: &str, resource: &str) -> Result<String> {
+        let base = self.inner.services.url(service).ok_or_else(|| {
+            Error::invalid(format!("'{service}' is not a known service; set services.override.{service} or check the catalog"))
+        })?;
+        Ok(format!("{base}/{}", resource.trim_start_matches('/')))
+    }
+
+    /// The session part of tracking ids.
+    pub fn session_id(&self) -> &str {
+        &self.inner.session_id
+    }
+
+    /// Send a request through the whole pipeline; a non-2xx answer is an `Error`.
+    pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let what = request.describe();
+        let mut request = request;
+        let mut redirects = 0u64;
+        let mut attempt = 0u32;
+        loop {
+            let outcome = self.attempt(&request, &what).await;
+            let (decision_input, retry_after) = match &outcome {
+                Ok(resp) => (Outcome::Status(resp.status), resp.headers.get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned)),
+                Err((_, o)) => (*o, None),
+            };
+            if let Ok(resp) = &outcome {
+                if let Some(location) = resp.headers.get("cisco-location").and_then(|v| v.to_str().ok()) {
+                    if redirects < self.inner.max_redirects && config::is_http_url(location) {
+                        redirects += 1;
+                        request.url = location.to_owned();
+                        request.query.clear();
+                        continue;
+                    }
+                }
+            }
+            match self.inner.policy.decide(attempt, decision_input, request.idempotent(), retry_after.as_deref()) {
+                Decision::RetryAfter(wait) => {
+                    tracing::debug!(target: "webex::http", "{what}: retry {} after {wait:?} ({decision_input:?})", attempt + 1);
+                    attempt += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                Decision::Done => {
+                    return match outcome {
+                        Ok(resp) if (200..300).contains(&resp.status) => Ok(resp),
+                        Ok(resp) => Err(self.status_error(&resp, &what)),
+                        Err((e, _)) => Err(e),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Send and decode a JSON answer.
+    pub async fn send_json<T: DeserializeOwned>(&self, request: HttpRequest) -> Result<T> {
+        self.send(request).await?.json()
+    }
+
+    async fn attempt(&self, request: &HttpRequest, what: &str) -> std::result::Result<HttpResponse, (Error, Outcome)> {
+        let n = self.inner.counter.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut rb = self
+            .inner
+            .client
+            .request(request.method.clone(), &request.url)
+            .header("trackingid", format!("{}_{n}", self.inner.session_id))
+            .header("spark-user-agent", &self.inner.spark_user_agent)
+            .header("cisco-no-http-redirect", "true")
+            .header("accept", "application/json");
+        if !request.query.is_empty() {
+            rb = rb.query(&request.query);
+        }
+        if self.inner.services.may_receive_token(&request.url) {
+            if let Some(auth) = self.inner.credentials.authorization() {
+                if let Ok(mut value) = HeaderValue::from_str(&auth) {
+                    value.set_sensitive(true);
+                    rb = rb.header("authorization", value);
+                }
+            }
+        }
+        rb = match &request.body {
+            Body::Empty => rb,
+            Body::Json(v) => rb.json(v),
+            Body::Multipart(parts) => rb.multipart(build_form(parts)),
+        };
+        let response = rb.send().await.map_err(|e| self.transport_error(e, what))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(|e| self.transport_error(e, what))?;
+        Ok(HttpResponse { status, headers, body: body.to_vec(), what: what.to_owned() })
+    }
+
+    fn transport_error(&self, e: reqwest::Error, what: &str) -> (Error, Outcome) {
+        // reqwest's Display may include the URL; URLs carry no secrets here, but redact anyway.
+        let detail = self.inner.credentials.redact(&error_chain(&e));
+        if e.is_timeout() {
+            let outcome = if e.is_connect() { Outcome::ConnectFailed } else { Outcome::MaybeSent };
+            (Error::new(ErrorCode::Timeout, format!("{what}: no answer in time ({detail}); raise http.timeoutMs or check the network")), outcome)
+        } else if e.is_connect() {
+            (Error::new(ErrorCode::Network, format!("{what}: cannot connect ({detail}); check the service URL, proxy and network")), Outcome::ConnectFailed)
+        } else {
+            (Error::new(ErrorCode::Network, format!("{what}: the connection failed ({detail})")), Outcome::MaybeSent)
+        }
+    }
+
+    fn status_error(&self, resp: &HttpResponse, what: &str) -> Error {
+        let body: Option<Value> = serde_json::from_slice(&resp.body).ok();
+        let cloud_message = body.as_ref().and_then(cloud_message).unwrap_or_default();
+        let tracking_id = body
+            .as_ref()
+            .and_then(|b| b.get("trackingId"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| resp.header_values("trackingid").next().map(str::to_owned));
+        let code = ErrorCode::from_status(resp.status);
+        let hint = match code {
+            ErrorCode::Unauthorized => "; check credentials.access_token (it may be expired or revoked)",
+            ErrorCode::Forbidden => "; this user or token lacks the right (scope, role or license)",
+            ErrorCode::NotFound => "; it does not exist or this user cannot see it",
+            ErrorCode::RateLimited => "; wait for retryAfter before calling again",
+            ErrorCode::Server => "; the cloud failed, try again later",
+            _ => "",
+        };
+        let said = if cloud_message.is_empty() { String::new() } else { format!(": {cloud_message}") };
+        let message = self.inner.credentials.redact(&format!("{what} failed with HTTP {}{said}{hint}", resp.status));
+        let retry_after = resp
+            .headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(|h| parse_retry_after(h, self.inner.policy.retry_after_default));
+        Error { code, message, status: Some(resp.status), tracking_id, retry_after }
+    }
+}
+
+/// The cloud's own words in an error body (protocol.md §1.4): `message`, else the first
+/// `errors[].description`.
+fn cloud_message(body: &Value) -> Option<String> {
+    body.get("message")
+        .and_then(Value::as_str)
+        .or_else(|| body.get("errors")?.get(0)?.get("description")?.as_str())
+        .map(str::to_owned)
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn build_form(parts: &[FormPart]) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    for part in parts {
+        form = match part {
+            FormPart::Text { name, value } => form.text(name.clone(), value.clone()),
+            FormPart::File { name, filename, mime, bytes } => {
+                let p = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(filename.clone());
+                let p = p.mime_str(mime).unwrap_or_else(|_| reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(filename.clone()));
+                form.part(name.clone(), p)
+            }
+        };
+    }
+    form
+}
+
+fn spark_user_agent(config: &Config) -> String {
+    let mut ua = format!("webex-native/{} ({})", crate::VERSION, std::env::consts::OS);
+    if let Some(name) = config.str("appName") {
+        ua.push_str(&format!(" {name}/{}", config.str("appVersion").unwrap_or("0.0")));
+    }
+    if let Some(platform) = config.str("appPlatform") {
+        ua.push(' ');
+        ua.push_str(platform);
+    }
+    ua
+}
+
+fn services_from(config: &Config) -> Services {
+    let mut discovery = BTreeMap::new();
+    for name in ["hydra", "u2c"] {
+        if let Some(url) = config.str(&format!("services.discovery.{name}")) {
+            discovery.insert(name.to_owned(), url.to_owned());
+        }
+    }
+    let overrides = config
+        .get("services.override")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+        .unwrap_or_default();
+    let validate = config.bool("device.validateDomains") && config.bool("services.validateDomains");
+    Services::new(discovery, overrides, config::allowed_domains(config), validate)
+}
+
+/// One rustls provider for the process (ring), installed before the first TLS use.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
