@@ -1,0 +1,238 @@
+//! Every operation of the table, driven through the boundary (JSON in, JSON out, callbacks)
+//! against the real sandbox; and the boundary's contract for bad handles, bad input and close.
+
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use webex_core::boundary::{Handle, engine, operations};
+use webex_core::{Error, ErrorCode, Event};
+use webex_sandbox::{Fault, Sandbox};
+use webex_tests::*;
+
+struct Harness {
+    handle: Handle,
+    called: Mutex<BTreeSet<String>>,
+    events: Arc<Mutex<Vec<Event>>>,
+    events_rx: Mutex<mpsc::Receiver<()>>,
+}
+
+impl Harness {
+    fn new(sb: &Sandbox, email: &str) -> Harness {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let sink_events = events.clone();
+        let tx = Mutex::new(tx);
+        let token = sb.user(email).unwrap().token;
+        let handle = engine()
+            .client_new(
+                &config_for(sb, &token).to_string(),
+                Arc::new(move |e: &Event| {
+                    sink_events.lock().unwrap().push(e.clone());
+                    let _ = tx.lock().unwrap().send(());
+                }),
+            )
+            .unwrap();
+        Harness { handle, called: Mutex::default(), events, events_rx: Mutex::new(rx) }
+    }
+
+    fn try_call(&self, op: &str, params: Value) -> Result<Value, Error> {
+        self.called.lock().unwrap().insert(op.to_owned());
+        let (tx, rx) = mpsc::channel();
+        engine().client_call(self.handle, op, &params.to_string(), Box::new(move |r| tx.send(r).unwrap()))?;
+        let result = rx.recv().expect("the callback runs exactly once");
+        assert!(rx.recv().is_err(), "{op}: the callback ran twice");
+        result
+    }
+
+    fn call(&self, op: &str, params: Value) -> Value {
+        self.try_call(op, params.clone()).unwrap_or_else(|e| panic!("{op}({params}): {e}"))
+    }
+
+    fn wait_event(&self, kind: &str) -> Event {
+        loop {
+            if let Some(e) = self.events.lock().unwrap().iter().find(|e| e.kind == kind) {
+                return e.clone();
+            }
+            self.events_rx.lock().unwrap().recv().expect("events keep coming");
+        }
+    }
+}
+
+fn started_sandbox() -> (tokio::runtime::Runtime, Sandbox) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sb = rt.block_on(sandbox());
+    (rt, sb)
+}
+
+#[test]
+fn every_operation_through_the_boundary() {
+    let (_rt, sb) = started_sandbox();
+    let h = Harness::new(&sb, &sb.bot().email);
+    assert_eq!(h.wait_event("ready").data, json!({}));
+
+    // people
+    let me = h.call("people.me", json!({}));
+    assert_eq!(me["emails"][0], sb.bot().email);
+    let alice = &h.call("people.list", json!({"email": ALICE}))["items"][0];
+    assert_eq!(alice["emails"][0], ALICE);
+    let alice_id = alice["id"].as_str().unwrap().to_owned();
+    assert_eq!(h.call("people.get", json!({"personId": alice_id}))["displayName"], alice["displayName"]);
+    let bob_id = sb.user(BOB).unwrap().person_id;
+
+    // rooms
+    let room = h.call("rooms.create", json!({"title": "My First Room"}));
+    let room_id = room["id"].as_str().unwrap().to_owned();
+    assert_eq!(room["type"], "group");
+    assert_eq!(h.call("rooms.get", json!({"roomId": room_id}))["title"], "My First Room");
+    assert_eq!(h.call("rooms.update", json!({"roomId": room_id, "title": "Renamed"}))["title"], "Renamed");
+    let rooms = h.call("rooms.list", json!({"max": 1}));
+    assert_eq!(rooms["items"].as_array().unwrap().len(), 1);
+    assert!(h.call("rooms.meetingInfo", json!({"roomId": room_id}))["meetingLink"].is_string());
+
+    // pagination through the cursor
+    h.call("rooms.create", json!({"title": "Second"}));
+    let first = h.call("rooms.list", json!({"max": 1}));
+    let cursor = first["next"].as_str().expect("a next cursor with two rooms and max 1").to_owned();
+    let second = h.call("pages.next", json!({"cursor": cursor}));
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert_ne!(first["items"][0]["id"], second["items"][0]["id"]);
+
+    // memberships
+    let m_alice = h.call("memberships.create", json!({"roomId": room_id, "personEmail": ALICE}));
+    let m_bob = h.call("memberships.create", json!({"roomId": room_id, "personId": bob_id}));
+    assert_eq!(m_alice["personEmail"], ALICE);
+    let dup = h.try_call("memberships.create", json!({"roomId": room_id, "personEmail": ALICE})).unwrap_err();
+    assert_eq!(dup.code, ErrorCode::Conflict);
+    let members = h.call("memberships.list", json!({"roomId": room_id}));
+    assert_eq!(members["items"].as_array().unwrap().len(), 3);
+    let m_bob_id = m_bob["id"].as_str().unwrap();
+    assert_eq!(h.call("memberships.get", json!({"membershipId": m_bob_id}))["personId"], bob_id);
+    assert_eq!(h.call("memberships.update", json!({"membershipId": m_bob_id, "isModerator": true}))["isModerator"], true);
+    assert_eq!(h.call("memberships.delete", json!({"membershipId": m_bob_id})), Value::Null);
+
+    // messages
+    let msg = h.call("messages.create", json!({"roomId": room_id, "markdown": "**Hi Everyone**"}));
+    let msg_id = msg["id"].as_str().unwrap().to_owned();
+    assert_eq!(msg["markdown"], "**Hi Everyone**");
+    let direct = h.call("messages.create", json!({"toPersonEmail": ALICE, "text": "hello alice"}));
+    assert_eq!(direct["roomType"], "direct");
+    assert_eq!(h.call("messages.listDirect", json!({"personEmail": ALICE}))["items"][0]["text"], "hello alice");
+    assert_eq!(h.call("messages.list", json!({"roomId": room_id}))["items"][0]["id"], msg_id);
+    assert_eq!(h.call("messages.get", json!({"messageId": msg_id}))["roomId"], room_id);
+    assert_eq!(h.call("messages.update", json!({"messageId": msg_id, "roomId": room_id, "text": "edited"}))["text"], "edited");
+    let card = json!({"contentType": "application/vnd.microsoft.card.adaptive",
+        "content": {"type": "AdaptiveCard", "version": "1.2", "body": [{"type": "TextBlock", "text": "Pick"}],
+                    "actions": [{"type": "Action.Submit", "title": "OK"}]}});
+    let card_msg = h.call("messages.create", json!({"roomId": room_id, "text": "card", "attachments": [card]}));
+    let action = h.call("attachmentActions.create", json!({"type": "submit", "messageId": card_msg["id"], "inputs": {"choice": "a"}}));
+    assert_eq!(h.call("attachmentActions.get", json!({"id": action["id"]}))["inputs"]["choice"], "a");
+    assert_eq!(h.call("messages.delete", json!({"messageId": msg_id})), Value::Null);
+    assert_eq!(h.try_call("messages.get", json!({"messageId": msg_id})).unwrap_err().code, ErrorCode::NotFound);
+
+    // teams and team memberships
+    let team = h.call("teams.create", json!({"name": "Team A", "description": "d"}));
+    let team_id = team["id"].as_str().unwrap().to_owned();
+    assert_eq!(h.call("teams.get", json!({"teamId": team_id}))["name"], "Team A");
+    assert_eq!(h.call("teams.update", json!({"teamId": team_id, "name": "Team B"}))["name"], "Team B");
+    assert!(h.call("teams.list", json!({}))["items"].as_array().unwrap().iter().any(|t| t["id"] == team_id.as_str()));
+    let tm = h.call("teamMemberships.create", json!({"teamId": team_id, "personEmail": ALICE}));
+    let tm_id = tm["id"].as_str().unwrap();
+    assert_eq!(h.call("teamMemberships.list", json!({"teamId": team_id}))["items"].as_array().unwrap().len(), 2);
+    assert_eq!(h.call("teamMemberships.get", json!({"membershipId": tm_id}))["teamId"], team_id);
+    assert_eq!(h.call("teamMemberships.update", json!({"membershipId": tm_id, "isModerator": true}))["isModerator"], true);
+    h.call("teamMemberships.delete", json!({"membershipId": tm_id}));
+    h.call("teams.delete", json!({"teamId": team_id}));
+
+    // webhooks
+    let hook = h.call("webhooks.create", json!({"name": "w", "targetUrl": "https://example.test/hook", "resource": "messages", "event": "created"}));
+    let hook_id = hook["id"].as_str().unwrap();
+    assert_eq!(h.call("webhooks.get", json!({"webhookId": hook_id}))["resource"], "messages");
+    assert_eq!(h.call("webhooks.update", json!({"webhookId": hook_id, "name": "w2", "targetUrl": "https://example.test/hook2"}))["name"], "w2");
+    assert_eq!(h.call("webhooks.list", json!({}))["items"].as_array().unwrap().len(), 1);
+    h.call("webhooks.delete", json!({"webhookId": hook_id}));
+
+    // scheduled meetings
+    let meeting = h.call("scheduledMeetings.create", json!({"title": "Sync", "start": "2030-01-01T10:00:00Z", "end": "2030-01-01T11:00:00Z"}));
+    let meeting_id = meeting["id"].as_str().unwrap();
+    assert!(meeting["meetingNumber"].is_string());
+    assert_eq!(h.call("scheduledMeetings.get", json!({"meetingId": meeting_id}))["title"], "Sync");
+    assert!(h.call("scheduledMeetings.list", json!({}))["items"].as_array().unwrap().iter().any(|m| m["id"] == meeting_id));
+    let updated = h.call("scheduledMeetings.update", json!({"meetingId": meeting_id, "title": "Sync 2", "start": "2030-01-01T10:00:00Z", "end": "2030-01-01T12:00:00Z"}));
+    assert_eq!(updated["title"], "Sync 2");
+    assert_eq!(h.call("scheduledMeetings.patch", json!({"meetingId": meeting_id, "agenda": "notes"}))["agenda"], "notes");
+    h.call("scheduledMeetings.delete", json!({"meetingId": meeting_id}));
+
+    // engine-level
+    let cfg = h.call("config.get", json!({}));
+    assert_eq!(cfg["credentials"]["access_token"], "<redacted>");
+    assert_eq!(h.call("http.request", json!({"method": "GET", "resource": "people/me"}))["id"], me["id"]);
+    h.call("rooms.delete", json!({"roomId": room_id}));
+
+    let called = h.called.lock().unwrap().clone();
+    let missing: Vec<&str> = operations().iter().map(|o| o.name).filter(|n| !called.contains(*n)).collect();
+    assert!(missing.is_empty(), "operations never driven through the boundary: {missing:?}");
+    engine().client_close(h.handle).unwrap();
+}
+
+#[test]
+fn bad_handles_operations_and_params_are_clear_errors() {
+    let (_rt, sb) = started_sandbox();
+    let h = Harness::new(&sb, ALICE);
+    let noop = || Box::new(|_: Result<Value, Error>| panic!("no callback for a refused call"));
+    let e = engine().client_call(0, "rooms.list", "{}", noop()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidHandle);
+    let e = engine().client_call(u64::MAX, "rooms.list", "{}", noop()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidHandle);
+    let e = engine().client_call(h.handle, "rooms.creat", "{}", noop()).unwrap_err();
+    assert_eq!(e.message, "unknown operation 'rooms.creat'; did you mean 'rooms.create'?");
+    let e = engine().client_call(h.handle, "rooms.create", "{not json", noop()).unwrap_err();
+    assert!(e.message.starts_with("rooms.create: params are not valid JSON"), "{}", e.message);
+    let e = engine().client_call(h.handle, "rooms.create", "[1]", noop()).unwrap_err();
+    assert_eq!(e.message, "rooms.create: params must be a JSON object");
+    // Shape errors come back through the callback, naming the member.
+    let e = h.try_call("rooms.create", json!({"title": "t", "isLocked": "yes"})).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+    assert!(e.message.contains("isLocked"), "{}", e.message);
+    let e = h.try_call("rooms.create", json!({"titel": "t"})).unwrap_err();
+    assert!(e.message.contains("unknown field `titel`"), "{}", e.message);
+    let e = h.try_call("rooms.get", json!({})).unwrap_err();
+    assert_eq!(e.message, "rooms.get: `roomId` is required");
+    let e = h.try_call("http.request", json!({"method": "FETCH ME", "resource": "x"})).unwrap_err();
+    assert!(e.message.contains("is not an HTTP method"), "{}", e.message);
+
+    engine().client_close(h.handle).unwrap();
+    let e = engine().client_call(h.handle, "rooms.list", "{}", noop()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Closed);
+    assert_eq!(engine().client_close(h.handle).unwrap_err().code, ErrorCode::Closed);
+}
+
+#[test]
+fn bad_config_is_refused_with_its_path() {
+    let e = engine().client_new(r#"{"meetings": {"bandwidth": {"video": "fast"}}}"#, Arc::new(|_: &Event| {})).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+    assert_eq!(e.message, "meetings.bandwidth.video: expected a positive integer, got \"fast\"");
+}
+
+#[test]
+fn close_cancels_calls_in_flight_and_each_callback_runs_once() {
+    let (_rt, sb) = started_sandbox();
+    let h = Harness::new(&sb, ALICE);
+    sb.inject_fault(Fault { path: "/v1/people/me".into(), delay_ms: Some(60_000), count: Some(5), ..Default::default() });
+    let (tx, rx) = mpsc::channel();
+    for _ in 0..5 {
+        let tx = tx.clone();
+        engine().client_call(h.handle, "people.me", "{}", Box::new(move |r| tx.send(r).unwrap())).unwrap();
+    }
+    drop(tx);
+    // The calls are in flight once the sandbox has seen them.
+    while sb.requests().iter().filter(|r| r.path == "/v1/people/me").count() < 5 {
+        std::thread::yield_now();
+    }
+    engine().client_close(h.handle).unwrap();
+    let results: Vec<_> = rx.iter().collect();
+    assert_eq!(results.len(), 5);
+    for r in results {
+        assert_eq!(r.unwrap_err().code, ErrorCode::Cancelled);
+    }
+}
