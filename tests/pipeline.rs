@@ -21,7 +21,8 @@ async fn headers_follow_the_official_sdk() {
     let client = Client::new(Config::from_value(cfg).unwrap()).unwrap();
     client.rooms().create(&room("a")).await.unwrap();
     client.rooms().create(&room("b")).await.unwrap();
-    let seen: Vec<_> = sb.requests().into_iter().filter(|r| r.method == "POST" && r.path.starts_with("/v1/rooms")).collect();
+    let seen: Vec<_> =
+        sb.requests().into_iter().filter(|r| r.method == "POST" && r.path.starts_with("/v1/rooms")).collect();
     assert_eq!(seen.len(), 2);
     let header = |i: usize, name: &str| {
         seen[i].headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()).unwrap_or_default()
@@ -82,7 +83,12 @@ async fn rate_limits_are_waited_out_even_for_posts() {
 async fn a_retry_after_beyond_the_limit_is_handed_to_the_app() {
     let sb = sandbox().await;
     let client = bot_client(&sb);
-    sb.inject_fault(Fault { path: "/v1/rooms".into(), status: Some(429), retry_after: Some("120".into()), ..Default::default() });
+    sb.inject_fault(Fault {
+        path: "/v1/rooms".into(),
+        status: Some(429),
+        retry_after: Some("120".into()),
+        ..Default::default()
+    });
     let err = client.rooms().list(&Default::default()).unwrap().next_page().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::RateLimited);
     assert_eq!(err.retry_after, Some(std::time::Duration::from_secs(120)));
@@ -93,10 +99,21 @@ async fn server_errors_retry_gets_but_never_posts() {
     let sb = sandbox().await;
     let client = bot_client(&sb);
     let made = client.rooms().create(&room("r")).await.unwrap();
-    sb.inject_fault(Fault { method: Some("GET".into()), path: "/v1/rooms/".into(), status: Some(503), count: Some(2), ..Default::default() });
+    sb.inject_fault(Fault {
+        method: Some("GET".into()),
+        path: "/v1/rooms/".into(),
+        status: Some(503),
+        count: Some(2),
+        ..Default::default()
+    });
     assert_eq!(client.rooms().get(&made.id).await.unwrap().id, made.id);
 
-    sb.inject_fault(Fault { method: Some("POST".into()), path: "/v1/rooms".into(), status: Some(502), ..Default::default() });
+    sb.inject_fault(Fault {
+        method: Some("POST".into()),
+        path: "/v1/rooms".into(),
+        status: Some(502),
+        ..Default::default()
+    });
     let err = client.rooms().create(&room("once")).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Server);
     assert_eq!(err.status, Some(502));
@@ -108,11 +125,21 @@ async fn server_errors_retry_gets_but_never_posts() {
 async fn malformed_json_is_a_protocol_error() {
     let sb = sandbox().await;
     let client = bot_client(&sb);
-    sb.inject_fault(Fault { path: "/v1/people/me".into(), status: Some(200), body: Some("{\"id\": ".into()), ..Default::default() });
+    sb.inject_fault(Fault {
+        path: "/v1/people/me".into(),
+        status: Some(200),
+        body: Some("{\"id\": ".into()),
+        ..Default::default()
+    });
     let err = client.people().me().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Protocol);
     assert!(err.message.contains("malformed JSON"), "{}", err.message);
-    sb.inject_fault(Fault { path: "/v1/people/me".into(), status: Some(200), body: Some("[1, 2]".into()), ..Default::default() });
+    sb.inject_fault(Fault {
+        path: "/v1/people/me".into(),
+        status: Some(200),
+        body: Some("[1, 2]".into()),
+        ..Default::default()
+    });
     let err = client.people().me().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Protocol);
     assert!(err.message.contains("unexpected response shape"), "{}", err.message);

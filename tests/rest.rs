@@ -33,7 +33,8 @@ async fn pages_are_fetched_lazily_and_keep_filters() {
     let rest: Vec<_> = stream.map(|m| m.unwrap().text.unwrap()).collect().await;
     assert_eq!(rest, ["m4", "m3", "m2", "m1", "m0"]);
     assert_eq!(gets(), 3, "7 items at 3 a page");
-    let paged: Vec<_> = sb.requests().into_iter().filter(|r| r.method == "GET" && r.path.starts_with("/v1/messages")).collect();
+    let paged: Vec<_> =
+        sb.requests().into_iter().filter(|r| r.method == "GET" && r.path.starts_with("/v1/messages")).collect();
     for r in &paged[1..] {
         assert!(r.path.contains("roomId=") && r.path.contains("max=3"), "the next link keeps the filters: {}", r.path);
     }
@@ -72,7 +73,10 @@ async fn a_local_file_is_uploaded_and_served_back() {
     let sent = bot.messages().create(&msg).await.unwrap();
     let upload = sb.requests().into_iter().find(|r| r.method == "POST" && r.path == "/v1/messages").unwrap();
     assert!(
-        upload.headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.starts_with("multipart/form-data")),
+        upload
+            .headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.starts_with("multipart/form-data")),
         "a local file goes as multipart"
     );
     let files = sent.files.clone().unwrap();
@@ -99,11 +103,8 @@ async fn a_file_url_goes_in_json_and_a_missing_path_is_refused() {
     };
     let sent = bot.messages().create(&msg).await.unwrap();
     assert_eq!(sent.files.unwrap(), ["https://example.test/picture.png"]);
-    let missing = CreateMessage {
-        room_id: Some(room.id),
-        files: Some(vec!["/no/such/file.txt".into()]),
-        ..Default::default()
-    };
+    let missing =
+        CreateMessage { room_id: Some(room.id), files: Some(vec!["/no/such/file.txt".into()]), ..Default::default() };
     let err = bot.messages().create(&missing).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidArgument);
     assert!(err.message.contains("/no/such/file.txt"), "{}", err.message);

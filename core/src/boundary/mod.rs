@@ -111,7 +111,8 @@ impl Engine {
         let params: Value = if params_json.trim().is_empty() {
             Value::Object(Default::default())
         } else {
-            serde_json::from_str(params_json).map_err(|e| Error::invalid(format!("{op}: params are not valid JSON ({e})")))?
+            serde_json::from_str(params_json)
+                .map_err(|e| Error::invalid(format!("{op}: params are not valid JSON ({e})")))?
         };
         if !params.is_object() {
             return Err(Error::invalid(format!("{op}: params must be a JSON object")));
@@ -153,7 +154,8 @@ impl Engine {
 
 /// Run `f`, turning a panic into an `INTERNAL` error.
 pub fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| Err(Error::internal("webex-native panicked; please report this")))
+    std::panic::catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err(Error::internal("webex-native panicked; please report this")))
 }
 
 fn unknown_operation(op: &str) -> Error {

@@ -61,17 +61,21 @@ fn build() -> Vec<Operation> {
             let page = c.http().page(HttpRequest::get(p.cursor)).await?;
             page_json("pages.next", page.items, page.next)
         }),
-        call("http.request", "A raw REST call through the pipeline (auth, retries, errors).", |c, p: RawRequest| async move {
-            let method = Method::from_bytes(p.method.to_uppercase().as_bytes())
-                .map_err(|_| Error::invalid(format!("http.request: `{}` is not an HTTP method", p.method)))?;
-            let url = c.http().service_url(p.service.as_deref().unwrap_or("hydra"), &p.resource)?;
-            let mut request = HttpRequest::new(method, url).query_from(&p.query.unwrap_or(Value::Null));
-            if let Some(body) = p.body {
-                request = request.json(body);
-            }
-            let response = c.http().send(request).await?;
-            if response.body.is_empty() { Ok(Value::Null) } else { response.json::<Value>() }
-        }),
+        call(
+            "http.request",
+            "A raw REST call through the pipeline (auth, retries, errors).",
+            |c, p: RawRequest| async move {
+                let method = Method::from_bytes(p.method.to_uppercase().as_bytes())
+                    .map_err(|_| Error::invalid(format!("http.request: `{}` is not an HTTP method", p.method)))?;
+                let url = c.http().service_url(p.service.as_deref().unwrap_or("hydra"), &p.resource)?;
+                let mut request = HttpRequest::new(method, url).query_from(&p.query.unwrap_or(Value::Null));
+                if let Some(body) = p.body {
+                    request = request.json(body);
+                }
+                let response = c.http().send(request).await?;
+                if response.body.is_empty() { Ok(Value::Null) } else { response.json::<Value>() }
+            },
+        ),
     ]);
     ops
 }

@@ -186,7 +186,9 @@ fn validate(v: &Value, prefix: &str, attrs: &[Attribute], warnings: &mut Vec<Str
             }
             validate(value, &path, attrs, warnings)?;
         } else if !prefix.starts_with("defaultMercuryOptions") {
-            warnings.push(format!("{path}: unknown config key, ignored (check the spelling against the attribute reference)"));
+            warnings.push(format!(
+                "{path}: unknown config key, ignored (check the spelling against the attribute reference)"
+            ));
         }
     }
     Ok(())
@@ -198,7 +200,7 @@ fn describe_value(path: &str, v: &Value) -> String {
         return describe(v);
     }
     let s = v.to_string();
-    if s.len() > 80 { format!("{}...", &s[..s.floor_char_boundary(77)]) } else { s }
+    if s.chars().count() > 80 { format!("{}...", s.chars().take(77).collect::<String>()) } else { s }
 }
 
 /// The JSON type of a value, for messages that must not echo it.

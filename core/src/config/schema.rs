@@ -64,9 +64,7 @@ impl Rule {
             Rule::Url => v.as_str().is_some_and(is_http_url),
             Rule::OneOf(options) => v.as_str().is_some_and(|s| options.contains(&s)),
             Rule::TextList => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
-            Rule::UrlMap => v
-                .as_object()
-                .is_some_and(|m| m.values().all(|u| u.as_str().is_some_and(is_http_url))),
+            Rule::UrlMap => v.as_object().is_some_and(|m| m.values().all(|u| u.as_str().is_some_and(is_http_url))),
             Rule::Adapter => v.is_string() || v.is_object(),
             Rule::OpenObject => v.is_object(),
         }
@@ -75,8 +73,7 @@ impl Rule {
 
 /// Whether `s` is an absolute http(s) URL with a host.
 pub fn is_http_url(s: &str) -> bool {
-    url::Url::parse(s)
-        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
 }
 
 /// One attribute: its dotted path, its rule, its default (`Null` = unset) and what it does.
@@ -169,8 +166,18 @@ pub fn attributes() -> Vec<Attribute> {
         a("defaultMercuryOptions", OpenObject, n.clone(), "Options for the event socket."),
         a("defaultMercuryOptions.proxy", Url, n.clone(), "HTTP CONNECT proxy for REST and the socket."),
         // services (protocol.md §2.1, §3)
-        a("services.discovery.hydra", Url, json!("https://api.ciscospark.com/v1"), "REST base before the catalog (env HYDRA_SERVICE_URL)."),
-        a("services.discovery.u2c", Url, json!("https://u2c.wbx2.com/u2c/api/v1"), "Catalog base (env U2C_SERVICE_URL)."),
+        a(
+            "services.discovery.hydra",
+            Url,
+            json!("https://api.ciscospark.com/v1"),
+            "REST base before the catalog (env HYDRA_SERVICE_URL).",
+        ),
+        a(
+            "services.discovery.u2c",
+            Url,
+            json!("https://u2c.wbx2.com/u2c/api/v1"),
+            "Catalog base (env U2C_SERVICE_URL).",
+        ),
         a("services.override", UrlMap, n.clone(), "Service URLs that beat every catalog."),
         a("services.validateDomains", Bool, json!(true), "Same as device.validateDomains."),
         a("services.allowedDomains", TextList, json!([]), "Same as device.allowedDomains."),
@@ -178,7 +185,12 @@ pub fn attributes() -> Vec<Attribute> {
         a("http.timeoutMs", PositiveInt, json!(30000), "Per-attempt timeout of a REST call."),
         a("http.maxRetries", NonNegativeInt, json!(3), "Retries after 429/423/5xx/network errors."),
         a("http.retryAfterDefaultMs", NonNegativeInt, json!(15000), "Wait when Retry-After is missing or garbage."),
-        a("http.maxRetryAfterMs", NonNegativeInt, json!(60000), "Longer Retry-After: fail with RATE_LIMITED instead of waiting."),
+        a(
+            "http.maxRetryAfterMs",
+            NonNegativeInt,
+            json!(60000),
+            "Longer Retry-After: fail with RATE_LIMITED instead of waiting.",
+        ),
         a("http.backoffBaseMs", NonNegativeInt, json!(250), "First backoff for 5xx and network errors; doubles."),
         a("http.verifyTls", Bool, json!(true), "Verify TLS certificates (leave on)."),
     ]

@@ -96,9 +96,11 @@ impl HttpRequest {
                 let text = match v {
                     Value::Null => continue,
                     Value::String(s) => s.clone(),
-                    Value::Array(items) => {
-                        items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect::<Vec<_>>().join(",")
-                    }
+                    Value::Array(items) => items
+                        .iter()
+                        .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                        .collect::<Vec<_>>()
+                        .join(","),
                     other => other.to_string(),
                 };
                 self.query.push((k.clone(), text));
@@ -181,8 +183,8 @@ impl Http {
             .connect_timeout(config.millis("http.timeoutMs").min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::none());
         if let Some(proxy) = config.str("defaultMercuryOptions.proxy") {
-            let proxy = reqwest::Proxy::all(proxy)
-                .map_err(|e| Error::invalid(format!("defaultMercuryOptions.proxy: {e}")))?;
+            let proxy =
+                reqwest::Proxy::all(proxy).map_err(|e| Error::invalid(format!("defaultMercuryOptions.proxy: {e}")))?;
             builder = builder.proxy(proxy);
         }
         if !config.bool("http.verifyTls") {
@@ -231,7 +233,9 @@ impl Http {
     /// `<service base>/<resource>`; unknown services are an error naming the service.
     pub fn service_url(&self, service: &str, resource: &str) -> Result<String> {
         let base = self.inner.services.url(service).ok_or_else(|| {
-            Error::invalid(format!("'{service}' is not a known service; set services.override.{service} or check the catalog"))
+            Error::invalid(format!(
+                "'{service}' is not a known service; set services.override.{service} or check the catalog"
+            ))
         })?;
         Ok(format!("{base}/{}", resource.trim_start_matches('/')))
     }
@@ -250,7 +254,10 @@ impl Http {
         loop {
             let outcome = self.attempt(&request, &what).await;
             let (decision_input, retry_after) = match &outcome {
-                Ok(resp) => (Outcome::Status(resp.status), resp.headers.get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned)),
+                Ok(resp) => (
+                    Outcome::Status(resp.status),
+                    resp.headers.get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned),
+                ),
                 Err((_, o)) => (*o, None),
             };
             if let Ok(resp) = &outcome {
@@ -323,9 +330,21 @@ impl Http {
         let detail = self.inner.credentials.redact(&error_chain(&e));
         if e.is_timeout() {
             let outcome = if e.is_connect() { Outcome::ConnectFailed } else { Outcome::MaybeSent };
-            (Error::new(ErrorCode::Timeout, format!("{what}: no answer in time ({detail}); raise http.timeoutMs or check the network")), outcome)
+            (
+                Error::new(
+                    ErrorCode::Timeout,
+                    format!("{what}: no answer in time ({detail}); raise http.timeoutMs or check the network"),
+                ),
+                outcome,
+            )
         } else if e.is_connect() {
-            (Error::new(ErrorCode::Network, format!("{what}: cannot connect ({detail}); check the service URL, proxy and network")), Outcome::ConnectFailed)
+            (
+                Error::new(
+                    ErrorCode::Network,
+                    format!("{what}: cannot connect ({detail}); check the service URL, proxy and network"),
+                ),
+                Outcome::ConnectFailed,
+            )
         } else {
             (Error::new(ErrorCode::Network, format!("{what}: the connection failed ({detail})")), Outcome::MaybeSent)
         }
@@ -387,7 +406,9 @@ fn build_form(parts: &[FormPart]) -> reqwest::multipart::Form {
             FormPart::Text { name, value } => form.text(name.clone(), value.clone()),
             FormPart::File { name, filename, mime, bytes } => {
                 let p = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(filename.clone());
-                let p = p.mime_str(mime).unwrap_or_else(|_| reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(filename.clone()));
+                let p = p
+                    .mime_str(mime)
+                    .unwrap_or_else(|_| reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(filename.clone()));
                 form.part(name.clone(), p)
             }
         };

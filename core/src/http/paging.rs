@@ -97,8 +97,9 @@ impl<T: DeserializeOwned> Pages<T> {
             .items
             .into_iter()
             .map(|v| {
-                serde_path_to_error::deserialize(v)
-                    .map_err(|e| Error::protocol(format!("{what}: unexpected item shape at {}: {}", e.path(), e.inner())))
+                serde_path_to_error::deserialize(v).map_err(|e| {
+                    Error::protocol(format!("{what}: unexpected item shape at {}: {}", e.path(), e.inner()))
+                })
             })
             .collect::<Result<Vec<T>>>()?;
         Ok(Some(items))
@@ -150,12 +151,18 @@ mod tests {
 
     #[test]
     fn finds_next_among_links() {
-        assert_eq!(next_link(["<https://x.test/v1/rooms?max=1&cursor=a,b>; rel=\"next\""]).unwrap(), "https://x.test/v1/rooms?max=1&cursor=a,b");
+        assert_eq!(
+            next_link(["<https://x.test/v1/rooms?max=1&cursor=a,b>; rel=\"next\""]).unwrap(),
+            "https://x.test/v1/rooms?max=1&cursor=a,b"
+        );
         assert_eq!(
             next_link(["<https://x.test/first>; rel=\"first\", <https://x.test/n>; rel=\"next\""]).unwrap(),
             "https://x.test/n"
         );
-        assert_eq!(next_link(["<https://x.test/p>; rel=\"prev\"", "<https://x.test/n>;rel=next"]).unwrap(), "https://x.test/n");
+        assert_eq!(
+            next_link(["<https://x.test/p>; rel=\"prev\"", "<https://x.test/n>;rel=next"]).unwrap(),
+            "https://x.test/n"
+        );
         assert_eq!(next_link(["<https://x.test/p>; rel=\"prev\""]), None);
         assert_eq!(next_link(["garbage", ""]), None);
     }

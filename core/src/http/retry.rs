@@ -53,7 +53,8 @@ impl RetryPolicy {
         let backoff = self.backoff_base.saturating_mul(1u32 << attempt.min(16)).min(Duration::from_secs(30));
         match outcome {
             Outcome::Status(429 | 423) => {
-                let wait = retry_after.map_or(self.retry_after_default, |h| parse_retry_after(h, self.retry_after_default));
+                let wait =
+                    retry_after.map_or(self.retry_after_default, |h| parse_retry_after(h, self.retry_after_default));
                 if wait > self.max_retry_after { Decision::Done } else { Decision::RetryAfter(wait) }
             }
             Outcome::Status(502..=504) if idempotent => {

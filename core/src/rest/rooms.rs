@@ -186,15 +186,22 @@ impl Rooms {
 /// The rooms rows of the operation table.
 pub(crate) fn operations() -> Vec<Operation> {
     vec![
-        call("rooms.create", "Create a group room; the caller becomes its first member.", |c, p: CreateRoom| async move {
-            c.rooms().create(&p).await
-        }),
+        call(
+            "rooms.create",
+            "Create a group room; the caller becomes its first member.",
+            |c, p: CreateRoom| async move { c.rooms().create(&p).await },
+        ),
         list("rooms.list", "List the caller's rooms.", |c, p: ListRooms| c.rooms().list(&p)),
         call_id("rooms.get", "roomId", "Get a room.", |c, id, _: NoParams| async move { c.rooms().get(&id).await }),
         call_id("rooms.update", "roomId", "Update a room.", |c, id, p: UpdateRoom| async move {
             c.rooms().update(&id, &p).await
         }),
-        call_id("rooms.delete", "roomId", "Delete a room.", |c, id, _: NoParams| async move { c.rooms().delete(&id).await }),
+        call_id(
+            "rooms.delete",
+            "roomId",
+            "Delete a room.",
+            |c, id, _: NoParams| async move { c.rooms().delete(&id).await },
+        ),
         call_id("rooms.meetingInfo", "roomId", "A room's meeting details.", |c, id, _: NoParams| async move {
             c.rooms().meeting_info(&id).await
         }),
