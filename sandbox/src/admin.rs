@@ -1,0 +1,72 @@
+//! `/_sandbox/`: test controls over HTTP. No auth, loopback peers only.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::body::Body;
+use crate::errors::{ApiError, ApiResult, json_ok, no_content};
+use crate::faults::Fault;
+use crate::state::{AppState, lock};
+use crate::{info_json, user_json};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/_sandbox/info", get(info))
+        .route("/_sandbox/users", post(add_user))
+        .route("/_sandbox/faults", post(add_fault).delete(clear_faults))
+        .route("/_sandbox/requests", get(requests))
+        .route_layer(middleware::from_fn(loopback_only))
+}
+
+/// Refuses admin calls from other machines when the sandbox listens on a public address.
+async fn loopback_only(req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    if peer.is_some_and(|ip| !ip.is_loopback()) {
+        return ApiError::forbidden("The sandbox admin API is loopback only.").into_response();
+    }
+    next.run(req).await
+}
+
+async fn info(State(st): State<AppState>) -> Response {
+    json_ok(info_json(&st))
+}
+
+/// Adds a user (or returns the existing one with that email) with a fresh token.
+async fn add_user(State(st): State<AppState>, headers: HeaderMap, bytes: Bytes) -> ApiResult<Response> {
+    let body = Body::parse(&headers, &bytes)?;
+    let email = body.req_str("email")?;
+    if !email.contains('@') {
+        return Err(ApiError::invalid("email", "not an email address"));
+    }
+    let name = body.str("displayName")?.unwrap_or_else(|| email.clone());
+    let user = crate::add_user_to(&st, &email, &name);
+    Ok(json_ok(user_json(&user)))
+}
+
+async fn add_fault(State(st): State<AppState>, bytes: Bytes) -> ApiResult<Response> {
+    let fault: Fault =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("Invalid fault: {e}.")))?;
+    if fault.status.is_some_and(|s| StatusCode::from_u16(s).is_err()) {
+        return Err(ApiError::invalid("status", "not an HTTP status"));
+    }
+    let id = lock(&st.faults).add(fault);
+    Ok(json_ok(json!({ "id": id })))
+}
+
+async fn clear_faults(State(st): State<AppState>) -> Response {
+    lock(&st.faults).clear();
+    no_content()
+}
+
+async fn requests(State(st): State<AppState>) -> Response {
+    let all = lock(&st.log).all();
+    json_ok(json!({ "items": all }))
+}

@@ -1,0 +1,42 @@
+//! U2C service catalog (protocol.md §3.3), `format=hostmap`.
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use crate::errors::{ApiResult, json_ok};
+use crate::state::{AppState, Call, Shared};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/u2c/api/v1/limited/catalog", get(limited)).route("/u2c/api/v1/catalog", get(full))
+}
+
+/// The catalog document. Every service lives on the sandbox's own `host:port`; each gets a
+/// host entry whose id starts `urn:TEAM:us-east-2_a:` so the JS SDK maps it to cluster `us`.
+pub(crate) fn catalog(st: &Shared) -> Value {
+    let services = [("hydra", st.hydra()), ("u2c", format!("{}/u2c/api/v1", st.base_url))];
+    let hosts: Vec<Value> = services
+        .iter()
+        .map(|(name, _)| {
+            json!({"host": st.host, "ttl": -1, "priority": 5, "id": format!("urn:TEAM:us-east-2_a:{name}")})
+        })
+        .collect();
+    let links: serde_json::Map<String, Value> =
+        services.into_iter().map(|(name, url)| (name.to_string(), Value::String(url))).collect();
+    json!({
+        "serviceLinks": links,
+        "hostCatalog": { st.host_port.clone(): hosts },
+        "format": "hostmap",
+    })
+}
+
+/// Before login (no auth): the same catalog, as the sandbox has one cluster only.
+async fn limited(State(st): State<AppState>) -> Response {
+    json_ok(catalog(&st))
+}
+
+async fn full(call: Call) -> ApiResult<Response> {
+    Ok(json_ok(catalog(&call.st)))
+}

@@ -1,0 +1,127 @@
+//! Hydra ids: base64 of `ciscospark://<cluster>/<TYPE>/<payload>` (protocol.md §1.2).
+//!
+//! Ids are emitted URL-safe without padding (what the JS SDK computes locally, so ids compare
+//! equal) and accepted padded or unpadded in either alphabet (the Rust crate pads).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use uuid::Uuid;
+
+/// The `<TYPE>` part of a hydra id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdType {
+    /// A person (`PEOPLE`).
+    People,
+    /// A room/space (`ROOM`).
+    Room,
+    /// A message (`MESSAGE`).
+    Message,
+    /// A room membership, payload `<personUuid>:<roomUuid>`.
+    Membership,
+    /// A team (`TEAM`).
+    Team,
+    /// A team membership, payload `<personUuid>:<teamUuid>` (as in the spec examples).
+    TeamMembership,
+    /// A webhook (`WEBHOOK`).
+    Webhook,
+    /// An adaptive-card submission (`ATTACHMENT_ACTION`).
+    AttachmentAction,
+    /// An uploaded file, payload `<messageUuid>/<index>`.
+    Content,
+    /// An organization (`ORGANIZATION`).
+    Organization,
+    /// An integration/bot application (`APPLICATION`); used for webhook `appId`.
+    Application,
+}
+
+impl IdType {
+    /// The type name as it appears inside the id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdType::People => "PEOPLE",
+            IdType::Room => "ROOM",
+            IdType::Message => "MESSAGE",
+            IdType::Membership => "MEMBERSHIP",
+            IdType::Team => "TEAM",
+            IdType::TeamMembership => "TEAM_MEMBERSHIP",
+            IdType::Webhook => "WEBHOOK",
+            IdType::AttachmentAction => "ATTACHMENT_ACTION",
+            IdType::Content => "CONTENT",
+            IdType::Organization => "ORGANIZATION",
+            IdType::Application => "APPLICATION",
+        }
+    }
+}
+
+/// Builds the hydra id of `payload` (always cluster `us`, URL-safe, unpadded).
+pub fn encode(kind: IdType, payload: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("ciscospark://us/{}/{payload}", kind.as_str()))
+}
+
+/// Builds the hydra id of a plain uuid.
+pub fn encode_uuid(kind: IdType, uuid: Uuid) -> String {
+    encode(kind, &uuid.to_string())
+}
+
+/// Decodes any hydra id into `(TYPE, payload)`; `None` when it is not one.
+pub fn decode(id: &str) -> Option<(String, String)> {
+    // Normalise to the URL-safe unpadded alphabet so every accepted variant decodes alike.
+    let norm: String = id
+        .trim()
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    let bytes = URL_SAFE_NO_PAD.decode(norm.as_bytes()).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let rest = text.strip_prefix("ciscospark://")?;
+    let mut parts = rest.splitn(3, '/');
+    let _cluster = parts.next()?;
+    let kind = parts.next()?;
+    let payload = parts.next()?;
+    if kind.is_empty() || payload.is_empty() {
+        return None;
+    }
+    Some((kind.to_string(), payload.to_string()))
+}
+
+/// The payload of `id` when it is a hydra id of type `kind`.
+pub fn payload_of(id: &str, kind: IdType) -> Option<String> {
+    let (k, payload) = decode(id)?;
+    (k == kind.as_str()).then_some(payload)
+}
+
+/// The uuid inside `id` when it is a hydra id of type `kind` with a plain uuid payload.
+pub fn uuid_of(id: &str, kind: IdType) -> Option<Uuid> {
+    Uuid::parse_str(&payload_of(id, kind)?).ok()
+}
+
+/// The two uuids of a `<a>:<b>` payload (memberships, team memberships).
+pub fn uuid_pair_of(id: &str, kind: IdType) -> Option<(Uuid, Uuid)> {
+    let payload = payload_of(id, kind)?;
+    let (a, b) = payload.split_once(':')?;
+    Some((Uuid::parse_str(a).ok()?, Uuid::parse_str(b).ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD;
+
+    #[test]
+    fn round_trip_and_variants() {
+        let u = Uuid::new_v4();
+        let id = encode_uuid(IdType::Room, u);
+        assert!(!id.ends_with('='));
+        assert_eq!(uuid_of(&id, IdType::Room), Some(u));
+        let padded = STANDARD.encode(format!("ciscospark://us/ROOM/{u}"));
+        assert_eq!(uuid_of(&padded, IdType::Room), Some(u));
+        assert_eq!(uuid_of(&id, IdType::Message), None);
+        assert_eq!(decode("not an id!"), None);
+        assert_eq!(decode(""), None);
+    }
+}

@@ -1,0 +1,269 @@
+//! `webex-sandbox`: a local, offline, Webex-compatible cloud for tests.
+//!
+//! A real HTTP server on loopback with in-memory state that speaks the Webex REST API
+//! ("hydra", under `/v1`) and the U2C service catalog, plus a `/_sandbox/` admin API for
+//! users, fault injection and the request log. See `shared/protocol.md` §1 and §3.
+
+mod admin;
+mod body;
+mod catalog;
+mod errors;
+mod faults;
+pub mod ids;
+mod markdown;
+mod middleware;
+mod paging;
+mod record;
+mod routes;
+mod state;
+mod store;
+mod time;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use faults::Fault;
+pub use record::RecordedRequest;
+
+use state::{AppState, Shared, lock};
+use store::Store;
+
+/// Where the sandbox listens.
+#[derive(Clone, Debug)]
+pub struct SandboxOptions {
+    /// TCP port; 0 lets the OS pick a free one.
+    pub port: u16,
+    /// Interface to bind; defaults to 127.0.0.1.
+    pub host: IpAddr,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions { port: 0, host: IpAddr::V4(Ipv4Addr::LOCALHOST) }
+    }
+}
+
+/// A user of the sandbox cloud with a valid access token.
+#[derive(Clone, Debug, Serialize)]
+pub struct SandboxUser {
+    /// Primary email (lower case).
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+    /// Bearer token, shaped `<64 hex>_PF84_<orgUuid>` like a real one.
+    pub token: String,
+    /// Hydra person id.
+    pub person_id: String,
+    /// Whether this is the bot account.
+    pub is_bot: bool,
+}
+
+/// A running sandbox server. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Sandbox {
+    shared: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// Email of the seeded bot.
+pub const BOT_EMAIL: &str = "sandbox-bot@webex.bot";
+
+impl Sandbox {
+    /// Binds, seeds the org (a bot, alice@example.com, bob@example.com) and starts serving.
+    pub async fn start(opts: SandboxOptions) -> std::io::Result<Sandbox> {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(opts.host, opts.port)).await?;
+        let addr = listener.local_addr()?;
+        // A wildcard bind is reachable on loopback; advertise that.
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            match addr.ip() {
+                IpAddr::V6(ip) => format!("[{ip}]"),
+                IpAddr::V4(ip) => ip.to_string(),
+            }
+        };
+        let host_port = format!("{host}:{}", addr.port());
+        let mut store = Store { org: uuid::Uuid::new_v4(), app: uuid::Uuid::new_v4(), ..Store::default() };
+        for (email, name, kind) in [
+            (BOT_EMAIL, "Sandbox Bot", "bot"),
+            ("alice@example.com", "Alice", "person"),
+            ("bob@example.com", "Bob", "person"),
+        ] {
+            let uuid = store.add_person(email, name, kind);
+            store.new_token(uuid);
+        }
+        let shared = Arc::new(Shared {
+            base_url: format!("http://{host_port}"),
+            host_port,
+            host,
+            store: Mutex::new(store),
+            faults: Mutex::default(),
+            log: Mutex::default(),
+        });
+        let app = routes::app(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Sandbox { shared, shutdown: Some(tx), task: Some(task) })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// The hydra base, `<base>/v1`.
+    pub fn hydra_url(&self) -> String {
+        self.shared.hydra()
+    }
+
+    /// The U2C base, `<base>/u2c/api/v1`.
+    pub fn u2c_url(&self) -> String {
+        format!("{}/u2c/api/v1", self.shared.base_url)
+    }
+
+    /// Every user that holds a token (invited, pending people are not users yet).
+    pub fn users(&self) -> Vec<SandboxUser> {
+        users_of(&self.shared)
+    }
+
+    /// The user with this email.
+    pub fn user(&self, email: &str) -> Option<SandboxUser> {
+        let email = email.trim().to_lowercase();
+        self.users().into_iter().find(|u| u.email == email)
+    }
+
+    /// The seeded bot.
+    pub fn bot(&self) -> SandboxUser {
+        // The bot is seeded at start and people are never deleted, so it is always there.
+        self.user(BOT_EMAIL).unwrap_or_else(|| add_user_to(&self.shared, BOT_EMAIL, "Sandbox Bot"))
+    }
+
+    /// Adds a user (or returns the existing one with that email; an invited, pending
+    /// person becomes a full user).
+    pub fn add_user(&self, email: &str, display_name: &str) -> SandboxUser {
+        add_user_to(&self.shared, email, display_name)
+    }
+
+    /// Issues another valid token for an existing user.
+    pub fn add_token(&self, email: &str) -> Option<String> {
+        let mut store = self.shared.store();
+        let p = store.person_by_email(email).filter(|p| !p.pending)?.uuid;
+        Some(store.new_token(p))
+    }
+
+    /// Arms a fault; returns its id.
+    pub fn inject_fault(&self, fault: Fault) -> u64 {
+        lock(&self.shared.faults).add(fault)
+    }
+
+    /// Disarms every fault.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Every request seen so far (last 10,000), oldest first; `/_sandbox/` calls excluded.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.log).all()
+    }
+
+    /// `{"hydra", "u2c", "orgId", "users": [{"email", "token", "personId", "displayName", "type"}]}`.
+    pub fn info_json(&self) -> Value {
+        info_json(&self.shared)
+    }
+
+    /// Stops the server, letting in-flight requests finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            // A client holding a request open could stall a graceful shutdown; bound it.
+            let grace = std::time::Duration::from_secs(5);
+            if tokio::time::timeout(grace, &mut task).await.is_err() {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+fn users_of(st: &Shared) -> Vec<SandboxUser> {
+    let store = st.store();
+    store
+        .people
+        .iter()
+        .filter(|p| !p.pending)
+        .filter_map(|p| {
+            Some(SandboxUser {
+                email: p.email.clone(),
+                display_name: p.display_name.clone(),
+                token: store.token_of(p.uuid)?,
+                person_id: p.id(),
+                is_bot: p.kind == "bot",
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn add_user_to(st: &Shared, email: &str, display_name: &str) -> SandboxUser {
+    let mut store = st.store();
+    let uuid = store.add_person(email, display_name, "person");
+    let token = match store.token_of(uuid) {
+        Some(t) => t,
+        None => store.new_token(uuid),
+    };
+    let p = store.person(uuid).cloned();
+    let (email, display_name, kind) = p
+        .map(|p| (p.email, p.display_name, p.kind))
+        .unwrap_or_else(|| (email.to_lowercase(), display_name.to_string(), "person"));
+    SandboxUser {
+        email,
+        display_name,
+        token,
+        person_id: ids::encode_uuid(ids::IdType::People, uuid),
+        is_bot: kind == "bot",
+    }
+}
+
+pub(crate) fn user_json(u: &SandboxUser) -> Value {
+    json!({
+        "email": u.email,
+        "token": u.token,
+        "personId": u.person_id,
+        "displayName": u.display_name,
+        "type": if u.is_bot { "bot" } else { "person" },
+    })
+}
+
+pub(crate) fn info_json(st: &Shared) -> Value {
+    let users: Vec<Value> = users_of(st).iter().map(user_json).collect();
+    let org = st.store().org_id();
+    json!({
+        "hydra": st.hydra(),
+        "u2c": format!("{}/u2c/api/v1", st.base_url),
+        "orgId": org,
+        "users": users,
+    })
+}
