@@ -140,6 +140,11 @@ impl HttpResponse {
 
     /// The body as JSON of type `T`; a malformed or unexpected body is a PROTOCOL error.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        // The fast path decodes once; only a failure pays for the path-tracking decoder that
+        // names where the shape went wrong.
+        if let Ok(value) = serde_json::from_slice(&self.body) {
+            return Ok(value);
+        }
         let mut de = serde_json::Deserializer::from_slice(&self.body);
         serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let inner = e.inner();

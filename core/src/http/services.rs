@@ -51,12 +51,9 @@ impl Services {
     /// Whether a request to `url` may carry the token.
     pub fn may_receive_token(&self, url: &str) -> bool {
         let Ok(target) = url::Url::parse(url) else { return false };
-        let catalog = self.catalog.read().map(|c| c.values().cloned().collect::<Vec<_>>()).unwrap_or_default();
-        let bases = self.overrides.values().chain(self.discovery.values()).cloned().chain(catalog);
-        for base in bases {
-            if under_base(&target, &base) {
-                return true;
-            }
+        let in_config = self.overrides.values().chain(self.discovery.values()).any(|base| under_base(&target, base));
+        if in_config || self.catalog.read().is_ok_and(|c| c.values().any(|base| under_base(&target, base))) {
+            return true;
         }
         if self.validate_domains && target.scheme() == "https" {
             if let Some(host) = target.host_str() {
@@ -70,11 +67,15 @@ impl Services {
 /// Whether `target` is `base` or below it: same scheme, host and port, path under base's
 /// path at a segment boundary.
 fn under_base(target: &url::Url, base: &str) -> bool {
+    // Cheap string checks first: this runs for every request against every service base.
+    let (scheme, rest) = base.split_once("://").unwrap_or(("", base));
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+    if target.scheme() != scheme || target.host_str() != Some(host) {
+        return false;
+    }
     let Ok(base) = url::Url::parse(base) else { return false };
-    if target.scheme() != base.scheme()
-        || target.host_str() != base.host_str()
-        || target.port_or_known_default() != base.port_or_known_default()
-    {
+    if target.port_or_known_default() != base.port_or_known_default() {
         return false;
     }
     let prefix = base.path().trim_end_matches('/');
