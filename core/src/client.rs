@@ -1,16 +1,21 @@
-//! The client: one configured connection to the Webex cloud, with typed resource APIs.
+//! The client: one configured connection to the Webex cloud, with typed resource APIs and
+//! live events.
 
 use crate::config::Config;
 use crate::credentials::Credentials;
-use crate::error::Result;
+use crate::device::Devices;
+use crate::error::{Error, Result};
 use crate::events::{Event, EventHub};
 use crate::http::Http;
+use crate::listener::{self, ListenState};
+use crate::mercury::{self, Mercury};
 use crate::rest::{
     attachment_actions::AttachmentActions, meetings::ScheduledMeetings, memberships::Memberships, messages::Messages,
     people::People, rooms::Rooms, team_memberships::TeamMemberships, teams::Teams, webhooks::Webhooks,
 };
-use serde_json::json;
-use std::sync::Arc;
+use crate::storage::{self, Storage};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 /// A Webex client. Cheap to clone; clones share everything.
@@ -22,16 +27,45 @@ pub struct Client {
 struct Inner {
     config: Config,
     http: Http,
-    events: EventHub,
+    events: Arc<EventHub>,
+    devices: Arc<Devices>,
+    mercury: Mercury,
+    listen: Arc<ListenState>,
+    /// Taken by the first `connect`, which starts the event processor.
+    envelopes: Mutex<Option<mpsc::UnboundedReceiver<Value>>>,
+    catalog: tokio::sync::Mutex<bool>,
+    persistent_device: bool,
 }
 
 impl Client {
-    /// A client for `config`. Emits `ready` once its storage is loaded (memory storage: at once,
-    /// protocol.md §2.8); nothing is sent to the cloud until a call needs it.
+    /// A client for `config`. Emits `ready` once its storage is loaded (protocol.md §2.8);
+    /// nothing is sent to the cloud until a call needs it.
     pub fn new(config: Config) -> Result<Client> {
         let credentials = Arc::new(Credentials::from_config(&config));
         let http = Http::new(&config, credentials)?;
-        let client = Client { inner: Arc::new(Inner { config, http, events: EventHub::default() }) };
+        let device_store: Arc<dyn Storage> =
+            storage::from_setting(config.get("storage.unboundedAdapter"), "storage.unboundedAdapter")?.into();
+        let persistent_device = config.get("storage.unboundedAdapter").is_some_and(Value::is_object);
+        let devices = Arc::new(Devices::new(http.clone(), device_store, &config));
+        let events = Arc::new(EventHub::default());
+        let (tx, rx) = mpsc::unbounded_channel();
+        let hub = events.clone();
+        let lifecycle: mercury::Lifecycle = Arc::new(move |e| hub.emit(e));
+        let mercury =
+            Mercury::new(http.clone(), devices.clone(), mercury::Options::from_config(&config), tx, lifecycle);
+        let client = Client {
+            inner: Arc::new(Inner {
+                config,
+                http,
+                events,
+                devices,
+                mercury,
+                listen: Arc::default(),
+                envelopes: Mutex::new(Some(rx)),
+                catalog: tokio::sync::Mutex::new(false),
+                persistent_device,
+            }),
+        };
         client.emit(Event::new("ready", json!({})));
         Ok(client)
     }
@@ -51,6 +85,16 @@ impl Client {
         &self.inner.http
     }
 
+    /// Device registration.
+    pub fn devices(&self) -> &Arc<Devices> {
+        &self.inner.devices
+    }
+
+    /// The event socket.
+    pub fn mercury(&self) -> &Mercury {
+        &self.inner.mercury
+    }
+
     /// Subscribe to public events; events emitted before the first subscription are held
     /// and delivered to it.
     pub fn events(&self) -> mpsc::UnboundedReceiver<Event> {
@@ -62,7 +106,65 @@ impl Client {
         self.inner.events.emit(event);
     }
 
-    /// Close the client: event streams end.
+    /// Load the U2C catalog once (retried on the next call after a failure).
+    pub async fn load_catalog(&self) -> Result<()> {
+        let mut loaded = self.inner.catalog.lock().await;
+        if !*loaded {
+            crate::catalog::load(&self.inner.http).await?;
+            *loaded = true;
+        }
+        Ok(())
+    }
+
+    /// Register the device and open the event socket; resolves once it is online.
+    pub async fn connect(&self) -> Result<()> {
+        let envelopes = self.inner.envelopes.lock().ok().and_then(|mut e| e.take());
+        if let Some(rx) = envelopes {
+            tokio::spawn(listener::run(
+                rx,
+                self.inner.http.clone(),
+                self.inner.events.clone(),
+                self.inner.listen.clone(),
+            ));
+        }
+        self.load_catalog().await?;
+        self.inner.mercury.connect().await
+    }
+
+    /// Start emitting `<resource>:*` events (`messages`, `memberships`, `rooms`,
+    /// `attachmentActions`), connecting first if needed: the official `listen()`.
+    pub async fn listen(&self, resource: &str) -> Result<()> {
+        if !listener::RESOURCES.contains(&resource) {
+            return Err(Error::invalid(format!(
+                "cannot listen to '{resource}'; one of {}",
+                listener::RESOURCES.join(", ")
+            )));
+        }
+        let me = self.people().me().await?;
+        self.inner.listen.add(resource, &serde_json::to_value(&me).unwrap_or_default());
+        self.connect().await
+    }
+
+    /// Stop emitting a resource's events; the socket closes when nothing is listened to.
+    pub async fn stop_listening(&self, resource: &str) {
+        if !self.inner.listen.remove(resource) {
+            self.inner.mercury.disconnect().await;
+        }
+    }
+
+    /// Close the socket, unregister an in-memory device (a persisted one is kept for the next
+    /// start), and end the event streams.
+    pub async fn shutdown(&self) {
+        self.inner.mercury.disconnect().await;
+        if !self.inner.persistent_device {
+            if let Err(e) = self.inner.devices.unregister().await {
+                tracing::warn!(target: "webex::device", "unregister on close failed: {e}");
+            }
+        }
+        self.inner.events.close();
+    }
+
+    /// End the event streams now (synchronous part of close).
     pub fn close(&self) {
         self.inner.events.close();
     }

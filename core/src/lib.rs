@@ -12,14 +12,21 @@
 //! # Ok(()) }
 //! ```
 
+pub mod activity;
 pub mod boundary;
+pub mod catalog;
 pub mod client;
 pub mod config;
 pub mod credentials;
+pub mod device;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod listener;
+pub mod mercury;
 pub mod rest;
+pub mod storage;
+pub mod time;
 
 pub use client::Client;
 pub use config::Config;

@@ -143,10 +143,17 @@ impl Engine {
     pub fn client_close(&self, handle: Handle) -> Result<()> {
         let slot = self.registry.remove::<ClientSlot>(CLIENT, handle)?;
         slot.cancel.cancel();
-        slot.client.close();
         slot.tracker.close();
+        let client = slot.client.clone();
+        let shutdown = async move {
+            client.shutdown().await;
+            slot.tracker.wait().await;
+        };
         if tokio::runtime::Handle::try_current().is_err() {
-            self.runtime.block_on(slot.tracker.wait());
+            self.runtime.block_on(shutdown);
+        } else {
+            // On an engine thread (a callback closing its own client): finish in the background.
+            self.runtime.spawn(shutdown);
         }
         Ok(())
     }

@@ -52,6 +52,7 @@ pub struct RawRequest {
 
 fn build() -> Vec<Operation> {
     let mut ops = crate::rest::operations();
+    ops.extend(crate::listener::operations());
     ops.extend([
         // engine-level operations
         call("config.get", "The effective config, secrets redacted.", |c, _: NoParams| async move {

@@ -181,6 +181,26 @@ pub fn attributes() -> Vec<Attribute> {
         a("services.override", UrlMap, n.clone(), "Service URLs that beat every catalog."),
         a("services.validateDomains", Bool, json!(true), "Same as device.validateDomains."),
         a("services.allowedDomains", TextList, json!([]), "Same as device.allowedDomains."),
+        // the event socket (protocol.md §5.6); bufferStateTimeout and maxFrameBytes are ours
+        a("mercury.pingInterval", PositiveInt, json!(15000), "Time between pings, ms."),
+        a("mercury.pongTimeout", PositiveInt, json!(14000), "Time to wait for a pong, ms."),
+        a("mercury.backoffTimeMax", PositiveInt, json!(32000), "Longest reconnect wait, ms."),
+        a("mercury.backoffTimeReset", PositiveInt, json!(1000), "First reconnect wait, ms."),
+        a("mercury.forceCloseDelay", PositiveInt, json!(2000), "Wait for the server's close frame, ms."),
+        a("mercury.maxRetries", NonNegativeInt, n.clone(), "Reconnect attempts before giving up (default: forever)."),
+        a(
+            "mercury.initialConnectionMaxRetries",
+            NonNegativeInt,
+            n.clone(),
+            "Attempts before the first connection gives up.",
+        ),
+        a(
+            "mercury.bufferStateTimeout",
+            PositiveInt,
+            json!(15000),
+            "Wait for mercury.buffer_state before reconnecting, ms.",
+        ),
+        a("mercury.maxFrameBytes", PositiveInt, json!(8388608), "Largest socket frame accepted."),
         // webex-native's own HTTP policy
         a("http.timeoutMs", PositiveInt, json!(30000), "Per-attempt timeout of a REST call."),
         a("http.maxRetries", NonNegativeInt, json!(3), "Retries after 429/423/5xx/network errors."),

@@ -69,12 +69,20 @@ pub struct HttpRequest {
     pub query: Vec<(String, String)>,
     /// Body.
     pub body: Body,
+    /// Whether the token may be attached (it still goes only where services allow it).
+    pub auth: bool,
 }
 
 impl HttpRequest {
     /// A request with no body.
     pub fn new(method: Method, url: impl Into<String>) -> HttpRequest {
-        HttpRequest { method, url: url.into(), query: Vec::new(), body: Body::Empty }
+        HttpRequest { method, url: url.into(), query: Vec::new(), body: Body::Empty, auth: true }
+    }
+
+    /// Never attach the token (e.g. the limited catalog, protocol.md §3.2).
+    pub fn without_auth(mut self) -> HttpRequest {
+        self.auth = false;
+        self
     }
 
     /// A GET.
@@ -310,7 +318,7 @@ impl Http {
         if !request.query.is_empty() {
             rb = rb.query(&request.query);
         }
-        if self.inner.services.may_receive_token(&request.url) {
+        if request.auth && self.inner.services.may_receive_token(&request.url) {
             if let Some(auth) = self.inner.credentials.authorization() {
                 if let Ok(mut value) = HeaderValue::from_str(&auth) {
                     value.set_sensitive(true);
