@@ -27,7 +27,7 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// Refuses admin calls from other machines when the sandbox listens on a public address.
-async fn loopback_only(req: Request, next: Next) -> Response {
+pub(crate) async fn loopback_only(req: Request, next: Next) -> Response {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     if peer.is_some_and(|ip| !ip.is_loopback()) {
         return ApiError::forbidden("The sandbox admin API is loopback only.").into_response();

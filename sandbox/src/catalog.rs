@@ -1,22 +1,42 @@
-//! U2C service catalog (protocol.md §3.3), `format=hostmap`.
+//! U2C service catalog (protocol.md §3.3), `format=hostmap`, and the metrics sink.
+
+use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::errors::{ApiResult, json_ok};
+use crate::errors::{ApiResult, json_ok, no_content};
 use crate::state::{AppState, Call, Shared};
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/u2c/api/v1/limited/catalog", get(limited)).route("/u2c/api/v1/catalog", get(full))
+    Router::new()
+        .route("/u2c/api/v1/limited/catalog", get(limited))
+        .route("/u2c/api/v1/catalog", get(full))
+        // Metrics are accepted with or without a token and dropped (the SDK only logs failures).
+        .route("/metrics/api/v1/clientmetrics", post(metrics))
+        .route("/metrics/api/v1/clientmetrics-prelogin", post(metrics))
 }
 
 /// The catalog document. Every service lives on the sandbox's own `host:port`; each gets a
-/// host entry whose id starts `urn:TEAM:us-east-2_a:` so the JS SDK maps it to cluster `us`.
+/// host entry whose id starts `urn:TEAM:us-east-2_a:` so the JS SDK maps it to cluster `us`
+/// (without the `conversation` entry the JS SDK cannot build hydra ids from activities).
 pub(crate) fn catalog(st: &Shared) -> Value {
-    let services = [("hydra", st.hydra()), ("u2c", format!("{}/u2c/api/v1", st.base_url))];
+    let base = &st.base_url;
+    let mut services = vec![
+        ("hydra", st.hydra()),
+        ("u2c", format!("{base}/u2c/api/v1")),
+        ("wdm", format!("{base}/wdm/api/v1")),
+        ("conversation", format!("{base}/conversation/api/v1")),
+        ("mercury", format!("{base}/mercury/api/v1")),
+        ("locus", format!("{base}/locus/api/v1")),
+        ("metrics", format!("{base}/metrics/api/v1")),
+    ];
+    if !st.catalog_wdm.load(Ordering::SeqCst) {
+        services.retain(|(name, _)| *name != "wdm");
+    }
     let hosts: Vec<Value> = services
         .iter()
         .map(|(name, _)| {
@@ -39,4 +59,8 @@ async fn limited(State(st): State<AppState>) -> Response {
 
 async fn full(call: Call) -> ApiResult<Response> {
     Ok(json_ok(catalog(&call.st)))
+}
+
+async fn metrics() -> Response {
+    no_content()
 }

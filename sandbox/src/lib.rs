@@ -1,16 +1,21 @@
 //! `webex-sandbox`: a local, offline, Webex-compatible cloud for tests.
 //!
 //! A real HTTP server on loopback with in-memory state that speaks the Webex REST API
-//! ("hydra", under `/v1`) and the U2C service catalog, plus a `/_sandbox/` admin API for
-//! users, fault injection and the request log. See `shared/protocol.md` §1 and §3.
+//! ("hydra", under `/v1`), the U2C service catalog, WDM device registration and the Mercury
+//! websocket (with `conversation.activity` events for every hydra mutation), plus a
+//! `/_sandbox/` admin API for users, fault injection, the request log and Mercury controls.
+//! See `shared/protocol.md` §1, §3, §4 and §5.
 
+mod activities;
 mod admin;
 mod body;
 mod catalog;
+mod devices;
 mod errors;
 mod faults;
 pub mod ids;
 mod markdown;
+mod mercury;
 mod middleware;
 mod paging;
 mod record;
@@ -20,31 +25,56 @@ mod store;
 mod time;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use devices::{DEFAULT_DEVICE_CAP, EXCESSIVE as EXCESSIVE_DEVICES_MESSAGE};
 pub use faults::Fault;
+pub use mercury::MercuryClose;
+pub use mercury::buffer::DEFAULT_BUFFER_CAP;
+pub use mercury::socket::AUTH_TIMEOUT_REASON;
 pub use record::RecordedRequest;
 
 use state::{AppState, Shared, lock};
 use store::Store;
 
-/// Where the sandbox listens.
+/// Where the sandbox listens and how its live-events side behaves.
 #[derive(Clone, Debug)]
 pub struct SandboxOptions {
     /// TCP port; 0 lets the OS pick a free one.
     pub port: u16,
     /// Interface to bind; defaults to 127.0.0.1.
     pub host: IpAddr,
+    /// WDM registrations allowed per user ([`DEFAULT_DEVICE_CAP`]); beyond it `POST devices`
+    /// answers 400 with [`EXCESSIVE_DEVICES_MESSAGE`].
+    pub device_cap: usize,
+    /// Serve the U2C catalog without the `wdm` service (also switchable at run time with
+    /// [`Sandbox::set_catalog_wdm`]).
+    pub catalog_without_wdm: bool,
+    /// How long a Mercury socket may stay open without a valid authorization frame before it
+    /// is closed with 1008 and [`AUTH_TIMEOUT_REASON`] (default 30 s).
+    pub mercury_auth_timeout: Duration,
+    /// Unacknowledged events kept per device ([`DEFAULT_BUFFER_CAP`]); the oldest are dropped
+    /// beyond it.
+    pub mercury_buffer_cap: usize,
 }
 
 impl Default for SandboxOptions {
     fn default() -> Self {
-        SandboxOptions { port: 0, host: IpAddr::V4(Ipv4Addr::LOCALHOST) }
+        SandboxOptions {
+            port: 0,
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            device_cap: DEFAULT_DEVICE_CAP,
+            catalog_without_wdm: false,
+            mercury_auth_timeout: Duration::from_secs(30),
+            mercury_buffer_cap: DEFAULT_BUFFER_CAP,
+        }
     }
 }
 
@@ -98,13 +128,19 @@ impl Sandbox {
             let uuid = store.add_person(email, name, kind);
             store.new_token(uuid);
         }
+        let base_url = format!("http://{host_port}");
+        let hub = mercury::Hub::new(&base_url, opts.device_cap, opts.mercury_buffer_cap);
         let shared = Arc::new(Shared {
-            base_url: format!("http://{host_port}"),
+            base_url,
             host_port,
             host,
             store: Mutex::new(store),
             faults: Mutex::default(),
             log: Mutex::default(),
+            mercury: Mutex::new(hub),
+            catalog_wdm: AtomicBool::new(!opts.catalog_without_wdm),
+            auth_timeout: opts.mercury_auth_timeout,
+            connections: tokio::sync::watch::channel(0).0,
         });
         let app = routes::app(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let (tx, rx) = oneshot::channel::<()>();
@@ -178,13 +214,15 @@ impl Sandbox {
         lock(&self.shared.log).all()
     }
 
-    /// `{"hydra", "u2c", "orgId", "users": [{"email", "token", "personId", "displayName", "type"}]}`.
+    /// `{"hydra", "u2c", "wdm", "orgId", "users": [{"email", "token", "personId", "displayName", "type"}]}`.
     pub fn info_json(&self) -> Value {
         info_json(&self.shared)
     }
 
-    /// Stops the server, letting in-flight requests finish.
+    /// Stops the server, letting in-flight requests finish; Mercury sockets are closed with
+    /// 1001 ("going away": clients reconnect).
     pub async fn stop(mut self) {
+        self.close_sockets();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -198,8 +236,15 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    fn close_sockets(&self) {
+        lock(&self.shared.mercury).close_all(Some((1001, "sandbox stopping".into())));
+    }
+}
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        self.close_sockets();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -263,6 +308,7 @@ pub(crate) fn info_json(st: &Shared) -> Value {
     json!({
         "hydra": st.hydra(),
         "u2c": format!("{}/u2c/api/v1", st.base_url),
+        "wdm": format!("{}/wdm/api/v1", st.base_url),
         "orgId": org,
         "users": users,
     })

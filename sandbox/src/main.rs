@@ -1,5 +1,6 @@
-//! `webex-sandbox --port 0 [--host 127.0.0.1]`: runs the sandbox cloud, prints one JSON line
-//! (`{"hydra", "u2c", "users": [...]}`) on stdout, and serves until SIGTERM or ctrl-c.
+//! `webex-sandbox --port 0 [--host 127.0.0.1] [--device-cap N]`: runs the sandbox cloud, prints
+//! one JSON line (`{"hydra", "u2c", "wdm", "orgId", "users": [...]}`) on stdout, and serves
+//! until SIGTERM or ctrl-c.
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -8,16 +9,18 @@ use std::process::ExitCode;
 use webex_sandbox::{Sandbox, SandboxOptions};
 
 const USAGE: &str = "\
-Usage: webex-sandbox [--port PORT] [--host IP]
+Usage: webex-sandbox [--port PORT] [--host IP] [--device-cap N]
 
 Runs a local, offline, Webex-compatible cloud (hydra REST under /v1, U2C catalog under
-/u2c/api/v1, test controls under /_sandbox/). Prints one JSON line with the service URLs and
-the seeded users' tokens, then serves until killed.
+/u2c/api/v1, WDM devices under /wdm/api/v1, the Mercury websocket at each device's
+webSocketUrl, test controls under /_sandbox/). Prints one JSON line with the service URLs
+and the seeded users' tokens, then serves until killed.
 
 Options:
-  --port PORT   TCP port to listen on (default 0: the OS picks a free port)
-  --host IP     address to bind (default 127.0.0.1)
-  -h, --help    print this help";
+  --port PORT       TCP port to listen on (default 0: the OS picks a free port)
+  --host IP         address to bind (default 127.0.0.1)
+  --device-cap N    WDM registrations allowed per user (default 25)
+  -h, --help        print this help";
 
 fn parse_args(args: &[String]) -> Result<Option<SandboxOptions>, String> {
     let mut opts = SandboxOptions::default();
@@ -29,10 +32,12 @@ fn parse_args(args: &[String]) -> Result<Option<SandboxOptions>, String> {
         };
         match name {
             "-h" | "--help" => return Ok(None),
-            "--port" | "--host" => {
+            "--port" | "--host" | "--device-cap" => {
                 let value = inline.or_else(|| it.next().cloned()).ok_or_else(|| format!("{name} needs a value"))?;
                 if name == "--port" {
                     opts.port = value.parse().map_err(|_| format!("invalid port: {value}"))?;
+                } else if name == "--device-cap" {
+                    opts.device_cap = value.parse().map_err(|_| format!("invalid device cap: {value}"))?;
                 } else {
                     opts.host = value.parse::<IpAddr>().map_err(|_| format!("invalid host: {value}"))?;
                 }

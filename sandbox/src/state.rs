@@ -1,12 +1,16 @@
 //! Shared server state and the per-request context (`Call`) handlers start from.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
+use tokio::sync::watch;
 
 use crate::errors::{ApiError, ApiResult};
 use crate::faults::Faults;
+use crate::mercury::Hub;
 use crate::record::RequestLog;
 use crate::store::{Person, Store};
 
@@ -22,6 +26,16 @@ pub(crate) struct Shared {
     pub store: Mutex<Store>,
     pub faults: Mutex<Faults>,
     pub log: Mutex<RequestLog>,
+    /// Devices, their event buffers and the Mercury sockets. Lock order: `store` first,
+    /// then `mercury`; never the store while holding the hub.
+    pub mercury: Mutex<Hub>,
+    /// Whether the catalog lists `wdm` (a test hook).
+    pub catalog_wdm: AtomicBool,
+    /// How long a Mercury socket may stay unauthorised.
+    pub auth_timeout: Duration,
+    /// Bumped whenever a Mercury socket is authorised or goes away. Never touched with the
+    /// hub locked, so a `wait_for` closure may call back into the sandbox.
+    pub connections: watch::Sender<u64>,
 }
 
 /// Handle to the shared state.
@@ -37,6 +51,10 @@ impl Shared {
     /// The store, locked.
     pub fn store(&self) -> MutexGuard<'_, Store> {
         lock(&self.store)
+    }
+    /// Tells `connections` watchers that the socket set changed (call with no lock held).
+    pub fn connections_changed(&self) {
+        self.connections.send_modify(|n| *n = n.wrapping_add(1));
     }
     /// The hydra base (`<base>/v1`).
     pub fn hydra(&self) -> String {
@@ -80,7 +98,7 @@ impl FromRequestParts<AppState> for Call {
 
 /// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive, extra
 /// spaces tolerated as the JS SDK normalises them).
-fn bearer(value: &str) -> Option<&str> {
+pub(crate) fn bearer(value: &str) -> Option<&str> {
     let value = value.trim();
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();

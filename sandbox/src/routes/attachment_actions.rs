@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::activities::Emitter;
 use crate::body::Body;
 use crate::errors::{ApiError, ApiResult, json_ok};
 use crate::ids::{self, IdType};
@@ -58,6 +59,7 @@ async fn create(call: Call, headers: HeaderMap, bytes: Bytes) -> ApiResult<Respo
         created: now_ms(),
     };
     let v = action_json(&a);
+    Emitter::new(&call.st, &store, call.me.uuid).card_action(&a);
     store.actions.push(a);
     Ok(json_ok(v))
 }

@@ -9,6 +9,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::activities::Emitter;
 use crate::body::Body;
 use crate::errors::{ApiError, ApiResult, json_ok, no_content};
 use crate::ids::{self, IdType};
@@ -80,6 +81,7 @@ async fn create(call: Call, headers: HeaderMap, bytes: Bytes) -> ApiResult<Respo
         return Err(ApiError::conflict("The person is already a member of the room."));
     }
     store.add_membership(person, room, is_moderator);
+    Emitter::new(&call.st, &store, call.me.uuid).membership(person, room, "add");
     let m = store.membership(person, room).ok_or_else(ApiError::not_found)?;
     Ok(json_ok(membership_json(m, &store)))
 }
@@ -136,8 +138,19 @@ async fn update(call: Call, Path(id): Path<String>, headers: HeaderMap, bytes: B
     let (person, room) = visible(&store, call.me.uuid, &id)?;
     let m =
         store.memberships.iter_mut().find(|m| m.person == person && m.room == room).ok_or_else(ApiError::not_found)?;
+    let (was_moderator, was_hidden) = (m.is_moderator, m.is_room_hidden);
     m.is_moderator = is_moderator.unwrap_or(m.is_moderator);
     m.is_room_hidden = hidden.unwrap_or(m.is_room_hidden);
+    let (now_moderator, now_hidden) = (m.is_moderator, m.is_room_hidden);
+    if was_moderator != now_moderator {
+        let verb = if now_moderator { "assignModerator" } else { "unassignModerator" };
+        Emitter::new(&call.st, &store, call.me.uuid).membership(person, room, verb);
+    }
+    if was_hidden != now_hidden {
+        // Hiding is the member's own view: the member is the actor and the only recipient.
+        // `unhide` is a guess (the JS SDK ignores it).
+        Emitter::new(&call.st, &store, person).hidden(room, if now_hidden { "hide" } else { "unhide" });
+    }
     let m = store.membership(person, room).ok_or_else(ApiError::not_found)?;
     Ok(json_ok(membership_json(m, &store)))
 }
@@ -149,5 +162,6 @@ async fn remove(call: Call, Path(id): Path<String>) -> ApiResult<Response> {
         return Err(ApiError::bad_request("Memberships of 1:1 rooms cannot be deleted."));
     }
     store.memberships.retain(|m| !(m.person == person && m.room == room));
+    Emitter::new(&call.st, &store, call.me.uuid).membership(person, room, "leave");
     Ok(no_content())
 }

@@ -7,6 +7,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::activities::Emitter;
 use crate::body::Body;
 use crate::errors::{ApiError, ApiResult, json_ok};
 use crate::ids::{self, IdType};
@@ -146,6 +147,7 @@ fn post(store: &mut Store, call: &Call, body: &Body, upload: Option<Upload>, hyd
         return Err(ApiError::bad_request("A message needs 'text', 'markdown', 'files' or 'attachments'."));
     }
 
+    let mut new_direct = None;
     let room = match &room_id {
         Some(id) => visible_room_uuid(store, me, id).ok_or_else(ApiError::not_found)?,
         None => {
@@ -159,7 +161,10 @@ fn post(store: &mut Store, call: &Call, body: &Body, upload: Option<Upload>, hyd
             if other == me {
                 return Err(ApiError::bad_request("You cannot send a 1:1 message to yourself."));
             }
-            direct_room(store, me, other)
+            let existing = store.direct_room(me, other);
+            let room = direct_room(store, me, other);
+            new_direct = existing.is_none().then_some(room);
+            room
         }
     };
     let parent = match body.str("parentId")? {
@@ -216,6 +221,11 @@ fn post(store: &mut Store, call: &Call, body: &Body, upload: Option<Upload>, hyd
     if let Some(r) = store.rooms.iter_mut().find(|r| r.uuid == room) {
         r.last_activity = now;
     }
+    let emit = Emitter::new(&call.st, store, me);
+    if let Some(r) = new_direct {
+        emit.room_created(r);
+    }
+    emit.message_posted(uuid);
     let m = store.messages.last().ok_or_else(ApiError::not_found)?;
     let mut v = message_json(m, store);
     // The POST answer echoes how a 1:1 message was addressed (Message schema fields).

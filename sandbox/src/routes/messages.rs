@@ -9,6 +9,7 @@ use axum::routing::get;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::activities::Emitter;
 use crate::body::Body;
 use crate::errors::{ApiError, ApiResult, json_ok, no_content};
 use crate::ids::{self, IdType};
@@ -164,6 +165,9 @@ async fn one(call: Call, Path(id): Path<String>) -> ApiResult<Response> {
     Ok(json_ok(message_json(m, &store)))
 }
 
+/// Editing emits no Mercury activity (guess): the real cloud's edit activity is unknown, and
+/// the JS SDK (3.12) has no message-updated event — any `post`-shaped activity would make it
+/// re-GET a message id that does not exist and fail with an unhandled rejection.
 async fn update(call: Call, Path(id): Path<String>, headers: HeaderMap, bytes: Bytes) -> ApiResult<Response> {
     let body = Body::parse(&headers, &bytes)?;
     let room_id = body.req_str("roomId")?;
@@ -220,9 +224,10 @@ async fn remove(call: Call, Path(id): Path<String>) -> ApiResult<Response> {
     if m.author != call.me.uuid && !moderator {
         return Err(ApiError::forbidden("Only the author or a moderator may delete a message."));
     }
-    let uuid = m.uuid;
+    let (uuid, room) = (m.uuid, m.room);
     store.messages.retain(|m| m.uuid != uuid);
     let prefix = format!("{uuid}/");
     store.contents.retain(|c| !c.key.starts_with(&prefix));
+    Emitter::new(&call.st, &store, call.me.uuid).message_deleted(uuid, room);
     Ok(no_content())
 }

@@ -12,6 +12,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::activities::Emitter;
 use crate::body::Body;
 use crate::errors::{ApiError, ApiResult, json_ok, no_content};
 use crate::ids::{self, IdType};
@@ -115,6 +116,7 @@ async fn create(call: Call, headers: HeaderMap, bytes: Bytes) -> ApiResult<Respo
     };
     // Moderator only where moderation exists: locked rooms and team rooms (guess).
     let uuid = store.create_room(room, is_locked || team.is_some());
+    Emitter::new(&call.st, &store, call.me.uuid).room_created(uuid);
     let r = store.room(uuid).ok_or_else(ApiError::not_found)?;
     Ok(json_ok(room_json(r, &store, call.me.uuid)))
 }
@@ -176,6 +178,7 @@ async fn update(call: Call, Path(id): Path<String>, headers: HeaderMap, bytes: B
     let (locked, public) = (body.bool("isLocked")?, body.bool("isPublic")?);
     let (announce, read_only) = (body.bool("isAnnouncementOnly")?, body.bool("isReadOnly")?);
     let r = store.rooms.iter_mut().find(|r| r.uuid == uuid).ok_or_else(ApiError::not_found)?;
+    let before = r.clone();
     if !r.direct {
         r.title = title;
     }
@@ -193,6 +196,23 @@ async fn update(call: Call, Path(id): Path<String>, headers: HeaderMap, bytes: B
     }
     r.is_announcement_only = announce.unwrap_or(r.is_announcement_only);
     r.is_read_only = read_only.unwrap_or(r.is_read_only);
+    let others_changed = before.title != r.title
+        || before.team != r.team
+        || before.classification_id != r.classification_id
+        || before.description != r.description
+        || before.is_public != r.is_public
+        || before.is_announcement_only != r.is_announcement_only
+        || before.is_read_only != r.is_read_only;
+    let (was_locked, is_locked) = (before.is_locked, r.is_locked);
+    let emit = Emitter::new(&call.st, &store, call.me.uuid);
+    // A lock change is its own activity (`lock`/`unlock`); any other change, or a PUT that
+    // changes nothing, is an `update` (guess: what the cloud sends for a no-op is unknown).
+    if others_changed || was_locked == is_locked {
+        emit.room_changed(uuid, "update");
+    }
+    if was_locked != is_locked {
+        emit.room_changed(uuid, if is_locked { "lock" } else { "unlock" });
+    }
     let r = store.room(uuid).ok_or_else(ApiError::not_found)?;
     Ok(json_ok(room_json(r, &store, call.me.uuid)))
 }
@@ -206,6 +226,13 @@ async fn remove(call: Call, Path(id): Path<String>) -> ApiResult<Response> {
     let moderator = store.membership(call.me.uuid, uuid).is_some_and(|m| m.is_moderator);
     if r.direct || (r.creator != call.me.uuid && !moderator) {
         return Err(ApiError::forbidden("Only the creator or a moderator may delete this room."));
+    }
+    // Deleting a room removes every member: each gets a `leave` for everyone (guess; the JS
+    // SDK has no room-deleted event, and a `leave` maps to memberships:deleted).
+    let emit = Emitter::new(&call.st, &store, call.me.uuid);
+    let members = emit.members(uuid);
+    for p in &members {
+        emit.membership_to(*p, uuid, "leave", &members);
     }
     store.delete_room(uuid);
     Ok(no_content())

@@ -10,6 +10,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::activities::Emitter;
 use crate::body::Body;
 use crate::errors::{ApiError, ApiResult, json_ok, no_content};
 use crate::ids::{self, IdType};
@@ -63,6 +64,7 @@ async fn create(call: Call, headers: HeaderMap, bytes: Bytes) -> ApiResult<Respo
     if let Some(general) = store.general_room(team) {
         if !store.is_member(person, general) {
             store.add_membership(person, general, is_moderator);
+            Emitter::new(&call.st, &store, call.me.uuid).membership(person, general, "add");
         }
     }
     let m = store.team_membership(person, team).ok_or_else(ApiError::not_found)?;
@@ -111,7 +113,16 @@ async fn remove(call: Call, Path(id): Path<String>) -> ApiResult<Response> {
     let mut store = call.st.store();
     let (person, team) = visible(&store, call.me.uuid, &id)?;
     store.team_memberships.retain(|m| !(m.person == person && m.team == team));
-    let rooms: Vec<Uuid> = store.rooms.iter().filter(|r| r.team == Some(team)).map(|r| r.uuid).collect();
+    let rooms: Vec<Uuid> = store
+        .rooms
+        .iter()
+        .filter(|r| r.team == Some(team) && store.is_member(person, r.uuid))
+        .map(|r| r.uuid)
+        .collect();
     store.memberships.retain(|m| !(m.person == person && rooms.contains(&m.room)));
+    let emit = Emitter::new(&call.st, &store, call.me.uuid);
+    for r in rooms {
+        emit.membership(person, r, "leave");
+    }
     Ok(no_content())
 }

@@ -9,6 +9,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::activities::Emitter;
 use crate::body::Body;
 use crate::errors::{ApiError, ApiResult, json_ok, no_content};
 use crate::ids::{self, IdType};
@@ -49,7 +50,7 @@ async fn create(call: Call, headers: HeaderMap, bytes: Bytes) -> ApiResult<Respo
     store.teams.push(team.clone());
     store.team_memberships.push(TeamMembership { person: call.me.uuid, team: uuid, is_moderator: true, created: now });
     // The General room is titled after the team and carries its teamId.
-    store.create_room(
+    let general = store.create_room(
         Room {
             uuid: Uuid::new_v4(),
             title: name,
@@ -68,6 +69,7 @@ async fn create(call: Call, headers: HeaderMap, bytes: Bytes) -> ApiResult<Respo
         },
         true,
     );
+    Emitter::new(&call.st, &store, call.me.uuid).room_created(general);
     Ok(json_ok(team_json(&team)))
 }
 
@@ -116,6 +118,14 @@ async fn remove(call: Call, Path(id): Path<String>) -> ApiResult<Response> {
         return Err(ApiError::forbidden("Only a team moderator may delete the team."));
     }
     let rooms: Vec<Uuid> = store.rooms.iter().filter(|r| r.team == Some(uuid)).map(|r| r.uuid).collect();
+    // As for a deleted room: every member of every team room gets each member's `leave`.
+    let emit = Emitter::new(&call.st, &store, call.me.uuid);
+    for r in &rooms {
+        let members = emit.members(*r);
+        for p in &members {
+            emit.membership_to(*p, *r, "leave", &members);
+        }
+    }
     for r in rooms {
         store.delete_room(r);
     }

@@ -1,6 +1,8 @@
 //! Shared helpers for the sandbox integration tests (real HTTP on loopback).
 #![allow(dead_code)]
 
+pub mod ws;
+
 use reqwest::{Client, Method, Response};
 use serde_json::Value;
 use webex_sandbox::{Sandbox, SandboxOptions};
