@@ -19,6 +19,22 @@ cargo test --workspace --locked
 step "quick start on the embedded sandbox"
 cargo run --locked --example quickstart
 
+# The C ABI. The header drift check (include/webex.h vs a fresh cbindgen run) is a Rust test,
+# ffi-c/tests/header.rs, so it already ran with the Rust tests above.
+step "C ABI: libwebex, C tests, C quick start (shared and static library)"
+need=()
+command -v valgrind >/dev/null || need+=(valgrind)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v make >/dev/null || need+=(make)
+command -v cc >/dev/null || need+=(gcc)
+command -v c++ >/dev/null || need+=(g++)
+if ((${#need[@]})); then apt-get update && apt-get install -y "${need[@]}"; fi
+cargo build --locked -p webex-ffi
+make -C tests/c test
+
+step "C quick start, misuse and close tests under valgrind memcheck"
+make -C tests/c valgrind
+
 step "docs build without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 

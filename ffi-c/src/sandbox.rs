@@ -1,0 +1,260 @@
+//! The embedded sandbox (a local Webex-compatible cloud on loopback) for C programs and tests.
+//! Sandboxes live in the engine's handle registry as kind `sandbox`, so their handles are
+//! checked like clients'.
+
+use crate::{WebexStatus, entry, give_string, out_arg, str_arg};
+use serde_json::json;
+use std::ffi::c_char;
+use std::sync::{Arc, Mutex};
+use webex_core::boundary::engine;
+use webex_core::{Error, ErrorCode, Result};
+use webex_sandbox::{Fault, Sandbox, SandboxOptions};
+
+const SANDBOX: &str = "sandbox";
+
+struct SandboxSlot {
+    // Taken out by stop (which consumes the sandbox); accessors racing a stop see `CLOSED`.
+    sandbox: Mutex<Option<Sandbox>>,
+}
+
+fn on_engine_thread() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
+}
+
+/// Runs `f` on the live sandbox behind `handle`.
+fn with_sandbox<T>(handle: u64, f: impl FnOnce(&Sandbox) -> Result<T>) -> Result<T> {
+    let slot = engine().registry().get::<SandboxSlot>(SANDBOX, handle)?;
+    let guard = slot.sandbox.lock().map_err(|_| Error::internal("sandbox lock poisoned"))?;
+    let sandbox =
+        guard.as_ref().ok_or_else(|| Error::new(ErrorCode::Closed, format!("sandbox handle {handle} was stopped")))?;
+    f(sandbox)
+}
+
+/// Writes a string produced from the sandbox behind `handle` to `out`.
+///
+/// # Safety
+/// `out` is NULL or valid for one write.
+unsafe fn sandbox_string(
+    handle: u64,
+    out: *mut *mut c_char,
+    name: &str,
+    f: impl FnOnce(&Sandbox) -> Result<String>,
+) -> WebexStatus {
+    entry(|| {
+        // SAFETY: per the caller's contract.
+        let out = unsafe { out_arg(out, name) }?;
+        *out = std::ptr::null_mut();
+        let s = with_sandbox(handle, f)?;
+        give_string(out, s);
+        Ok(())
+    })
+}
+
+/// Starts a sandbox in this process on a free loopback port, seeded with a bot
+/// (`sandbox-bot@webex.bot`), `alice@example.com` and `bob@example.com`, each with a token.
+///
+/// Ownership: on `WEBEX_OK`, `*out_sandbox` is a new handle the caller must stop with
+/// `webex_sandbox_stop`; on failure it is set to 0. Not callable from a callback.
+///
+/// # Safety
+/// `out_sandbox` is NULL or valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn webex_sandbox_start(out_sandbox: *mut u64) -> WebexStatus {
+    entry(|| {
+        // SAFETY: per this function's contract.
+        let out = unsafe { out_arg(out_sandbox, "out_sandbox") }?;
+        *out = 0;
+        if on_engine_thread() {
+            return Err(Error::invalid("webex_sandbox_start cannot be called from a callback (an engine thread)"));
+        }
+        let sandbox = engine()
+            .runtime()
+            .block_on(Sandbox::start(SandboxOptions::default()))
+            .map_err(|e| Error::new(ErrorCode::Network, format!("the sandbox cannot listen on loopback: {e}")))?;
+        let slot = Arc::new(SandboxSlot { sandbox: Mutex::new(Some(sandbox)) });
+        *out = engine().registry().insert(SANDBOX, slot);
+        Ok(())
+    })
+}
+
+/// Stops a sandbox: requests in flight may finish (for up to 5 s), then its port closes and
+/// the handle becomes invalid (`WEBEX_CLOSED` afterwards, also for a second stop). Clients
+/// pointed at it get `WEBEX_NETWORK` errors from then on. From a callback it does not wait.
+#[unsafe(no_mangle)]
+pub extern "C" fn webex_sandbox_stop(sandbox: u64) -> WebexStatus {
+    entry(|| {
+        let slot = engine().registry().remove::<SandboxSlot>(SANDBOX, sandbox)?;
+        let taken = slot.sandbox.lock().map_err(|_| Error::internal("sandbox lock poisoned"))?.take();
+        if let Some(sandbox) = taken {
+            if on_engine_thread() {
+                engine().runtime().spawn(sandbox.stop());
+            } else {
+                engine().runtime().block_on(sandbox.stop());
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The sandbox's base URL, `http://127.0.0.1:PORT`.
+///
+/// Ownership: on `WEBEX_OK`, `*out_url` is the caller's; free it with `webex_string_free`.
+/// On failure it is set to NULL.
+///
+/// # Safety
+/// `out_url` is NULL or valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn webex_sandbox_base_url(sandbox: u64, out_url: *mut *mut c_char) -> WebexStatus {
+    // SAFETY: per this function's contract.
+    unsafe { sandbox_string(sandbox, out_url, "out_url", |s| Ok(s.base_url())) }
+}
+
+/// The sandbox's REST ("hydra") base URL, `<base>/v1`: the config's
+/// `services.discovery.hydra`.
+///
+/// Ownership: on `WEBEX_OK`, `*out_url` is the caller's; free it with `webex_string_free`.
+/// On failure it is set to NULL.
+///
+/// # Safety
+/// `out_url` is NULL or valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn webex_sandbox_hydra_url(sandbox: u64, out_url: *mut *mut c_char) -> WebexStatus {
+    // SAFETY: per this function's contract.
+    unsafe { sandbox_string(sandbox, out_url, "out_url", |s| Ok(s.hydra_url())) }
+}
+
+/// The sandbox's service catalog ("U2C") base URL, `<base>/u2c/api/v1`: the config's
+/// `services.discovery.u2c`.
+///
+/// Ownership: on `WEBEX_OK`, `*out_url` is the caller's; free it with `webex_string_free`.
+/// On failure it is set to NULL.
+///
+/// # Safety
+/// `out_url` is NULL or valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn webex_sandbox_u2c_url(sandbox: u64, out_url: *mut *mut c_char) -> WebexStatus {
+    // SAFETY: per this function's contract.
+    unsafe { sandbox_string(sandbox, out_url, "out_url", |s| Ok(s.u2c_url())) }
+}
+
+/// The sandbox's URLs and users as JSON:
+/// `{"hydra", "u2c", "orgId", "users": [{"email", "token", "personId", "displayName", "type"}]}`.
+///
+/// Ownership: on `WEBEX_OK`, `*out_json` is the caller's; free it with `webex_string_free`.
+/// On failure it is set to NULL.
+///
+/// # Safety
+/// `out_json` is NULL or valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn webex_sandbox_info(sandbox: u64, out_json: *mut *mut c_char) -> WebexStatus {
+    // SAFETY: per this function's contract.
+    unsafe { sandbox_string(sandbox, out_json, "out_json", |s| Ok(s.info_json().to_string())) }
+}
+
+/// The email of the sandbox's bot user (`sandbox-bot@webex.bot`).
+///
+/// Ownership: on `WEBEX_OK`, `*out_email` is the caller's; free it with `webex_string_free`.
+/// On failure it is set to NULL.
+///
+/// # Safety
+/// `out_email` is NULL or valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn webex_sandbox_bot_email(sandbox: u64, out_email: *mut *mut c_char) -> WebexStatus {
+    // SAFETY: per this function's contract.
+    unsafe { sandbox_string(sandbox, out_email, "out_email", |s| Ok(s.bot().email)) }
+}
+
+/// The access token of the sandbox user with this email; `WEBEX_NOT_FOUND` if there is none.
+///
+/// Ownership: `email` is borrowed for the call. On `WEBEX_OK`, `*out_token` is the caller's;
+/// free it with `webex_string_free`. On failure it is set to NULL.
+///
+/// # Safety
+/// `email` is NULL or a NUL-terminated string; `out_token` is NULL or valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn webex_sandbox_user_token(
+    sandbox: u64,
+    email: *const c_char,
+    out_token: *mut *mut c_char,
+) -> WebexStatus {
+    // SAFETY: per this function's contract.
+    unsafe {
+        sandbox_string(sandbox, out_token, "out_token", |s| {
+            let email = str_arg(email, "email")?;
+            s.user(email).map(|u| u.token).ok_or_else(|| no_user(email))
+        })
+    }
+}
+
+/// A client config document acting as the sandbox user with this email:
+/// `{"credentials": {"access_token"}, "services": {"discovery": {"hydra", "u2c"}}}`, ready for
+/// `webex_client_new`. `WEBEX_NOT_FOUND` if there is no such user.
+///
+/// Ownership: `email` is borrowed for the call. On `WEBEX_OK`, `*out_config_json` is the
+/// caller's; free it with `webex_string_free`. On failure it is set to NULL.
+///
+/// # Safety
+/// `email` is NULL or a NUL-terminated string; `out_config_json` is NULL or valid for one
+/// write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn webex_sandbox_client_config(
+    sandbox: u64,
+    email: *const c_char,
+    out_config_json: *mut *mut c_char,
+) -> WebexStatus {
+    // SAFETY: per this function's contract.
+    unsafe {
+        sandbox_string(sandbox, out_config_json, "out_config_json", |s| {
+            let email = str_arg(email, "email")?;
+            let user = s.user(email).ok_or_else(|| no_user(email))?;
+            Ok(json!({
+                "credentials": {"access_token": user.token},
+                "services": {"discovery": {"hydra": s.hydra_url(), "u2c": s.u2c_url()}},
+            })
+            .to_string())
+        })
+    }
+}
+
+/// Arms a fault: the next matching requests fail, stall, or both. `fault_json` is
+/// `{"path": "/v1/people/me", "method"?, "status"?, "retryAfter"?, "body"?, "delayMs"?,
+/// "count"? (default 1, 0 = until cleared)}`. `*out_fault_id` receives the fault's id.
+///
+/// Ownership: `fault_json` is borrowed for the call.
+///
+/// # Safety
+/// `fault_json` is NULL or a NUL-terminated string; `out_fault_id` is NULL or valid for one
+/// write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn webex_sandbox_inject_fault(
+    sandbox: u64,
+    fault_json: *const c_char,
+    out_fault_id: *mut u64,
+) -> WebexStatus {
+    entry(|| {
+        // SAFETY: per this function's contract.
+        let out = unsafe { out_arg(out_fault_id, "out_fault_id") }?;
+        *out = 0;
+        // SAFETY: per this function's contract.
+        let text = unsafe { str_arg(fault_json, "fault_json") }?;
+        let fault: Fault =
+            serde_json::from_str(text).map_err(|e| Error::invalid(format!("fault_json is not a fault ({e})")))?;
+        *out = with_sandbox(sandbox, |s| Ok(s.inject_fault(fault)))?;
+        Ok(())
+    })
+}
+
+/// Disarms every fault of the sandbox.
+#[unsafe(no_mangle)]
+pub extern "C" fn webex_sandbox_clear_faults(sandbox: u64) -> WebexStatus {
+    entry(|| {
+        with_sandbox(sandbox, |s| {
+            s.clear_faults();
+            Ok(())
+        })
+    })
+}
+
+fn no_user(email: &str) -> Error {
+    Error::new(ErrorCode::NotFound, format!("the sandbox has no user '{email}'"))
+}

@@ -1,0 +1,970 @@
+/*
+ * The C test suite of libwebex, against the embedded sandbox (real HTTP on loopback).
+ *
+ *   test_webex            every group
+ *   test_webex misuse     one group (ops, events, clients, close, errors, misuse, all)
+ *
+ * Callbacks run on engine threads; tests wait for them with a mutex and a condition variable
+ * (never sleep). The last line is "N passed, M failed".
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <webex.h>
+
+#include "tiny_json.h"
+
+/* ---------- a tiny test runner ---------- */
+
+static int current_failed;
+
+#define CHECK(cond)                                                                \
+    do {                                                                           \
+        if (!(cond)) {                                                             \
+            fprintf(stderr, "    %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+            current_failed = 1;                                                    \
+        }                                                                          \
+    } while (0)
+
+#define CHECK_STATUS(expr, expected)                                                              \
+    do {                                                                                          \
+        WebexStatus got_ = (expr);                                                                \
+        if (got_ != (expected)) {                                                                 \
+            char *last_ = webex_last_error();                                                     \
+            fprintf(stderr, "    %s:%d: %s returned %s, expected %s (%s)\n", __FILE__, __LINE__, #expr, \
+                    webex_status_name(got_), webex_status_name(expected), last_ ? last_ : "no last error"); \
+            webex_string_free(last_);                                                             \
+            current_failed = 1;                                                                   \
+        }                                                                                         \
+    } while (0)
+
+/* NULL-safe "%s" argument. */
+#define S(x) ((x) ? (x) : "")
+
+static uint64_t sandbox;
+
+/* ---------- waiting for callbacks ---------- */
+
+/* One call's result: copies of the borrowed callback strings, and how often the callback ran. */
+typedef struct {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    int calls;
+    WebexStatus status;
+    char *result;
+    char *error;
+    pthread_t thread;
+} Call;
+
+static void call_init(Call *c) {
+    memset(c, 0, sizeof *c);
+    pthread_mutex_init(&c->mutex, NULL);
+    pthread_cond_init(&c->cond, NULL);
+}
+
+static void call_free(Call *c) {
+    free(c->result);
+    free(c->error);
+    pthread_mutex_destroy(&c->mutex);
+    pthread_cond_destroy(&c->cond);
+}
+
+static void on_result(void *user_data, WebexStatus status, const char *result_json, const char *error_json) {
+    Call *c = user_data;
+    pthread_mutex_lock(&c->mutex);
+    c->calls++;
+    c->status = status;
+    free(c->result);
+    free(c->error);
+    c->result = result_json ? strdup(result_json) : NULL;
+    c->error = error_json ? strdup(error_json) : NULL;
+    c->thread = pthread_self();
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->mutex);
+}
+
+static void call_wait(Call *c) {
+    pthread_mutex_lock(&c->mutex);
+    while (c->calls == 0) pthread_cond_wait(&c->cond, &c->mutex);
+    pthread_mutex_unlock(&c->mutex);
+}
+
+/* Operation names driven so far, to check that every operation of the table was. */
+#define MAX_OPS 128
+static char *ops_called[MAX_OPS];
+static int ops_called_count;
+
+static void note_op(const char *op) {
+    for (int i = 0; i < ops_called_count; i++)
+        if (strcmp(ops_called[i], op) == 0) return;
+    if (ops_called_count < MAX_OPS) ops_called[ops_called_count++] = strdup(op);
+}
+
+/* Runs an operation to completion; returns its status. `*result` / `*error` (when not NULL)
+ * receive malloc'd copies for the caller to free. */
+static WebexStatus run_op(uint64_t client, const char *op, const char *params, char **result, char **error) {
+    Call c;
+    call_init(&c);
+    note_op(op);
+    WebexStatus status = webex_client_call(client, op, params, on_result, &c);
+    if (status == WEBEX_OK) {
+        call_wait(&c);
+        status = c.status;
+        CHECK(c.calls == 1);
+        CHECK((c.status == WEBEX_OK) == (c.result != NULL));
+        CHECK((c.status == WEBEX_OK) == (c.error == NULL));
+    }
+    if (result) { *result = c.result; c.result = NULL; }
+    if (error) { *error = c.error; c.error = NULL; }
+    call_free(&c);
+    return status;
+}
+
+/* Runs an operation that must succeed; returns its result (caller frees) or NULL. */
+static char *ok_op(uint64_t client, const char *op, const char *fmt, ...) {
+    char params[2048];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(params, sizeof params, fmt, args);
+    va_end(args);
+    char *result = NULL, *error = NULL;
+    WebexStatus status = run_op(client, op, params, &result, &error);
+    if (status != WEBEX_OK) {
+        char *last = error ? NULL : webex_last_error();
+        fprintf(stderr, "    %s(%s) failed: %s %s\n", op, params, webex_status_name(status), error ? error : S(last));
+        webex_string_free(last);
+        current_failed = 1;
+    }
+    free(error);
+    return result;
+}
+
+/* Runs an operation that must fail with `expected`; returns the error JSON (caller frees). */
+static char *err_op(uint64_t client, const char *op, const char *params, WebexStatus expected) {
+    char *result = NULL, *error = NULL;
+    WebexStatus status = run_op(client, op, params, &result, &error);
+    if (status != expected) {
+        fprintf(stderr, "    %s(%s): got %s, expected %s\n", op, params, webex_status_name(status),
+                webex_status_name(expected));
+        current_failed = 1;
+    }
+    free(result);
+    return error;
+}
+
+/* Whether the JSON string member `key` of `obj` equals `want`. */
+static int str_is(const char *obj, const char *key, const char *want) {
+    char *v = tj_string(obj, key);
+    int eq = v && strcmp(v, want) == 0;
+    if (!eq) fprintf(stderr, "    member %s is \"%s\", expected \"%s\"\n", key, S(v), want);
+    free(v);
+    return eq;
+}
+
+/* The last error's message contains `needle`. */
+static int last_error_mentions(const char *needle) {
+    char *last = webex_last_error();
+    int found = last && strstr(last, needle) != NULL;
+    if (!found) fprintf(stderr, "    last error %s does not mention \"%s\"\n", last ? last : "(NULL)", needle);
+    webex_string_free(last);
+    return found;
+}
+
+/* ---------- clients and their events ---------- */
+
+#define MAX_EVENTS 64
+
+typedef struct {
+    uint64_t handle;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    char *events[MAX_EVENTS];
+    int count;
+    int off_thread; /* every event arrived on a thread other than the creator's */
+    pthread_t creator;
+} Client;
+
+static void on_event(void *user_data, const char *event_json) {
+    Client *c = user_data;
+    pthread_mutex_lock(&c->mutex);
+    if (c->count < MAX_EVENTS) c->events[c->count++] = strdup(event_json);
+    if (pthread_equal(pthread_self(), c->creator)) c->off_thread = 0;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->mutex);
+}
+
+static char *config_for(const char *email) {
+    char *config = NULL;
+    CHECK_STATUS(webex_sandbox_client_config(sandbox, email, &config), WEBEX_OK);
+    return config;
+}
+
+/* Creates a client for the sandbox user `email` (caller: client_close). */
+static Client *client_open(const char *email) {
+    Client *c = calloc(1, sizeof *c);
+    pthread_mutex_init(&c->mutex, NULL);
+    pthread_cond_init(&c->cond, NULL);
+    c->creator = pthread_self();
+    c->off_thread = 1;
+    char *config = config_for(email);
+    CHECK_STATUS(webex_client_new(config, on_event, c, &c->handle), WEBEX_OK);
+    webex_string_free(config);
+    return c;
+}
+
+/* Waits (at most 30 s) for an event of `type` whose JSON contains `needle` (if not NULL);
+ * returns a copy of it (caller frees), or NULL after a failed CHECK. */
+static char *client_wait_event_with(Client *c, const char *type, const char *needle) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 30;
+    pthread_mutex_lock(&c->mutex);
+    for (int seen = 0;;) {
+        for (; seen < c->count; seen++) {
+            char *t = tj_string(c->events[seen], "type");
+            int match = t && strcmp(t, type) == 0 && (!needle || strstr(c->events[seen], needle));
+            free(t);
+            if (match) {
+                char *copy = strdup(c->events[seen]);
+                pthread_mutex_unlock(&c->mutex);
+                return copy;
+            }
+        }
+        if (pthread_cond_timedwait(&c->cond, &c->mutex, &deadline) != 0) {
+            pthread_mutex_unlock(&c->mutex);
+            fprintf(stderr, "    no %s event containing %s within 30 s\n", type, needle ? needle : "anything");
+            current_failed = 1;
+            return NULL;
+        }
+    }
+}
+
+static char *client_wait_event(Client *c, const char *type) {
+    return client_wait_event_with(c, type, NULL);
+}
+
+static void client_close(Client *c) {
+    CHECK_STATUS(webex_client_close(c->handle), WEBEX_OK);
+    for (int i = 0; i < c->count; i++) free(c->events[i]);
+    pthread_mutex_destroy(&c->mutex);
+    pthread_cond_destroy(&c->cond);
+    free(c);
+}
+
+static const char *ALICE = "alice@example.com";
+static const char *BOB = "bob@example.com";
+
+static char *bot_email(void) {
+    char *email = NULL;
+    CHECK_STATUS(webex_sandbox_bot_email(sandbox, &email), WEBEX_OK);
+    return email;
+}
+
+/* ---------- ops: every operation family through the C ABI ---------- */
+
+static void test_people(void) {
+    char *bot = bot_email();
+    Client *c = client_open(bot);
+    char *me = ok_op(c->handle, "people.me", "{}");
+    CHECK(me && strstr(me, bot));
+    char *list = ok_op(c->handle, "people.list", "{\"email\": \"%s\"}", ALICE);
+    const char *alice = tj_first(tj_find(list, "items"));
+    char *alice_id = tj_string(alice, "id");
+    CHECK(alice_id != NULL);
+    char *got = ok_op(c->handle, "people.get", "{\"personId\": \"%s\"}", S(alice_id));
+    CHECK(str_is(got, "displayName", "Alice"));
+    free(me), free(list), free(alice_id), free(got);
+    client_close(c);
+    webex_string_free(bot);
+}
+
+static void test_rooms_and_pages(void) {
+    Client *c = client_open(ALICE);
+    char *room = ok_op(c->handle, "rooms.create", "{\"title\": \"C room\"}");
+    char *id = tj_string(room, "id");
+    CHECK(str_is(room, "type", "group"));
+    char *got = ok_op(c->handle, "rooms.get", "{\"roomId\": \"%s\"}", S(id));
+    CHECK(str_is(got, "title", "C room"));
+    char *renamed = ok_op(c->handle, "rooms.update", "{\"roomId\": \"%s\", \"title\": \"Renamed\"}", S(id));
+    CHECK(str_is(renamed, "title", "Renamed"));
+    char *info = ok_op(c->handle, "rooms.meetingInfo", "{\"roomId\": \"%s\"}", S(id));
+    CHECK(tj_find(info, "meetingLink") && *tj_find(info, "meetingLink") == '"');
+    char *second = ok_op(c->handle, "rooms.create", "{\"title\": \"C room 2\"}");
+    char *first_page = ok_op(c->handle, "rooms.list", "{\"max\": 1}");
+    CHECK(tj_count(tj_find(first_page, "items")) == 1);
+    char *cursor = tj_string(first_page, "next");
+    CHECK(cursor != NULL);
+    char *next_page = ok_op(c->handle, "pages.next", "{\"cursor\": \"%s\"}", S(cursor));
+    CHECK(tj_count(tj_find(next_page, "items")) == 1);
+    char *a = tj_string(tj_first(tj_find(first_page, "items")), "id");
+    char *b = tj_string(tj_first(tj_find(next_page, "items")), "id");
+    CHECK(a && b && strcmp(a, b) != 0);
+    char *deleted = ok_op(c->handle, "rooms.delete", "{\"roomId\": \"%s\"}", S(id));
+    CHECK(deleted && strcmp(deleted, "null") == 0);
+    free(room), free(id), free(got), free(renamed), free(info), free(second), free(first_page), free(cursor);
+    free(next_page), free(a), free(b), free(deleted);
+    client_close(c);
+}
+
+static void test_memberships(void) {
+    Client *c = client_open(ALICE);
+    char *room = ok_op(c->handle, "rooms.create", "{\"title\": \"members\"}");
+    char *room_id = tj_string(room, "id");
+    char *bob_list = ok_op(c->handle, "people.list", "{\"email\": \"%s\"}", BOB);
+    char *bob_id = tj_string(tj_first(tj_find(bob_list, "items")), "id");
+    char *m = ok_op(c->handle, "memberships.create", "{\"roomId\": \"%s\", \"personId\": \"%s\"}", S(room_id), S(bob_id));
+    char *m_id = tj_string(m, "id");
+    CHECK(str_is(m, "personEmail", BOB));
+    char params[512];
+    snprintf(params, sizeof params, "{\"roomId\": \"%s\", \"personEmail\": \"%s\"}", S(room_id), BOB);
+    char *dup = err_op(c->handle, "memberships.create", params, WEBEX_CONFLICT);
+    CHECK(str_is(dup, "code", "CONFLICT") && tj_is(dup, "status", "409") && tj_is(dup, "codeNumber", "5"));
+    char *list = ok_op(c->handle, "memberships.list", "{\"roomId\": \"%s\"}", S(room_id));
+    CHECK(tj_count(tj_find(list, "items")) == 2);
+    char *got = ok_op(c->handle, "memberships.get", "{\"membershipId\": \"%s\"}", S(m_id));
+    CHECK(str_is(got, "personId", S(bob_id)));
+    char *mod = ok_op(c->handle, "memberships.update", "{\"membershipId\": \"%s\", \"isModerator\": true}", S(m_id));
+    CHECK(tj_is(mod, "isModerator", "true"));
+    char *del = ok_op(c->handle, "memberships.delete", "{\"membershipId\": \"%s\"}", S(m_id));
+    CHECK(del && strcmp(del, "null") == 0);
+    free(room), free(room_id), free(bob_list), free(bob_id), free(m), free(m_id), free(dup), free(list);
+    free(got), free(mod), free(del);
+    client_close(c);
+}
+
+static void test_messages_and_attachment_actions(void) {
+    Client *c = client_open(ALICE);
+    char *room = ok_op(c->handle, "rooms.create", "{\"title\": \"messages\"}");
+    char *room_id = tj_string(room, "id");
+    char *msg = ok_op(c->handle, "messages.create", "{\"roomId\": \"%s\", \"markdown\": \"**Hi Everyone**\"}", S(room_id));
+    char *msg_id = tj_string(msg, "id");
+    CHECK(str_is(msg, "markdown", "**Hi Everyone**"));
+    char *direct = ok_op(c->handle, "messages.create", "{\"toPersonEmail\": \"%s\", \"text\": \"hello bob\"}", BOB);
+    CHECK(str_is(direct, "roomType", "direct"));
+    char *dlist = ok_op(c->handle, "messages.listDirect", "{\"personEmail\": \"%s\"}", BOB);
+    CHECK(str_is(tj_first(tj_find(dlist, "items")), "text", "hello bob"));
+    char *list = ok_op(c->handle, "messages.list", "{\"roomId\": \"%s\"}", S(room_id));
+    CHECK(str_is(tj_first(tj_find(list, "items")), "id", S(msg_id)));
+    char *got = ok_op(c->handle, "messages.get", "{\"messageId\": \"%s\"}", S(msg_id));
+    CHECK(str_is(got, "roomId", S(room_id)));
+    char *edited = ok_op(c->handle, "messages.update",
+                         "{\"messageId\": \"%s\", \"roomId\": \"%s\", \"text\": \"edited\"}", S(msg_id), S(room_id));
+    CHECK(str_is(edited, "text", "edited"));
+    char *card = ok_op(c->handle, "messages.create",
+                       "{\"roomId\": \"%s\", \"text\": \"card\", \"attachments\": [{\"contentType\": "
+                       "\"application/vnd.microsoft.card.adaptive\", \"content\": {\"type\": \"AdaptiveCard\", "
+                       "\"version\": \"1.2\", \"body\": [{\"type\": \"TextBlock\", \"text\": \"Pick\"}], "
+                       "\"actions\": [{\"type\": \"Action.Submit\", \"title\": \"OK\"}]}}]}",
+                       S(room_id));
+    char *card_id = tj_string(card, "id");
+    char *action = ok_op(c->handle, "attachmentActions.create",
+                         "{\"type\": \"submit\", \"messageId\": \"%s\", \"inputs\": {\"choice\": \"a\"}}", S(card_id));
+    char *action_id = tj_string(action, "id");
+    char *action_got = ok_op(c->handle, "attachmentActions.get", "{\"id\": \"%s\"}", S(action_id));
+    CHECK(str_is(tj_find(action_got, "inputs"), "choice", "a"));
+    char *del = ok_op(c->handle, "messages.delete", "{\"messageId\": \"%s\"}", S(msg_id));
+    CHECK(del && strcmp(del, "null") == 0);
+    char params[256];
+    snprintf(params, sizeof params, "{\"messageId\": \"%s\"}", S(msg_id));
+    char *gone = err_op(c->handle, "messages.get", params, WEBEX_NOT_FOUND);
+    /* The error JSON carries what the cloud said. */
+    CHECK(str_is(gone, "code", "NOT_FOUND") && tj_is(gone, "status", "404"));
+    char *tracking = tj_string(gone, "trackingId");
+    CHECK(tracking && *tracking);
+    free(room), free(room_id), free(msg), free(msg_id), free(direct), free(dlist), free(list), free(got);
+    free(edited), free(card), free(card_id), free(action), free(action_id), free(action_got), free(del);
+    free(gone), free(tracking);
+    client_close(c);
+}
+
+static void test_teams_and_team_memberships(void) {
+    Client *c = client_open(ALICE);
+    char *team = ok_op(c->handle, "teams.create", "{\"name\": \"Team A\", \"description\": \"d\"}");
+    char *team_id = tj_string(team, "id");
+    char *got = ok_op(c->handle, "teams.get", "{\"teamId\": \"%s\"}", S(team_id));
+    CHECK(str_is(got, "name", "Team A"));
+    char *renamed = ok_op(c->handle, "teams.update", "{\"teamId\": \"%s\", \"name\": \"Team B\"}", S(team_id));
+    CHECK(str_is(renamed, "name", "Team B"));
+    char *teams = ok_op(c->handle, "teams.list", "{}");
+    CHECK(teams && team_id && strstr(teams, team_id));
+    char *tm = ok_op(c->handle, "teamMemberships.create", "{\"teamId\": \"%s\", \"personEmail\": \"%s\"}", S(team_id), BOB);
+    char *tm_id = tj_string(tm, "id");
+    char *tms = ok_op(c->handle, "teamMemberships.list", "{\"teamId\": \"%s\"}", S(team_id));
+    CHECK(tj_count(tj_find(tms, "items")) == 2);
+    char *tm_got = ok_op(c->handle, "teamMemberships.get", "{\"membershipId\": \"%s\"}", S(tm_id));
+    CHECK(str_is(tm_got, "teamId", S(team_id)));
+    char *tm_mod =
+        ok_op(c->handle, "teamMemberships.update", "{\"membershipId\": \"%s\", \"isModerator\": true}", S(tm_id));
+    CHECK(tj_is(tm_mod, "isModerator", "true"));
+    char *tm_del = ok_op(c->handle, "teamMemberships.delete", "{\"membershipId\": \"%s\"}", S(tm_id));
+    char *team_del = ok_op(c->handle, "teams.delete", "{\"teamId\": \"%s\"}", S(team_id));
+    CHECK(tm_del && team_del);
+    free(team), free(team_id), free(got), free(renamed), free(teams), free(tm), free(tm_id), free(tms);
+    free(tm_got), free(tm_mod), free(tm_del), free(team_del);
+    client_close(c);
+}
+
+static void test_webhooks(void) {
+    Client *c = client_open(BOB);
+    char *hook = ok_op(c->handle, "webhooks.create",
+                       "{\"name\": \"w\", \"targetUrl\": \"https://example.test/hook\", \"resource\": \"messages\", "
+                       "\"event\": \"created\"}");
+    char *id = tj_string(hook, "id");
+    char *got = ok_op(c->handle, "webhooks.get", "{\"webhookId\": \"%s\"}", S(id));
+    CHECK(str_is(got, "resource", "messages"));
+    char *upd = ok_op(c->handle, "webhooks.update",
+                      "{\"webhookId\": \"%s\", \"name\": \"w2\", \"targetUrl\": \"https://example.test/hook2\"}", S(id));
+    CHECK(str_is(upd, "name", "w2"));
+    char *list = ok_op(c->handle, "webhooks.list", "{}");
+    CHECK(tj_count(tj_find(list, "items")) == 1);
+    char *del = ok_op(c->handle, "webhooks.delete", "{\"webhookId\": \"%s\"}", S(id));
+    CHECK(del != NULL);
+    free(hook), free(id), free(got), free(upd), free(list), free(del);
+    client_close(c);
+}
+
+static void test_scheduled_meetings(void) {
+    Client *c = client_open(ALICE);
+    char *m = ok_op(c->handle, "scheduledMeetings.create",
+                    "{\"title\": \"Sync\", \"start\": \"2030-01-01T10:00:00Z\", \"end\": \"2030-01-01T11:00:00Z\"}");
+    char *id = tj_string(m, "id");
+    char *number = tj_string(m, "meetingNumber");
+    CHECK(number != NULL);
+    char *got = ok_op(c->handle, "scheduledMeetings.get", "{\"meetingId\": \"%s\"}", S(id));
+    CHECK(str_is(got, "title", "Sync"));
+    char *list = ok_op(c->handle, "scheduledMeetings.list",
+                       "{\"from\": \"2029-12-31T00:00:00Z\", \"to\": \"2030-01-02T00:00:00Z\"}");
+    CHECK(list && id && strstr(list, id));
+    char *upd = ok_op(c->handle, "scheduledMeetings.update",
+                      "{\"meetingId\": \"%s\", \"title\": \"Sync 2\", \"start\": \"2030-01-01T10:00:00Z\", "
+                      "\"end\": \"2030-01-01T12:00:00Z\"}",
+                      S(id));
+    CHECK(str_is(upd, "title", "Sync 2"));
+    char *patched = ok_op(c->handle, "scheduledMeetings.patch", "{\"meetingId\": \"%s\", \"agenda\": \"notes\"}", S(id));
+    CHECK(str_is(patched, "agenda", "notes"));
+    char *del = ok_op(c->handle, "scheduledMeetings.delete", "{\"meetingId\": \"%s\"}", S(id));
+    CHECK(del != NULL);
+    free(m), free(id), free(number), free(got), free(list), free(upd), free(patched), free(del);
+    client_close(c);
+}
+
+static void test_config_and_raw_http(void) {
+    Client *c = client_open(ALICE);
+    char *cfg = ok_op(c->handle, "config.get", "");
+    CHECK(str_is(tj_find(cfg, "credentials"), "access_token", "<redacted>"));
+    char *me = ok_op(c->handle, "people.me", "{}");
+    char *raw = ok_op(c->handle, "http.request", "{\"method\": \"GET\", \"resource\": \"people/me\"}");
+    char *a = tj_string(me, "id"), *b = tj_string(raw, "id");
+    CHECK(a && b && strcmp(a, b) == 0);
+    free(cfg), free(me), free(raw), free(a), free(b);
+    client_close(c);
+}
+
+/* Runs after the others of its group: every name webex_operations lists was driven above. */
+static void test_every_operation_was_driven(void) {
+    char *ops = NULL;
+    CHECK_STATUS(webex_operations(&ops), WEBEX_OK);
+    int total = 0;
+    for (const char *op = tj_first(ops); op; op = tj_next(op)) {
+        char *name = tj_string(op, "name");
+        int seen = 0;
+        for (int i = 0; name && i < ops_called_count; i++) seen |= strcmp(ops_called[i], name) == 0;
+        if (!seen) {
+            fprintf(stderr, "    operation %s was never driven through the C ABI\n", S(name));
+            current_failed = 1;
+        }
+        total++;
+        free(name);
+    }
+    CHECK(total > 40);
+    webex_string_free(ops);
+}
+
+/* ---------- events ---------- */
+
+static void test_ready_event_through_the_callback(void) {
+    Client *c = client_open(ALICE);
+    char *ready = client_wait_event(c, "ready");
+    CHECK(ready && strcmp(ready, "{\"type\":\"ready\",\"data\":{}}") == 0);
+    pthread_mutex_lock(&c->mutex);
+    CHECK(c->off_thread); /* engine threads, never the caller's */
+    CHECK(c->count == 1);
+    pthread_mutex_unlock(&c->mutex);
+    free(ready);
+    client_close(c);
+}
+
+static void test_a_client_without_event_callback_works(void) {
+    char *config = config_for(ALICE);
+    uint64_t h = 0;
+    CHECK_STATUS(webex_client_new(config, NULL, NULL, &h), WEBEX_OK);
+    char *me = ok_op(h, "people.me", "{}");
+    CHECK(str_is(me, "displayName", "Alice"));
+    CHECK_STATUS(webex_client_close(h), WEBEX_OK);
+    free(me);
+    webex_string_free(config);
+}
+
+/* Live events: the socket pushes activities, the engine maps them to public events, and they
+ * reach the C callback. Alice listens to every resource; Bob acts. */
+static void test_live_events_through_the_callback(void) {
+    Client *alice = client_open(ALICE);
+    Client *bob = client_open(BOB);
+    char *catalog = ok_op(alice->handle, "catalog.load", "{}");
+    CHECK(tj_find(catalog, "hydra") && tj_find(catalog, "wdm"));
+    char *device = ok_op(alice->handle, "device.register", "{}");
+    CHECK(tj_find(device, "webSocketUrl") != NULL);
+    char *refreshed = ok_op(alice->handle, "device.refresh", "{}");
+    char *a = tj_string(device, "url"), *b = tj_string(refreshed, "url");
+    CHECK(a && b && strcmp(a, b) == 0); /* the same device, refreshed */
+    free(a), free(b);
+    const char *resources[] = {"messages", "memberships", "rooms", "attachmentActions"};
+    char op[64];
+    for (int i = 0; i < 4; i++) {
+        snprintf(op, sizeof op, "%s.listen", resources[i]);
+        free(ok_op(alice->handle, op, "{}"));
+    }
+    free(client_wait_event(alice, "online"));
+
+    char *room = ok_op(bob->handle, "rooms.create", "{\"title\": \"live\"}");
+    char *room_id = tj_string(room, "id");
+    char *m = ok_op(bob->handle, "memberships.create", "{\"roomId\": \"%s\", \"personEmail\": \"%s\"}", S(room_id), ALICE);
+    char *m_id = tj_string(m, "id");
+    char *e1 = client_wait_event_with(alice, "memberships:created", S(m_id));
+    free(ok_op(bob->handle, "rooms.update", "{\"roomId\": \"%s\", \"title\": \"live 2\"}", S(room_id)));
+    char *e2 = client_wait_event_with(alice, "rooms:updated", S(room_id));
+    char *card = ok_op(alice->handle, "messages.create",
+                       "{\"roomId\": \"%s\", \"text\": \"card\", \"attachments\": [{\"contentType\": "
+                       "\"application/vnd.microsoft.card.adaptive\", \"content\": {\"type\": \"AdaptiveCard\", "
+                       "\"version\": \"1.2\", \"body\": []}}]}",
+                       S(room_id));
+    char *card_id = tj_string(card, "id");
+    char *action = ok_op(bob->handle, "attachmentActions.create",
+                         "{\"type\": \"submit\", \"messageId\": \"%s\", \"inputs\": {}}", S(card_id));
+    char *action_id = tj_string(action, "id");
+    char *e3 = client_wait_event_with(alice, "attachmentActions:created", S(action_id));
+    char *msg = ok_op(bob->handle, "messages.create", "{\"roomId\": \"%s\", \"text\": \"live hello\"}", S(room_id));
+    char *msg_id = tj_string(msg, "id");
+    char *e4 = client_wait_event_with(alice, "messages:created", S(msg_id));
+    CHECK(e1 && e2 && e3 && e4);
+    pthread_mutex_lock(&alice->mutex);
+    CHECK(alice->off_thread);
+    pthread_mutex_unlock(&alice->mutex);
+
+    for (int i = 0; i < 4; i++) {
+        snprintf(op, sizeof op, "%s.stopListening", resources[i]);
+        free(ok_op(alice->handle, op, "{}"));
+    }
+    free(ok_op(alice->handle, "mercury.connect", "{}"));
+    free(ok_op(alice->handle, "mercury.disconnect", "{}"));
+    char *gone = ok_op(alice->handle, "device.unregister", "{}");
+    CHECK(gone && strcmp(gone, "null") == 0);
+    free(catalog), free(device), free(refreshed), free(room), free(room_id), free(m), free(m_id), free(card);
+    free(card_id), free(action), free(action_id), free(msg), free(msg_id), free(gone);
+    free(e1), free(e2), free(e3), free(e4);
+    client_close(alice);
+    client_close(bob);
+}
+
+/* ---------- two clients in one process ---------- */
+
+static void test_two_clients_in_one_process(void) {
+    Client *alice = client_open(ALICE);
+    Client *bob = client_open(BOB);
+    free(client_wait_event(alice, "ready"));
+    free(client_wait_event(bob, "ready"));
+    CHECK(alice->handle != bob->handle);
+    char *room = ok_op(alice->handle, "rooms.create", "{\"title\": \"two clients\"}");
+    char *room_id = tj_string(room, "id");
+    free(ok_op(alice->handle, "memberships.create", "{\"roomId\": \"%s\", \"personEmail\": \"%s\"}", S(room_id), BOB));
+
+    /* Both clients' calls in flight at once. */
+    char pa[256], pb[256];
+    snprintf(pa, sizeof pa, "{\"roomId\": \"%s\", \"text\": \"from alice\"}", S(room_id));
+    snprintf(pb, sizeof pb, "{\"roomId\": \"%s\", \"text\": \"from bob\"}", S(room_id));
+    Call ca, cb, ma, mb;
+    call_init(&ca), call_init(&cb), call_init(&ma), call_init(&mb);
+    CHECK_STATUS(webex_client_call(alice->handle, "messages.create", pa, on_result, &ca), WEBEX_OK);
+    CHECK_STATUS(webex_client_call(bob->handle, "messages.create", pb, on_result, &cb), WEBEX_OK);
+    CHECK_STATUS(webex_client_call(alice->handle, "people.me", "{}", on_result, &ma), WEBEX_OK);
+    CHECK_STATUS(webex_client_call(bob->handle, "people.me", "{}", on_result, &mb), WEBEX_OK);
+    call_wait(&ca), call_wait(&cb), call_wait(&ma), call_wait(&mb);
+    CHECK(ca.status == WEBEX_OK && cb.status == WEBEX_OK);
+    CHECK(str_is(ca.result, "personEmail", ALICE) && str_is(cb.result, "personEmail", BOB));
+    CHECK(str_is(ma.result, "displayName", "Alice") && str_is(mb.result, "displayName", "Bob"));
+    call_free(&ca), call_free(&cb), call_free(&ma), call_free(&mb);
+
+    /* Closing one leaves the other working. */
+    client_close(alice);
+    char *list = ok_op(bob->handle, "messages.list", "{\"roomId\": \"%s\"}", S(room_id));
+    CHECK(tj_count(tj_find(list, "items")) == 2);
+    free(room), free(room_id), free(list);
+    client_close(bob);
+}
+
+/* ---------- close with calls in flight ---------- */
+
+static void test_close_with_calls_in_flight_cancels_each_once(void) {
+    Client *c = client_open(ALICE);
+    uint64_t fault = 0;
+    /* The sandbox holds these answers for a minute: the calls are surely in flight at close. */
+    CHECK_STATUS(webex_sandbox_inject_fault(sandbox, "{\"path\": \"/v1/people/me\", \"delayMs\": 60000, \"count\": 5}", &fault),
+                 WEBEX_OK);
+    CHECK(fault != 0);
+    enum { N = 5 };
+    Call calls[N];
+    for (int i = 0; i < N; i++) {
+        call_init(&calls[i]);
+        CHECK_STATUS(webex_client_call(c->handle, "people.me", "{}", on_result, &calls[i]), WEBEX_OK);
+    }
+    uint64_t handle = c->handle;
+    /* Close waits for every callback of the client, so the counts are final when it returns. */
+    client_close(c);
+    for (int i = 0; i < N; i++) {
+        CHECK(calls[i].calls == 1);
+        CHECK(calls[i].status == WEBEX_CANCELLED);
+        CHECK(calls[i].result == NULL);
+        CHECK(str_is(calls[i].error, "code", "CANCELLED"));
+        call_free(&calls[i]);
+    }
+    CHECK_STATUS(webex_client_call(handle, "people.me", "{}", on_result, NULL), WEBEX_CLOSED);
+    CHECK_STATUS(webex_sandbox_clear_faults(sandbox), WEBEX_OK);
+}
+
+typedef struct {
+    Call call;
+    uint64_t client;
+    WebexStatus close_status;
+} CloseInCallback;
+
+static void close_from_callback(void *user_data, WebexStatus status, const char *result_json, const char *error_json) {
+    CloseInCallback *x = user_data;
+    /* On an engine thread: close cannot wait here, and must not deadlock. */
+    x->close_status = webex_client_close(x->client);
+    on_result(&x->call, status, result_json, error_json);
+}
+
+static void test_close_from_inside_a_callback(void) {
+    char *config = config_for(ALICE);
+    CloseInCallback x;
+    call_init(&x.call);
+    CHECK_STATUS(webex_client_new(config, NULL, NULL, &x.client), WEBEX_OK);
+    CHECK_STATUS(webex_client_call(x.client, "config.get", "{}", close_from_callback, &x), WEBEX_OK);
+    call_wait(&x.call);
+    CHECK(x.close_status == WEBEX_OK);
+    CHECK(x.call.status == WEBEX_OK);
+    CHECK_STATUS(webex_client_close(x.client), WEBEX_CLOSED);
+    call_free(&x.call);
+    webex_string_free(config);
+}
+
+typedef struct {
+    Call call;
+    uint64_t client;
+} Chain;
+
+static void chained_second(void *user_data, WebexStatus status, const char *result_json, const char *error_json) {
+    on_result(&((Chain *)user_data)->call, status, result_json, error_json);
+}
+
+static void chained_first(void *user_data, WebexStatus status, const char *result_json, const char *error_json) {
+    Chain *x = user_data;
+    (void)result_json, (void)error_json;
+    if (status != WEBEX_OK || webex_client_call(x->client, "people.me", "{}", chained_second, x) != WEBEX_OK)
+        on_result(&x->call, WEBEX_INTERNAL, NULL, "{\"code\":\"chain failed\"}");
+}
+
+static void test_a_callback_may_start_the_next_call(void) {
+    Client *c = client_open(BOB);
+    Chain x;
+    call_init(&x.call);
+    x.client = c->handle;
+    CHECK_STATUS(webex_client_call(c->handle, "config.get", "{}", chained_first, &x), WEBEX_OK);
+    call_wait(&x.call);
+    CHECK(x.call.status == WEBEX_OK && str_is(x.call.result, "displayName", "Bob"));
+    call_free(&x.call);
+    client_close(c);
+}
+
+/* ---------- error details ---------- */
+
+static void test_rate_limit_error_carries_retry_after(void) {
+    char *token = NULL, *hydra = NULL, *u2c = NULL, config[2048];
+    CHECK_STATUS(webex_sandbox_user_token(sandbox, ALICE, &token), WEBEX_OK);
+    CHECK_STATUS(webex_sandbox_hydra_url(sandbox, &hydra), WEBEX_OK);
+    CHECK_STATUS(webex_sandbox_u2c_url(sandbox, &u2c), WEBEX_OK);
+    /* A Retry-After beyond http.maxRetryAfterMs is handed to the app, not slept through. */
+    snprintf(config, sizeof config,
+             "{\"credentials\": {\"access_token\": \"%s\"}, \"services\": {\"discovery\": {\"hydra\": \"%s\", "
+             "\"u2c\": \"%s\"}}, \"http\": {\"maxRetryAfterMs\": 1000}}",
+             S(token), S(hydra), S(u2c));
+    uint64_t h = 0, fault = 0;
+    CHECK_STATUS(webex_client_new(config, NULL, NULL, &h), WEBEX_OK);
+    CHECK_STATUS(webex_sandbox_inject_fault(
+                     sandbox, "{\"path\": \"/v1/rooms\", \"method\": \"GET\", \"status\": 429, \"retryAfter\": \"120\"}",
+                     &fault),
+                 WEBEX_OK);
+    char *e = err_op(h, "rooms.list", "{}", WEBEX_RATE_LIMITED);
+    CHECK(str_is(e, "code", "RATE_LIMITED") && tj_is(e, "codeNumber", "6") && tj_is(e, "status", "429"));
+    CHECK(tj_is(e, "retryAfter", "120.0"));
+    CHECK_STATUS(webex_client_close(h), WEBEX_OK);
+    free(e);
+    webex_string_free(token), webex_string_free(hydra), webex_string_free(u2c);
+}
+
+static void test_bad_token_and_bad_params_come_back_in_the_callback(void) {
+    char *hydra = NULL, *u2c = NULL, config[1024];
+    CHECK_STATUS(webex_sandbox_hydra_url(sandbox, &hydra), WEBEX_OK);
+    CHECK_STATUS(webex_sandbox_u2c_url(sandbox, &u2c), WEBEX_OK);
+    snprintf(config, sizeof config,
+             "{\"credentials\": {\"access_token\": \"not-a-token\"}, \"services\": {\"discovery\": "
+             "{\"hydra\": \"%s\", \"u2c\": \"%s\"}}}",
+             S(hydra), S(u2c));
+    uint64_t h = 0;
+    CHECK_STATUS(webex_client_new(config, NULL, NULL, &h), WEBEX_OK);
+    char *e = err_op(h, "people.me", "{}", WEBEX_UNAUTHORIZED);
+    CHECK(tj_is(e, "status", "401"));
+    free(e);
+    e = err_op(h, "rooms.create", "{\"titel\": \"typo\"}", WEBEX_INVALID_ARGUMENT);
+    CHECK(e && strstr(e, "titel"));
+    free(e);
+    e = err_op(h, "rooms.get", "{}", WEBEX_INVALID_ARGUMENT);
+    CHECK(e && strstr(e, "roomId"));
+    free(e);
+    CHECK_STATUS(webex_client_close(h), WEBEX_OK);
+    webex_string_free(hydra), webex_string_free(u2c);
+}
+
+/* ---------- misuse: every one an error code, never a crash (also run under valgrind) ---------- */
+
+static int never_called;
+
+static void must_not_run(void *user_data, WebexStatus status, const char *result_json, const char *error_json) {
+    (void)user_data, (void)status, (void)result_json, (void)error_json;
+    __atomic_add_fetch(&never_called, 1, __ATOMIC_SEQ_CST);
+}
+
+static void test_version_and_status_names(void) {
+    const char *v = webex_version();
+    CHECK(v && strchr(v, '.'));
+    CHECK(strcmp(webex_status_name(WEBEX_OK), "OK") == 0);
+    CHECK(strcmp(webex_status_name(WEBEX_INVALID_HANDLE), "INVALID_HANDLE") == 0);
+    CHECK(strcmp(webex_status_name(WEBEX_INTERNAL), "INTERNAL") == 0);
+    CHECK(strcmp(webex_status_name(-1), "UNKNOWN") == 0);
+    CHECK(strcmp(webex_status_name(16), "UNKNOWN") == 0);
+    webex_string_free(NULL);
+}
+
+static void test_null_arguments(void) {
+    uint64_t h = 42;
+    char *config = config_for(ALICE);
+    char *out = (char *)"untouched";
+    CHECK_STATUS(webex_client_new(NULL, NULL, NULL, &h), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("config_json is NULL"));
+    CHECK(h == 0); /* out-parameters are cleared on failure */
+    CHECK_STATUS(webex_client_new(config, NULL, NULL, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("out_client is NULL"));
+    CHECK_STATUS(webex_client_new(config, NULL, NULL, &h), WEBEX_OK);
+    CHECK(webex_last_error() == NULL); /* a success clears the last error */
+    CHECK_STATUS(webex_client_call(h, NULL, "{}", must_not_run, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("operation is NULL"));
+    CHECK_STATUS(webex_client_call(h, "people.me", NULL, must_not_run, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("params_json is NULL"));
+    CHECK_STATUS(webex_client_call(h, "people.me", "{}", NULL, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("callback is NULL"));
+    CHECK_STATUS(webex_operations(NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK_STATUS(webex_sandbox_start(NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK_STATUS(webex_sandbox_base_url(sandbox, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK_STATUS(webex_sandbox_hydra_url(sandbox, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK_STATUS(webex_sandbox_u2c_url(sandbox, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK_STATUS(webex_sandbox_info(sandbox, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK_STATUS(webex_sandbox_bot_email(sandbox, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK_STATUS(webex_sandbox_user_token(sandbox, NULL, &out), WEBEX_INVALID_ARGUMENT);
+    CHECK(out == NULL);
+    CHECK(last_error_mentions("email is NULL"));
+    CHECK_STATUS(webex_sandbox_user_token(sandbox, ALICE, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK_STATUS(webex_sandbox_client_config(sandbox, NULL, &out), WEBEX_INVALID_ARGUMENT);
+    uint64_t fault = 7;
+    CHECK_STATUS(webex_sandbox_inject_fault(sandbox, NULL, &fault), WEBEX_INVALID_ARGUMENT);
+    CHECK(fault == 0);
+    CHECK_STATUS(webex_sandbox_inject_fault(sandbox, "{\"path\": \"/v1/nothing\"}", NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK_STATUS(webex_client_close(h), WEBEX_OK);
+    webex_string_free(config);
+}
+
+static void test_bad_handles(void) {
+    char *config = config_for(ALICE);
+    uint64_t h = 0;
+    char *out = NULL;
+    CHECK_STATUS(webex_client_call(0, "people.me", "{}", must_not_run, NULL), WEBEX_INVALID_HANDLE);
+    CHECK(last_error_mentions("handle 0 is never a valid client"));
+    CHECK_STATUS(webex_client_call(UINT64_MAX, "people.me", "{}", must_not_run, NULL), WEBEX_INVALID_HANDLE);
+    CHECK(last_error_mentions("never issued"));
+    CHECK_STATUS(webex_client_close(0), WEBEX_INVALID_HANDLE);
+    /* A sandbox handle is not a client, and the other way round. */
+    CHECK_STATUS(webex_client_call(sandbox, "people.me", "{}", must_not_run, NULL), WEBEX_INVALID_HANDLE);
+    CHECK(last_error_mentions("is a sandbox, not a client"));
+    CHECK_STATUS(webex_client_close(sandbox), WEBEX_INVALID_HANDLE);
+    CHECK_STATUS(webex_client_new(config, NULL, NULL, &h), WEBEX_OK);
+    CHECK_STATUS(webex_sandbox_info(h, &out), WEBEX_INVALID_HANDLE);
+    CHECK_STATUS(webex_sandbox_stop(h), WEBEX_INVALID_HANDLE);
+    /* Closed and stale handles; double close. */
+    CHECK_STATUS(webex_client_close(h), WEBEX_OK);
+    CHECK_STATUS(webex_client_close(h), WEBEX_CLOSED);
+    CHECK(last_error_mentions("was closed"));
+    CHECK_STATUS(webex_client_call(h, "people.me", "{}", must_not_run, NULL), WEBEX_CLOSED);
+    CHECK_STATUS(webex_sandbox_stop(0), WEBEX_INVALID_HANDLE);
+    CHECK_STATUS(webex_sandbox_clear_faults(UINT64_MAX), WEBEX_INVALID_HANDLE);
+    webex_string_free(config);
+}
+
+static void test_invalid_json_and_utf8(void) {
+    uint64_t h = 0, id = 0;
+    char *config = config_for(ALICE);
+    const char bad_utf8[] = {'{', '"', 't', '"', ':', '"', (char)0xC3, (char)0x28, '"', '}', 0};
+    const char bad_op[] = {'r', 'o', 'o', 'm', 's', '.', (char)0xFF, 0};
+    CHECK_STATUS(webex_client_new("{not json", NULL, NULL, &h), WEBEX_INVALID_ARGUMENT);
+    CHECK_STATUS(webex_client_new(bad_utf8, NULL, NULL, &h), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("config_json is not valid UTF-8"));
+    CHECK_STATUS(webex_client_new("{\"meetings\": {\"bandwidth\": {\"video\": \"fast\"}}}", NULL, NULL, &h),
+                 WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("meetings.bandwidth.video"));
+    CHECK_STATUS(webex_client_new(config, NULL, NULL, &h), WEBEX_OK);
+    CHECK_STATUS(webex_client_call(h, "rooms.create", "{not json", must_not_run, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("params are not valid JSON"));
+    CHECK_STATUS(webex_client_call(h, "rooms.create", "[1]", must_not_run, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("params must be a JSON object"));
+    CHECK_STATUS(webex_client_call(h, "rooms.create", bad_utf8, must_not_run, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("params_json is not valid UTF-8"));
+    CHECK_STATUS(webex_client_call(h, bad_op, "{}", must_not_run, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("operation is not valid UTF-8"));
+    CHECK_STATUS(webex_sandbox_inject_fault(sandbox, "{\"delayMs\": \"soon\"}", &id), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("fault_json is not a fault"));
+    char *token = (char *)"untouched";
+    CHECK_STATUS(webex_sandbox_user_token(sandbox, bad_utf8, &token), WEBEX_INVALID_ARGUMENT);
+    CHECK(token == NULL);
+    CHECK_STATUS(webex_client_close(h), WEBEX_OK);
+    webex_string_free(config);
+}
+
+static void test_unknown_operation_and_unknown_user(void) {
+    uint64_t h = 0;
+    char *config = config_for(ALICE), *out = NULL;
+    CHECK_STATUS(webex_client_new(config, NULL, NULL, &h), WEBEX_OK);
+    CHECK_STATUS(webex_client_call(h, "rooms.creat", "{}", must_not_run, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("did you mean 'rooms.create'?"));
+    CHECK_STATUS(webex_client_call(h, "", "{}", must_not_run, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("unknown operation"));
+    CHECK_STATUS(webex_sandbox_user_token(sandbox, "nobody@example.com", &out), WEBEX_NOT_FOUND);
+    CHECK(last_error_mentions("no user 'nobody@example.com'"));
+    CHECK_STATUS(webex_client_close(h), WEBEX_OK);
+    /* Close has waited for every callback: the refused calls never reached theirs. */
+    CHECK(__atomic_load_n(&never_called, __ATOMIC_SEQ_CST) == 0);
+    webex_string_free(config);
+}
+
+static void *last_error_on_another_thread(void *arg) {
+    char *last = webex_last_error();
+    *(int *)arg = last == NULL;
+    webex_string_free(last);
+    return NULL;
+}
+
+static void test_last_error_is_per_thread(void) {
+    CHECK_STATUS(webex_client_close(0), WEBEX_INVALID_HANDLE);
+    int clean = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, last_error_on_another_thread, &clean);
+    pthread_join(t, NULL);
+    CHECK(clean);
+    char *mine = webex_last_error();
+    CHECK(mine && strstr(mine, "\"code\":\"INVALID_HANDLE\"") && strstr(mine, "\"codeNumber\":12"));
+    webex_string_free(mine);
+}
+
+static void test_sandbox_lifecycle_and_accessors(void) {
+    uint64_t sb = 0;
+    char *info = NULL, *base = NULL, *token = NULL;
+    CHECK_STATUS(webex_sandbox_start(&sb), WEBEX_OK);
+    CHECK(sb != 0 && sb != sandbox);
+    CHECK_STATUS(webex_sandbox_info(sb, &info), WEBEX_OK);
+    CHECK(tj_count(tj_find(info, "users")) == 3);
+    CHECK_STATUS(webex_sandbox_base_url(sb, &base), WEBEX_OK);
+    CHECK(base && strncmp(base, "http://127.0.0.1:", 17) == 0);
+    CHECK_STATUS(webex_sandbox_user_token(sb, "BOB@example.com", &token), WEBEX_OK);
+    CHECK(token && strstr(info, token));
+    webex_string_free(info);
+    CHECK_STATUS(webex_sandbox_stop(sb), WEBEX_OK);
+    CHECK_STATUS(webex_sandbox_stop(sb), WEBEX_CLOSED);
+    CHECK_STATUS(webex_sandbox_info(sb, &info), WEBEX_CLOSED);
+    CHECK(info == NULL);
+    webex_string_free(base), webex_string_free(token);
+}
+
+/* ---------- main ---------- */
+
+typedef struct {
+    const char *group;
+    const char *name;
+    void (*fn)(void);
+} Test;
+
+static const Test TESTS[] = {
+    {"ops", "people", test_people},
+    {"ops", "rooms and pages", test_rooms_and_pages},
+    {"ops", "memberships", test_memberships},
+    {"ops", "messages and attachment actions", test_messages_and_attachment_actions},
+    {"ops", "teams and team memberships", test_teams_and_team_memberships},
+    {"ops", "webhooks", test_webhooks},
+    {"ops", "scheduled meetings", test_scheduled_meetings},
+    {"ops", "config and raw http", test_config_and_raw_http},
+    {"events", "ready event through the callback", test_ready_event_through_the_callback},
+    {"events", "a client without event callback works", test_a_client_without_event_callback_works},
+    {"events", "live events through the callback", test_live_events_through_the_callback},
+    {"clients", "two clients in one process", test_two_clients_in_one_process},
+    {"close", "close with calls in flight cancels each once", test_close_with_calls_in_flight_cancels_each_once},
+    {"close", "close from inside a callback", test_close_from_inside_a_callback},
+    {"close", "a callback may start the next call", test_a_callback_may_start_the_next_call},
+    {"errors", "rate limit error carries retry-after", test_rate_limit_error_carries_retry_after},
+    {"errors", "bad token and bad params come back in the callback",
+     test_bad_token_and_bad_params_come_back_in_the_callback},
+    {"misuse", "version and status names", test_version_and_status_names},
+    {"misuse", "NULL arguments", test_null_arguments},
+    {"misuse", "bad, stale and closed handles, double close", test_bad_handles},
+    {"misuse", "invalid JSON and invalid UTF-8", test_invalid_json_and_utf8},
+    {"misuse", "unknown operation and unknown user", test_unknown_operation_and_unknown_user},
+    {"misuse", "last error is per thread", test_last_error_is_per_thread},
+    {"misuse", "sandbox lifecycle and accessors", test_sandbox_lifecycle_and_accessors},
+    /* Last: needs every group above (run without a group filter to be meaningful). */
+    {"all", "every operation was driven", test_every_operation_was_driven},
+};
+
+int main(int argc, char **argv) {
+    const char *only = argc > 1 ? argv[1] : NULL;
+    int passed = 0, failed = 0;
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (webex_sandbox_start(&sandbox) != WEBEX_OK) {
+        char *last = webex_last_error();
+        fprintf(stderr, "cannot start the sandbox: %s\n", S(last));
+        webex_string_free(last);
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof TESTS / sizeof TESTS[0]; i++) {
+        const Test *t = &TESTS[i];
+        if (only && strcmp(only, t->group) != 0) continue;
+        current_failed = 0;
+        t->fn();
+        printf("%s %s: %s\n", current_failed ? "FAIL" : "ok  ", t->group, t->name);
+        if (current_failed) failed++;
+        else passed++;
+    }
+    if (webex_sandbox_stop(sandbox) != WEBEX_OK) failed++;
+    for (int i = 0; i < ops_called_count; i++) free(ops_called[i]);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
