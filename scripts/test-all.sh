@@ -13,8 +13,16 @@ cargo fmt --all -- --check
 step "lint (clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "tools the tests use (tinyproxy: REST and the socket through a real proxy)"
+if ! command -v tinyproxy >/dev/null && [ ! -x /usr/sbin/tinyproxy ]; then
+  apt-get update && apt-get install -y tinyproxy
+fi
+
 step "Rust tests: engine, sandbox, end to end"
 cargo test --workspace --locked
+
+step "official SDKs (webexpythonsdk, the webex npm package) against the sandbox binary"
+bash tests/official/run.sh
 
 step "quick start on the embedded sandbox"
 cargo run --locked --example quickstart

@@ -264,7 +264,15 @@ async fn run_loop(inner: Arc<Inner>, cancel: CancellationToken) {
 /// arrived before the buffer state.
 async fn open(inner: &Inner) -> std::result::Result<Opened, OpenError> {
     let fail = |error: Error| OpenError { error, close_code: None };
-    let device = inner.devices.ensure().await.map_err(fail)?;
+    // A registration the cloud refused for good (no wdm service, bad request, no right) cannot
+    // succeed by retrying: report it as the handshake's fatal 4403 would.
+    let device = inner.devices.ensure().await.map_err(|error| {
+        let fatal = matches!(
+            error.code,
+            ErrorCode::Protocol | ErrorCode::InvalidArgument | ErrorCode::Forbidden | ErrorCode::Unauthorized
+        );
+        OpenError { error, close_code: fatal.then_some(4403) }
+    })?;
     let mut url = url::Url::parse(&device.web_socket_url)
         .map_err(|e| fail(Error::protocol(format!("the device's webSocketUrl is not a URL: {e}"))))?;
     // The token goes in the first frame: only to a socket under a catalog service.
