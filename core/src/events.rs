@@ -54,9 +54,12 @@ impl EventHub {
             s.held.push(event);
             return;
         }
-        for tx in &s.subscribers {
+        // Clone for all but the last subscriber: the usual single listener costs no copy.
+        let last = s.subscribers.len() - 1;
+        for tx in &s.subscribers[..last] {
             let _ = tx.send(event.clone());
         }
+        let _ = s.subscribers[last].send(event);
     }
 
     /// A new subscriber; the first one after a quiet spell receives what was held.

@@ -68,10 +68,10 @@ impl ListenState {
     }
 }
 
-/// Remembers the last `capacity` ids.
+/// Remembers the last `capacity` ids (each stored once, shared by the queue and the set).
 struct Seen {
-    order: VecDeque<String>,
-    set: HashSet<String>,
+    order: VecDeque<Arc<str>>,
+    set: HashSet<Arc<str>>,
     capacity: usize,
 }
 
@@ -85,8 +85,9 @@ impl Seen {
                 self.set.remove(&old);
             }
         }
-        self.order.push_back(id.to_owned());
-        self.set.insert(id.to_owned());
+        let id: Arc<str> = Arc::from(id);
+        self.order.push_back(id.clone());
+        self.set.insert(id);
         true
     }
 }
@@ -101,21 +102,24 @@ pub async fn run(
     let mut seen = Seen { order: VecDeque::new(), set: HashSet::new(), capacity: 100_000 };
     let incoming = futures_util::stream::poll_fn(move |cx| envelopes.poll_recv(cx));
     let unique = incoming.filter(move |envelope| {
-        let id = envelope
-            .pointer("/data/activity/id")
-            .or_else(|| envelope.get("id"))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        let keep = match id {
-            Some(id) => seen.first_time(&id),
-            None => true,
-        };
+        let id = envelope.pointer("/data/activity/id").or_else(|| envelope.get("id")).and_then(Value::as_str);
+        let keep = id.is_none_or(|id| seen.first_time(id));
         if !keep {
             tracing::debug!(target: "webex::events", "dropping a duplicate event");
         }
         futures_util::future::ready(keep)
     });
-    let processed = unique.map(|envelope| process(envelope, http.clone(), state.clone())).buffered(16);
+    // Only activities may need a REST read; everything else is ready at once, so the common
+    // raw event costs no future of its own.
+    let processed = unique
+        .map(|mut envelope| {
+            if envelope.pointer("/data/eventType").and_then(Value::as_str) == Some("conversation.activity") {
+                futures_util::future::Either::Left(process(envelope, http.clone(), state.clone()))
+            } else {
+                futures_util::future::Either::Right(futures_util::future::ready(passthrough(&mut envelope)))
+            }
+        })
+        .buffered(16);
     tokio::pin!(processed);
     while let Some(events) = processed.next().await {
         for event in events {
@@ -157,10 +161,18 @@ async fn process(envelope: Value, http: Http, state: Arc<ListenState>) -> Vec<Ev
         }
         return out;
     }
-    if event_type.starts_with("mercury.") || event_type.is_empty() {
-        return Vec::new();
-    }
-    vec![Event::new(format!("event:{event_type}"), envelope.get("data").cloned().unwrap_or(Value::Null))]
+    Vec::new()
+}
+
+/// Any other event type passes through as `event:<eventType>` with its `data`; the socket's own
+/// `mercury.*` events stay inside.
+fn passthrough(envelope: &mut Value) -> Vec<Event> {
+    let data = envelope.get_mut("data").map(Value::take).unwrap_or(Value::Null);
+    let name = match data.get("eventType").and_then(Value::as_str) {
+        Some(t) if !t.starts_with("mercury.") => format!("event:{t}"),
+        _ => return Vec::new(),
+    };
+    vec![Event::new(name, data)]
 }
 
 /// The live-event rows of the operation table.

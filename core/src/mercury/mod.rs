@@ -506,7 +506,13 @@ fn parse_frame(text: &str) -> Option<Value> {
 }
 
 fn ack(id: &str) -> Message {
-    Message::Text(json!({"messageId": id, "type": "ack"}).to_string().into())
+    // Written directly: one per frame, on the hot path. Ids are the server's uuids; anything
+    // needing escapes goes through serde.
+    if id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        Message::Text(format!(r#"{{"messageId":"{id}","type":"ack"}}"#).into())
+    } else {
+        Message::Text(json!({"messageId": id, "type": "ack"}).to_string().into())
+    }
 }
 
 fn close_message(code: u16, reason: &str) -> Message {
