@@ -41,6 +41,7 @@ impl Client {
     /// A client for `config`. Emits `ready` once its storage is loaded (protocol.md §2.8);
     /// nothing is sent to the cloud until a call needs it.
     pub fn new(config: Config) -> Result<Client> {
+        crate::log::init(config.str("logger.level").unwrap_or("error"), config.u64("logger.historyLength") as usize);
         let credentials = Arc::new(Credentials::from_config(&config));
         let http = Http::new(&config, credentials)?;
         let device_store: Arc<dyn Storage> =

@@ -16,6 +16,11 @@ pub struct Credentials {
 impl Credentials {
     /// Credentials from the config's `credentials` block.
     pub fn from_config(config: &Config) -> Credentials {
+        for secret in ["credentials.access_token", "credentials.refresh_token", "credentials.client_secret"] {
+            if let Some(s) = config.str(secret) {
+                crate::log::register_secret(s);
+            }
+        }
         Credentials {
             token: RwLock::new(config.str("credentials.access_token").map(str::to_owned)),
             token_type: config.str("credentials.token_type").unwrap_or("Bearer").to_owned(),
@@ -40,6 +45,9 @@ impl Credentials {
 
     /// Replace the token.
     pub fn set_access_token(&self, token: Option<String>) {
+        if let Some(t) = &token {
+            crate::log::register_secret(t);
+        }
         if let Ok(mut t) = self.token.write() {
             *t = token;
         }

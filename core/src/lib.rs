@@ -23,6 +23,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod listener;
+pub mod log;
 pub mod mercury;
 pub mod rest;
 pub mod storage;

@@ -58,6 +58,11 @@ fn build() -> Vec<Operation> {
         call("config.get", "The effective config, secrets redacted.", |c, _: NoParams| async move {
             Ok(c.config().redacted())
         }),
+        call(
+            "logs.history",
+            "The engine's recent log records (logger.historyLength), redacted.",
+            |_c, _: NoParams| async move { Ok(crate::log::history()) },
+        ),
         call("pages.next", "The page after a list result, from its `next` cursor.", |c, p: NextPage| async move {
             let page = c.http().page(HttpRequest::get(p.cursor)).await?;
             page_json("pages.next", page.items, page.next)
