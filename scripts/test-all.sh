@@ -43,6 +43,35 @@ make -C tests/c test
 step "C quick start, misuse and close tests under valgrind memcheck"
 make -C tests/c valgrind
 
+# Python: `pip install ./py` into a venv under target/ (git-ignored), then pytest against the
+# embedded sandbox, mypy --strict on the examples (with the generated stubs) and the quick start.
+# CI builds the wheel with cargo's dev profile (MATURIN_PEP517_ARGS): it reuses the debug
+# dependencies the Rust steps above already built and compiles only webex-py; a user's
+# `pip install ./py` builds release (py/pyproject.toml), as does the benchmark (bench/python).
+step "Python: pip install ./py, pytest, stub drift, mypy --strict, quick start"
+py_venv=target/python/venv
+[[ -x "$py_venv/bin/python" ]] || python3 -m venv "$py_venv"
+"$py_venv/bin/pip" install --quiet --disable-pip-version-check pytest mypy
+MATURIN_PEP517_ARGS="--profile dev" "$py_venv/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps ./py
+"$py_venv/bin/python" -m pytest -q py/tests
+"$py_venv/bin/python" -m mypy --strict examples/python
+"$py_venv/bin/python" examples/python/quickstart.py
+
+# The Node.js addon. Its dev tools (typescript, @types/node) go to node/node_modules (git-ignored);
+# a user's install (`npm install ./node`, which runs the package's install script: cargo build
+# and copy) goes to a scratch project under target/. Debug build: tests only; the benchmark
+# (bench/node) builds release.
+step "Node.js addon: npm install ./node, node --test, index.d.ts drift, TypeScript example, quick start"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then apt-get update && apt-get install -y nodejs npm; fi
+export WEBEX_NATIVE_PROFILE=debug
+npm install --prefix node --no-audit --no-fund --loglevel=error
+npm install --prefix target/node --no-audit --no-fund --loglevel=error "$PWD/node"
+(cd node && node --test test/*.test.js)
+node node/scripts/gen-types.js --check
+node/node_modules/.bin/tsc -p examples/node --strict --noEmit
+NODE_PATH="$PWD/target/node/node_modules" node examples/node/quickstart.js
+unset WEBEX_NATIVE_PROFILE
+
 step "docs build without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 

@@ -197,6 +197,37 @@ fn every_operation_through_the_boundary() {
     assert_eq!(cfg["credentials"]["access_token"], "<redacted>");
     assert_eq!(h.call("http.request", json!({"method": "GET", "resource": "people/me"}))["id"], me["id"]);
     h.call("rooms.delete", json!({"roomId": room_id}));
+    assert!(h.call("logs.history", json!({})).is_array());
+
+    // live events: catalog, device, socket, listening
+    assert!(h.call("catalog.load", json!({}))["wdm"].is_string());
+    let device = h.call("device.register", json!({}));
+    assert_eq!(h.call("device.refresh", json!({}))["url"], device["url"]);
+    h.call("mercury.connect", json!({}));
+    for resource in ["messages", "memberships", "rooms", "attachmentActions"] {
+        h.call(&format!("{resource}.listen"), json!({}));
+        h.call(&format!("{resource}.stopListening"), json!({}));
+    }
+    h.call("mercury.disconnect", json!({}));
+    h.call("device.unregister", json!({}));
+    assert!(sb.devices(&sb.bot().email).is_empty());
+
+    // credentials: this client has a plain token, so OAuth calls explain what is missing
+    let status = h.call("credentials.status", json!({}));
+    assert_eq!((status["canAuthorize"].clone(), status["renewal"].clone()), (json!(true), json!("none")));
+    let e = h.try_call("authorization.url", json!({})).unwrap_err();
+    assert!(e.message.contains("credentials.client_id"), "{}", e.message);
+    let e = h.try_call("authorization.exchangeCode", json!({"code": "c"})).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+    assert_eq!(h.try_call("credentials.refresh", json!({})).unwrap_err().code, ErrorCode::Unauthorized);
+    let jwt = sb.guest_jwt("g-7", "Guest Seven", std::time::Duration::from_secs(3600));
+    h.call("authorization.requestAccessTokenFromJwt", json!({"jwt": jwt}));
+    assert_eq!(h.call("people.me", json!({}))["displayName"], "Guest Seven");
+    h.call("credentials.refresh", json!({}));
+    // A token set by the app that the cloud refuses: the guest JWT logs in again.
+    h.call("credentials.set", json!({"access_token": "no-such-token-at-all"}));
+    assert_eq!(h.call("people.me", json!({}))["displayName"], "Guest Seven");
+    assert_eq!(sb.requests().iter().filter(|r| r.path == "/v1/jwt/login").count(), 3);
 
     let called = h.called.lock().unwrap().clone();
     let missing: Vec<&str> = operations().iter().map(|o| o.name).filter(|n| !called.contains(*n)).collect();

@@ -43,7 +43,10 @@ impl Client {
     pub fn new(config: Config) -> Result<Client> {
         crate::log::init(config.str("logger.level").unwrap_or("error"), config.u64("logger.historyLength") as usize);
         let credentials = Arc::new(Credentials::from_config(&config));
-        let http = Http::new(&config, credentials)?;
+        let token_store: Arc<dyn Storage> =
+            storage::from_setting(config.get("storage.boundedAdapter"), "storage.boundedAdapter")?.into();
+        credentials.attach_storage(token_store);
+        let http = Http::new(&config, credentials.clone())?;
         let device_store: Arc<dyn Storage> =
             storage::from_setting(config.get("storage.unboundedAdapter"), "storage.unboundedAdapter")?.into();
         let persistent_device = config.get("storage.unboundedAdapter").is_some_and(Value::is_object);
@@ -52,6 +55,7 @@ impl Client {
         let (tx, rx) = mpsc::unbounded_channel();
         let hub = events.clone();
         let lifecycle: mercury::Lifecycle = Arc::new(move |e| hub.emit(e));
+        credentials.set_event_hook(lifecycle.clone());
         let mercury =
             Mercury::new(http.clone(), devices.clone(), mercury::Options::from_config(&config), tx, lifecycle);
         let client = Client {

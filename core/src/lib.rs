@@ -13,6 +13,7 @@
 //! ```
 
 pub mod activity;
+pub mod authorization;
 pub mod boundary;
 pub mod catalog;
 pub mod client;

@@ -81,8 +81,13 @@ pub fn init(level: &str, history_length: usize) {
         std::thread::Builder::new().name("webex-log".into()).spawn(deliver).ok();
     });
     let s = state();
-    s.level.fetch_max(level_rank(level), Ordering::Relaxed);
+    let before = s.level.fetch_max(level_rank(level), Ordering::Relaxed);
     s.capacity.fetch_max(history_length, Ordering::Relaxed);
+    if level_rank(level) > before {
+        // tracing caches "never" for call sites that were disabled when first seen; a more
+        // verbose client must make them ask again.
+        tracing::callsite::rebuild_interest_cache();
+    }
 }
 
 /// Register a secret to redact from every record from now on.

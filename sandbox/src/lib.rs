@@ -17,6 +17,7 @@ pub mod ids;
 mod markdown;
 mod mercury;
 mod middleware;
+mod oauth;
 mod paging;
 mod record;
 mod routes;
@@ -63,6 +64,9 @@ pub struct SandboxOptions {
     /// Unacknowledged events kept per device ([`DEFAULT_BUFFER_CAP`]); the oldest are dropped
     /// beyond it.
     pub mercury_buffer_cap: usize,
+    /// Lifetime of access tokens issued by the OAuth and guest endpoints (the seeded users'
+    /// tokens never expire).
+    pub access_token_ttl: Duration,
 }
 
 impl Default for SandboxOptions {
@@ -74,6 +78,7 @@ impl Default for SandboxOptions {
             catalog_without_wdm: false,
             mercury_auth_timeout: Duration::from_secs(30),
             mercury_buffer_cap: DEFAULT_BUFFER_CAP,
+            access_token_ttl: Duration::from_secs(14 * 24 * 3600),
         }
     }
 }
@@ -120,6 +125,7 @@ impl Sandbox {
         };
         let host_port = format!("{host}:{}", addr.port());
         let mut store = Store { org: uuid::Uuid::new_v4(), app: uuid::Uuid::new_v4(), ..Store::default() };
+        store.oauth = oauth::OauthState::new(opts.access_token_ttl);
         for (email, name, kind) in [
             (BOT_EMAIL, "Sandbox Bot", "bot"),
             ("alice@example.com", "Alice", "person"),
@@ -141,6 +147,7 @@ impl Sandbox {
             catalog_wdm: AtomicBool::new(!opts.catalog_without_wdm),
             auth_timeout: opts.mercury_auth_timeout,
             connections: tokio::sync::watch::channel(0).0,
+            socket_tokens: Mutex::default(),
         });
         let app = routes::app(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let (tx, rx) = oneshot::channel::<()>();

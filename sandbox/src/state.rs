@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     /// Bumped whenever a Mercury socket is authorised or goes away. Never touched with the
     /// hub locked, so a `wait_for` closure may call back into the sandbox.
     pub connections: watch::Sender<u64>,
+    /// Which token authorised each Mercury socket (so an expiring token closes its sockets).
+    pub socket_tokens: Mutex<std::collections::HashMap<u64, String>>,
 }
 
 /// Handle to the shared state.

@@ -158,6 +158,8 @@ pub struct Store {
     pub actions: Vec<AttachmentAction>,
     pub meetings: Vec<Meeting>,
     pub next_seq: u64,
+    /// OAuth and guest state (expiring tokens, refresh tokens, codes).
+    pub oauth: crate::oauth::OauthState,
 }
 
 impl Store {
@@ -182,6 +184,9 @@ impl Store {
 
     /// The person a token belongs to.
     pub fn person_by_token(&self, token: &str) -> Option<&Person> {
+        if self.oauth.expired(token) {
+            return None;
+        }
         let uuid = self.tokens.iter().find(|(t, _)| t == token)?.1;
         self.person(uuid)
     }

@@ -461,6 +461,19 @@ static void test_config_and_raw_http(void) {
     char *a = tj_string(me, "id"), *b = tj_string(raw, "id");
     CHECK(a && b && strcmp(a, b) == 0);
     free(cfg), free(me), free(raw), free(a), free(b);
+    char *logs = ok_op(c->handle, "logs.history", "{}");
+    CHECK(logs && logs[0] == '[');
+    char *status = ok_op(c->handle, "credentials.status", "{}");
+    CHECK(str_is(status, "renewal", "none"));
+    free(logs), free(status);
+    /* A plain token cannot be renewed, and OAuth calls say what config is missing. */
+    free(err_op(c->handle, "credentials.refresh", "{}", WEBEX_UNAUTHORIZED));
+    free(err_op(c->handle, "authorization.url", "{}", WEBEX_INVALID_ARGUMENT));
+    free(err_op(c->handle, "authorization.exchangeCode", "{\"code\": \"c\"}", WEBEX_INVALID_ARGUMENT));
+    free(err_op(c->handle, "authorization.requestAccessTokenFromJwt", "{\"jwt\": \"a.b.c\"}", WEBEX_UNAUTHORIZED));
+    /* credentials.set takes effect on the next call. */
+    free(ok_op(c->handle, "credentials.set", "{\"access_token\": \"no-such-token-at-all\"}"));
+    free(err_op(c->handle, "people.me", "{}", WEBEX_UNAUTHORIZED));
     client_close(c);
 }
 

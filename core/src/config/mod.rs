@@ -279,6 +279,7 @@ fn fill_from_env(effective: &mut Value, doc: &Value, env: &dyn Fn(&str) -> Optio
         ("services.discovery.hydra", "HYDRA_SERVICE_URL"),
         ("services.discovery.u2c", "U2C_SERVICE_URL"),
         ("logger.level", "WEBEX_LOG_LEVEL"),
+        ("credentials.idbroker.url", "IDBROKER_BASE_URL"),
     ];
     for (path, var) in pairs {
         if user_set(doc, path) {

@@ -110,6 +110,18 @@ pub fn attributes() -> Vec<Attribute> {
         a("credentials.client_secret", NonEmptyText, n.clone(), "OAuth client secret (env WEBEX_CLIENT_SECRET)."),
         a("credentials.scope", NonEmptyText, n.clone(), "OAuth scopes, space separated."),
         a("credentials.redirect_uri", Url, n.clone(), "OAuth redirect URI."),
+        a(
+            "credentials.idbroker.url",
+            Url,
+            json!("https://idbroker.webex.com"),
+            "OAuth server (env IDBROKER_BASE_URL).",
+        ),
+        a(
+            "credentials.refreshCallback",
+            Bool,
+            json!(false),
+            "The app renews tokens: emit credentials:refresh, wait for credentials.set.",
+        ),
         // device (protocol.md §2.3); `ephemeral` is true as in the `webex` package's Webex.init.
         a("device.validateDomains", Bool, json!(true), "Send the token to allowedDomains outside the catalog."),
         a("device.allowedDomains", TextList, json!([]), "Extra domains that may receive the token."),

@@ -2,6 +2,7 @@
 //! agents (protocol.md §1.5), `cisco-location` redirects, the retry policy, timeouts, and the
 //! mapping of every failure to the stable error codes.
 
+mod oauth;
 mod paging;
 mod retry;
 mod services;
@@ -11,7 +12,7 @@ pub use retry::{Decision, Outcome, RetryPolicy, parse_retry_after};
 pub use services::Services;
 
 use crate::config::{self, Config};
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, Renewal};
 use crate::error::{Error, ErrorCode, Result};
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
@@ -20,6 +21,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+/// Renew a token this long before it expires.
+const RENEW_MARGIN: Duration = Duration::from_secs(60);
 
 /// The HTTP method of a request.
 pub use reqwest::Method;
@@ -33,6 +37,8 @@ pub enum Body {
     Json(Value),
     /// `multipart/form-data` (file uploads, protocol.md §1.1).
     Multipart(Vec<FormPart>),
+    /// `application/x-www-form-urlencoded` (OAuth token requests).
+    Form(Vec<(String, String)>),
 }
 
 /// One part of a multipart body.
@@ -71,12 +77,14 @@ pub struct HttpRequest {
     pub body: Body,
     /// Whether the token may be attached (it still goes only where services allow it).
     pub auth: bool,
+    /// Extra headers (e.g. a guest JWT as `authorization` on `auth: false` requests).
+    pub headers: Vec<(String, String)>,
 }
 
 impl HttpRequest {
     /// A request with no body.
     pub fn new(method: Method, url: impl Into<String>) -> HttpRequest {
-        HttpRequest { method, url: url.into(), query: Vec::new(), body: Body::Empty, auth: true }
+        HttpRequest { method, url: url.into(), query: Vec::new(), body: Body::Empty, auth: true, headers: Vec::new() }
     }
 
     /// Never attach the token (e.g. the limited catalog, protocol.md §3.2).
@@ -180,6 +188,7 @@ struct Inner {
     counter: AtomicU64,
     spark_user_agent: String,
     max_redirects: u64,
+    max_auth_replays: u64,
 }
 
 impl Http {
@@ -229,6 +238,7 @@ impl Http {
                 counter: AtomicU64::new(0),
                 spark_user_agent: spark_user_agent(config),
                 max_redirects: config.u64("maxAppLevelRedirects"),
+                max_auth_replays: config.u64("maxAuthenticationReplays"),
             }),
         })
     }
@@ -264,8 +274,29 @@ impl Http {
         let mut request = request;
         let mut redirects = 0u64;
         let mut attempt = 0u32;
+        let mut replays = 0u64;
+        let bearer = request.auth && self.inner.services.may_receive_token(&request.url);
+        let credentials = self.inner.credentials.clone();
+        if bearer && credentials.renewal() != Renewal::None && credentials.expires_within(RENEW_MARGIN) {
+            // Renew before expiry; if that fails the request still goes and a 401 decides.
+            if let Err(e) = self.renew_boxed(credentials.access_token(), "expiring").await {
+                tracing::warn!(target: "webex::credentials", "renewing the token before expiry failed: {e}");
+            }
+        }
         loop {
+            let used = credentials.access_token();
             let outcome = self.attempt(&request, &what).await;
+            if let Ok(resp) = &outcome {
+                if resp.status == 401
+                    && bearer
+                    && replays < self.inner.max_auth_replays
+                    && credentials.renewal() != Renewal::None
+                {
+                    replays += 1;
+                    self.renew_boxed(used.clone(), "unauthorized").await?;
+                    continue;
+                }
+            }
             let (decision_input, retry_after) = match &outcome {
                 Ok(resp) => (
                     Outcome::Status(resp.status),
@@ -300,6 +331,16 @@ impl Http {
         }
     }
 
+    /// `renew_token` behind a box: renewing sends requests itself, so `send` cannot hold its
+    /// future by value.
+    fn renew_boxed(
+        &self,
+        seen: Option<String>,
+        reason: &'static str,
+    ) -> futures_util::future::BoxFuture<'_, Result<()>> {
+        Box::pin(async move { self.renew_token(seen.as_deref(), reason).await })
+    }
+
     /// Send and decode a JSON answer.
     pub async fn send_json<T: DeserializeOwned>(&self, request: HttpRequest) -> Result<T> {
         self.send(request).await?.json()
@@ -318,6 +359,12 @@ impl Http {
         if !request.query.is_empty() {
             rb = rb.query(&request.query);
         }
+        for (name, value) in &request.headers {
+            if let Ok(mut v) = HeaderValue::from_str(value) {
+                v.set_sensitive(name.eq_ignore_ascii_case("authorization"));
+                rb = rb.header(name.as_str(), v);
+            }
+        }
         if request.auth && self.inner.services.may_receive_token(&request.url) {
             if let Some(auth) = self.inner.credentials.authorization() {
                 if let Ok(mut value) = HeaderValue::from_str(&auth) {
@@ -330,6 +377,7 @@ impl Http {
             Body::Empty => rb,
             Body::Json(v) => rb.json(v),
             Body::Multipart(parts) => rb.multipart(build_form(parts)),
+            Body::Form(pairs) => rb.form(pairs),
         };
         let response = rb.send().await.map_err(|e| self.transport_error(e, what))?;
         let status = response.status().as_u16();
@@ -398,6 +446,7 @@ fn cloud_message(body: &Value) -> Option<String> {
     body.get("message")
         .and_then(Value::as_str)
         .or_else(|| body.get("errors")?.get(0)?.get("description")?.as_str())
+        .or_else(|| body.get("error_description")?.as_str())
         .map(str::to_owned)
 }
 

@@ -197,7 +197,16 @@ async fn run_loop(inner: Arc<Inner>, cancel: CancellationToken) {
                     End::Cancelled => break,
                     End::Closed(code, reason) => {
                         let data = json!({"code": code, "reason": reason});
-                        match close::after_open(code, &reason) {
+                        // The official table makes 4401 after open permanent; a renewable token
+                        // makes it worth one more try (the token expired mid-stream).
+                        let renewable =
+                            code == 4401 && inner.http.credentials().renewal() != crate::credentials::Renewal::None;
+                        let kind =
+                            if renewable { close::AfterOpen::Transient } else { close::after_open(code, &reason) };
+                        if renewable {
+                            renew(&inner).await;
+                        }
+                        match kind {
                             close::AfterOpen::Transient => {
                                 (inner.lifecycle)(Event::new("offline.transient", data));
                                 inner.state.send_replace(State::Connecting);
@@ -236,8 +245,8 @@ async fn run_loop(inner: Arc<Inner>, cancel: CancellationToken) {
                     Some(close::BeforeOpen::RefreshDevice) => {
                         let _ = inner.devices.refresh().await;
                     }
-                    // 4401: the next attempt reads the token again (it may have been renewed).
-                    Some(close::BeforeOpen::RefreshToken | close::BeforeOpen::Retry) | None => {}
+                    Some(close::BeforeOpen::RefreshToken) => renew(&inner).await,
+                    Some(close::BeforeOpen::Retry) | None => {}
                 }
                 let limit = if ever_online {
                     inner.opts.max_retries
@@ -258,6 +267,14 @@ async fn run_loop(inner: Arc<Inner>, cancel: CancellationToken) {
         }
     }
     inner.state.send_replace(State::Stopped);
+}
+
+/// Renew the token after the socket refused it (errors are logged: the next attempt tells).
+async fn renew(inner: &Inner) {
+    let seen = inner.http.credentials().access_token();
+    if let Err(e) = inner.http.renew_token(seen.as_deref(), "socket").await {
+        tracing::warn!(target: "webex::mercury", "renewing the token for the socket failed: {e}");
+    }
 }
 
 /// Open, authorise and wait for the buffer state. Returns the socket and any event frames that
@@ -368,6 +385,10 @@ async fn open(inner: &Inner) -> std::result::Result<Opened, OpenError> {
 async fn run_session(inner: &Inner, socket: Socket, cancel: &CancellationToken) -> End {
     let (mut out, mut stream) = spawn_writer(socket);
     let mut ping = tokio::time::interval(inner.opts.ping_interval);
+    // An ephemeral device is refreshed every ttl/2 + 60 s (protocol.md §4.3) while connected.
+    let refresh_every = inner.devices.refresh_interval().unwrap_or(Duration::from_secs(365 * 24 * 3600));
+    let mut device_refresh = tokio::time::interval_at(tokio::time::Instant::now() + refresh_every, refresh_every);
+    let socket_url = inner.devices.current().await.map(|d| d.web_socket_url);
     let mut pending: Option<(String, tokio::time::Instant)> = None;
     let mut replacement: Option<futures_util::future::BoxFuture<'_, std::result::Result<Opened, OpenError>>> = None;
     loop {
@@ -376,6 +397,17 @@ async fn run_session(inner: &Inner, socket: Socket, cancel: &CancellationToken) 
             _ = cancel.cancelled() => {
                 let _ = out.send(close_message(1000, "Done"));
                 return End::Cancelled;
+            }
+            _ = device_refresh.tick() => {
+                match inner.devices.refresh().await {
+                    // WDM forgot the device and a new one was registered: its socket is elsewhere.
+                    Ok(d) if Some(&d.web_socket_url) != socket_url.as_ref() => {
+                        let _ = out.send(close_message(1000, "idle"));
+                        return End::Closed(1000, "idle".into());
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(target: "webex::device", "refreshing the device failed: {e}"),
+                }
             }
             _ = ping.tick() => {
                 if pending.is_none() {

@@ -67,6 +67,25 @@ impl Sandbox {
     pub fn advance_clock(&self, by: std::time::Duration) {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         lock(&self.shared.mercury).advance(ms);
+        // Issued tokens expire on the same clock; sockets they authorised close with 4401.
+        self.shared.store().oauth.skew_ms += ms;
+        crate::oauth::close_expired_sockets(&self.shared);
+    }
+
+    /// The OAuth integration's `(client_id, client_secret)`.
+    pub fn oauth_client(&self) -> (String, String) {
+        let store = self.shared.store();
+        (store.oauth.client_id.clone(), store.oauth.client_secret.clone())
+    }
+
+    /// The idbroker base (authorize and token endpoints live under `/idb/oauth2/v1/`).
+    pub fn idbroker_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// A guest JWT signed by the sandbox's guest issuer, valid for `ttl`.
+    pub fn guest_jwt(&self, subject: &str, name: &str, ttl: std::time::Duration) -> String {
+        self.shared.store().oauth.guest_jwt(subject, name, ttl)
     }
 
     /// Serve the catalog with (`true`, the default) or without the `wdm` service.

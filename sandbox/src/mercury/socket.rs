@@ -162,6 +162,7 @@ fn authorise(st: &AppState, sock: u64, buffer_states: bool, data: Option<&Value>
     };
     let auth = lock(&st.mercury).authorise(sock, user, &email, buffer_states);
     if auth == Auth::Ok {
+        lock(&st.socket_tokens).insert(sock, token.to_owned());
         st.connections_changed();
     }
     auth

@@ -43,6 +43,7 @@ pub(crate) fn app(st: AppState) -> Router {
         .merge(crate::mercury::socket::routes())
         .merge(crate::mercury::routes())
         .merge(crate::admin::routes())
+        .merge(crate::oauth::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

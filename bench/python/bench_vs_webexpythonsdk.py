@@ -1,0 +1,100 @@
+"""webex_native vs Cisco's webexpythonsdk 2.0.6, both against the same in-process sandbox, in
+one run (a benchmark, never a test: nothing here asserts a time).
+
+    python -m venv target/pybench && target/pybench/bin/pip install ./py webexpythonsdk==2.0.6
+    target/pybench/bin/python bench/python/bench_vs_webexpythonsdk.py
+
+1. 1,000 sequential messages.create          (goal: >= 3x faster)
+2. listing 10,000 messages                    (goal: >= 5x faster)
+3. 200 creates in flight with AsyncWebex vs webexpythonsdk doing them one by one (goal: >= 20x)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from typing import Any, Callable, List, Tuple
+
+import webex_native
+from webex_native import AsyncWebex, Sandbox, Webex
+
+try:
+    from webexpythonsdk import WebexAPI
+except ImportError:  # pragma: no cover
+    sys.exit("needs webexpythonsdk==2.0.6: pip install webexpythonsdk==2.0.6")
+
+SEQUENTIAL = 1_000
+LISTED = 10_000
+IN_FLIGHT = 200
+PAGE = 1_000
+
+
+def timed(fn: Callable[[], Any]) -> Tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def report(name: str, ours: float, theirs: float, goal: float) -> Tuple[str, float, float]:
+    ratio = theirs / ours
+    verdict = "met" if ratio >= goal else f"MISSED by {goal / ratio:.2f}x"
+    print(f"{name:<44} webex_native {ours:8.3f} s   webexpythonsdk {theirs:8.3f} s   "
+          f"ratio {ratio:6.1f}x   goal >= {goal:g}x: {verdict}", flush=True)
+    return name, ratio, goal
+
+
+def main() -> None:
+    results = []
+    with Sandbox() as sb:
+        config = sb.config(logger={"level": "error"})
+        api = WebexAPI(access_token=sb.token(), base_url=sb.hydra_url + "/")
+        with Webex(config) as webex:
+            print(f"webex_native {webex_native.__version__} vs webexpythonsdk 2.0.6 on {sb.base_url}", flush=True)
+            room_ours = webex.rooms.create(title="bench ours").id
+            room_theirs = api.rooms.create(title="bench theirs").id
+            # Warm both (connections, catalog).
+            webex.messages.create(roomId=room_ours, text="warm-up")
+            api.messages.create(roomId=room_theirs, text="warm-up")
+
+            # 1. sequential creates
+            ours, _ = timed(lambda: [webex.messages.create(roomId=room_ours, text=f"m{i}") for i in range(SEQUENTIAL)])
+            theirs, _ = timed(lambda: [api.messages.create(roomId=room_theirs, text=f"m{i}") for i in range(SEQUENTIAL)])
+            results.append(report(f"{SEQUENTIAL:,} sequential messages.create", ours, theirs, 3))
+
+            # 2. listing: one room holding LISTED messages, read by both
+            big = webex.rooms.create(title="bench listing").id
+
+            async def seed() -> None:
+                async with AsyncWebex(config) as client:
+                    for start in range(0, LISTED, 500):
+                        await asyncio.gather(*[
+                            client.messages.create(roomId=big, text=f"list {i}")
+                            for i in range(start, min(start + 500, LISTED))
+                        ])
+
+            asyncio.run(seed())
+            ours, n_ours = timed(lambda: sum(1 for _ in webex.messages.list(roomId=big, max=PAGE)))
+            theirs, n_theirs = timed(lambda: sum(1 for _ in api.messages.list(roomId=big, max=PAGE)))
+            assert n_ours == n_theirs == LISTED, (n_ours, n_theirs)
+            results.append(report(f"listing {LISTED:,} messages (pages of {PAGE})", ours, theirs, 5))
+
+        # 3. in flight
+        async def burst() -> float:
+            async with AsyncWebex(config) as client:
+                # Warm-up as for webexpythonsdk, but for concurrency: open the connection pool.
+                await asyncio.gather(*[client.people.me() for _ in range(IN_FLIGHT)])
+                start = time.perf_counter()
+                await asyncio.gather(*[client.messages.create(roomId=room_ours, text=f"b{i}") for i in range(IN_FLIGHT)])
+                return time.perf_counter() - start
+
+        ours = asyncio.run(burst())
+        theirs, _ = timed(lambda: [api.messages.create(roomId=room_theirs, text=f"b{i}") for i in range(IN_FLIGHT)])
+        results.append(report(f"{IN_FLIGHT} creates: in flight vs sequential", ours, theirs, 20))
+
+    missed = [r for r in results if r[1] < r[2]]
+    print("\nall goals met" if not missed else f"\ngoals missed: {', '.join(r[0] for r in missed)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

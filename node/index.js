@@ -1,0 +1,375 @@
+// webex-native for Node.js: the official SDK's API shape over the webex-native engine.
+//
+// Nothing here knows an operation: every namespace (`webex.rooms`, `webex.messages`, ...) and
+// method is built from the engine's operation table (`native.operations()`), and every result,
+// error and event comes from the engine. This file only shapes them for JS: Promises, async
+// iterables over pages, EventEmitters, and events held until a handler is attached.
+'use strict';
+
+const {EventEmitter} = require('events');
+const native = require('./native');
+
+/** The operation table: [{name, doc, kind, idParam, params, result}]. */
+const OPERATIONS = Object.freeze(JSON.parse(native.operations()).map((op) => Object.freeze(op)));
+/** The stable error codes: [{name, number}]. */
+const ERROR_CODES = Object.freeze(JSON.parse(native.errorCodes()));
+const CODE_NUMBER = new Map(ERROR_CODES.map((c) => [c.name, c.number]));
+
+/** An `Error` shaped like the engine's (for failures found before the engine runs). */
+function webexError(code, message) {
+  const err = new Error(message);
+  err.code = code;
+  err.codeNumber = CODE_NUMBER.get(code);
+  return err;
+}
+
+// The namespaces whose events `listen()` turns on: the engine emits `<namespace>:<event>`.
+const LISTEN_OPS = new Set(['listen', 'mercury.connect']);
+
+function paramsJson(op, params) {
+  if (params === undefined || params === null) return '{}';
+  if (typeof params !== 'object' || Array.isArray(params)) {
+    throw webexError('INVALID_ARGUMENT', `${op.name}: params must be an object, got ${describe(params)}`);
+  }
+  try {
+    return JSON.stringify(params);
+  } catch (err) {
+    throw webexError('INVALID_ARGUMENT', `${op.name}: params cannot be sent as JSON (${err.message})`);
+  }
+}
+
+function describe(value) {
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `${typeof value} ${String(value)}`;
+}
+
+/** One page of a list: `{items, next}` plus the way to the following page. */
+class Page {
+  constructor(client, page) {
+    Object.defineProperty(this, '_client', {value: client});
+    /** The items of this page. */
+    this.items = page.items;
+    /** The cursor of the following page (for `pages.next`), or null on the last page. */
+    this.next = page.next;
+  }
+
+  get length() {
+    return this.items.length;
+  }
+
+  hasNext() {
+    return this.next !== null && this.next !== undefined;
+  }
+
+  /** The following page, or null after the last one. */
+  nextPage() {
+    if (!this.hasNext()) return Promise.resolve(null);
+    return this._client._invoke(PAGES_NEXT, {cursor: this.next}).then((p) => new Page(this._client, p));
+  }
+
+  [Symbol.iterator]() {
+    return this.items[Symbol.iterator]();
+  }
+}
+
+/**
+ * What a list operation returns: a Promise of its first page (`await webex.rooms.list()`),
+ * and an async iterable over every item of every page (`for await (const room of ...)`).
+ */
+class PageRequest {
+  constructor(first) {
+    this._first = first;
+  }
+
+  then(onFulfilled, onRejected) {
+    return this._first.then(onFulfilled, onRejected);
+  }
+
+  catch(onRejected) {
+    return this._first.catch(onRejected);
+  }
+
+  finally(onFinally) {
+    return this._first.finally(onFinally);
+  }
+
+  /** Every page, fetched as the loop asks for it. */
+  async *pages() {
+    let page = await this._first;
+    while (page) {
+      yield page;
+      page = await page.nextPage();
+    }
+  }
+
+  async *[Symbol.asyncIterator]() {
+    for await (const page of this.pages()) yield* page.items;
+  }
+
+  /** Every item of every page, in one array. */
+  async all() {
+    const items = [];
+    for await (const page of this.pages()) items.push(...page.items);
+    return items;
+  }
+}
+
+let PAGES_NEXT; // the `pages.next` row, set below
+
+/** A namespace such as `webex.rooms`: its table rows as methods, and its events. */
+class Namespace extends EventEmitter {
+  constructor(client, name) {
+    super();
+    Object.defineProperty(this, '_client', {value: client});
+    Object.defineProperty(this, '_name', {value: name});
+    this.on('newListener', () => client._attached());
+  }
+}
+
+function defineMethod(client, ns, verb, op) {
+  let method;
+  if (op.kind === 'list') {
+    method = (params) => new PageRequest(client._invoke(op, params).then((p) => new Page(client, p)));
+  } else if (verb === 'listen' || verb === 'stopListening' || op.name === 'mercury.connect' || op.name === 'mercury.disconnect') {
+    const on = verb === 'listen' || op.name === 'mercury.connect';
+    method = (params) => client._invoke(op, params).then((r) => (client._listening(ns._name, on), r));
+  } else {
+    method = (params) => client._invoke(op, params);
+  }
+  Object.defineProperty(method, 'name', {value: verb});
+  Object.defineProperty(ns, verb, {value: method, enumerable: true});
+  // The official SDK's name for deletion.
+  if (verb === 'delete' && !ns.remove) Object.defineProperty(ns, 'remove', {value: method, enumerable: false});
+}
+
+// The event callback of a client must not hold the client (the addon keeps it alive as long
+// as the client's handle lives, so a strong reference would defeat the finalizer).
+function eventCallback(ref) {
+  return (json) => {
+    const client = ref.deref();
+    if (client) client._event(json);
+  };
+}
+
+/**
+ * A Webex client: `Webex.init({credentials: {access_token}})`, then `webex.rooms.create(...)`.
+ * Events: `ready`, `online`, `offline.transient|permanent|replaced`, `<resource>:<event>`
+ * (also emitted as `<event>` on `webex.<resource>`), `event:<type>` for raw socket events.
+ */
+class Webex extends EventEmitter {
+  /** A client from a config document (the official SDK's attribute reference). */
+  static init(attrs) {
+    return new Webex(attrs);
+  }
+
+  constructor(attrs) {
+    super();
+    if (attrs !== undefined && (attrs === null || typeof attrs !== 'object' || Array.isArray(attrs))) {
+      throw webexError('INVALID_ARGUMENT', `Webex.init: expected a config object, got ${describe(attrs)}`);
+    }
+    Object.defineProperty(this, '_held', {value: [], writable: true});
+    Object.defineProperty(this, '_flushQueued', {value: false, writable: true});
+    Object.defineProperty(this, '_listeningTo', {value: new Set()});
+    Object.defineProperty(this, '_native', {value: new native.NativeClient(JSON.stringify(attrs || {}), eventCallback(new WeakRef(this)))});
+    /** Whether the client is ready (the `ready` event was emitted). */
+    this.ready = false;
+    // Until `ready` arrives (at once: the engine emits it first), and while listening, the
+    // client keeps the process alive, as the official SDK's timers and socket do.
+    this._native.keepAlive(true);
+    const namespaces = new Map();
+    for (const op of OPERATIONS) {
+      const dot = op.name.indexOf('.');
+      const nsName = op.name.slice(0, dot);
+      let ns = namespaces.get(nsName);
+      if (!ns) {
+        ns = new Namespace(this, nsName);
+        namespaces.set(nsName, ns);
+        Object.defineProperty(this, nsName, {value: ns, enumerable: true});
+      }
+      defineMethod(this, ns, op.name.slice(dot + 1), op);
+    }
+    Object.defineProperty(this, '_namespaces', {value: namespaces});
+    this.on('newListener', () => this._attached());
+  }
+
+  /** Whether `close()` was called. */
+  get closed() {
+    return this._native.closed;
+  }
+
+  /**
+   * Run any operation of the table by name, e.g. `webex.request('rooms.get', {roomId})`.
+   * List operations resolve to their first page.
+   */
+  request(name, params) {
+    const op = OPERATIONS.find((o) => o.name === name);
+    if (!op) return this._native.call(String(name), '{}').then(JSON.parse); // the engine names the closest
+    const result = this._invoke(op, params);
+    return op.kind === 'list' ? result.then((p) => new Page(this, p)) : result;
+  }
+
+  /**
+   * Close the client: calls in flight reject with `CANCELLED`, events stop, later calls
+   * reject with `CLOSED`. Resolves when the engine has finished.
+   */
+  close() {
+    this._listeningTo.clear();
+    return this._native.close();
+  }
+
+  _invoke(op, params) {
+    if (op.idParam && typeof params === 'string') params = {[op.idParam]: params};
+    let json;
+    try {
+      json = paramsJson(op, params);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this._native.call(op.name, json).then(JSON.parse);
+  }
+
+  _listening(nsName, on) {
+    if (on) this._listeningTo.add(nsName);
+    else this._listeningTo.delete(nsName);
+    if (!this._native.closed) this._native.keepAlive(this._listeningTo.size > 0);
+  }
+
+  _event(json) {
+    const {type, data} = JSON.parse(json);
+    if (type === 'ready') {
+      this.ready = true;
+      if (!this._listeningTo.size && !this._native.closed) this._native.keepAlive(false);
+    }
+    const targets = [[this, type]];
+    const colon = type.indexOf(':');
+    if (colon > 0 && !type.startsWith('event:')) {
+      const ns = this._namespaces.get(type.slice(0, colon));
+      if (ns) targets.push([ns, type.slice(colon + 1)]);
+    }
+    // Events wait until a handler for them is attached (never dropped); one that waited is
+    // delivered before a newer one of its kind.
+    if (this._flushQueued) this._flush();
+    if (!deliver(targets, data)) this._held.push({targets, data});
+  }
+
+  // A handler was attached: deliver what waited for it, once it is in place.
+  _attached() {
+    if (!this._held.length || this._flushQueued) return;
+    this._flushQueued = true;
+    queueMicrotask(() => this._flush());
+  }
+
+  _flush() {
+    if (!this._flushQueued) return;
+    this._flushQueued = false;
+    const held = this._held;
+    this._held = [];
+    for (const entry of held) {
+      if (!deliver(entry.targets, entry.data)) this._held.push(entry);
+    }
+  }
+}
+
+function deliver(targets, data) {
+  let delivered = false;
+  for (const [emitter, name] of targets) {
+    if (emitter.listenerCount(name) > 0) {
+      emitter.emit(name, data);
+      delivered = true;
+    }
+  }
+  return delivered;
+}
+
+PAGES_NEXT = OPERATIONS.find((o) => o.name === 'pages.next');
+
+/**
+ * The embedded sandbox: a local Webex-compatible cloud on loopback, served by the engine.
+ * `const sb = await Sandbox.start(); const webex = Webex.init(sb.config())`.
+ */
+class Sandbox {
+  /** Start a sandbox on a free loopback port (a bot, alice@example.com, bob@example.com). */
+  static async start() {
+    return new Sandbox(await native.NativeSandbox.start());
+  }
+
+  constructor(nativeSandbox) {
+    Object.defineProperty(this, '_native', {value: nativeSandbox});
+    const info = JSON.parse(nativeSandbox.info());
+    /** The base URL, `http://127.0.0.1:PORT`. */
+    this.url = info.base;
+    /** The REST base URL (`services.discovery.hydra`). */
+    this.hydra = info.hydra;
+    /** The service catalog URL (`services.discovery.u2c`). */
+    this.u2c = info.u2c;
+    /** The device registration URL. */
+    this.wdm = info.wdm;
+    /** The org's id. */
+    this.orgId = info.orgId;
+    /** The seeded users: `[{email, token, personId, displayName, type}]`. */
+    this.users = info.users;
+    /** The bot user (the default identity of `config()`). */
+    this.bot = info.users.find((u) => u.email === info.bot);
+  }
+
+  /** The user with this email; throws `NOT_FOUND` if there is none. */
+  user(email) {
+    const user = this.users.find((u) => u.email === String(email).toLowerCase());
+    if (!user) throw webexError('NOT_FOUND', `the sandbox has no user '${email}'`);
+    return user;
+  }
+
+  /** The access token of the user with this email. */
+  token(email) {
+    return this.user(email).token;
+  }
+
+  /** A config for `Webex.init` acting as this user (the bot by default). */
+  config(email) {
+    const user = email === undefined ? this.bot : this.user(email);
+    return {
+      credentials: {access_token: user.token},
+      services: {discovery: {hydra: this.hydra, u2c: this.u2c}},
+    };
+  }
+
+  /** Add a user (or get the existing one) with a token. */
+  addUser(email, displayName) {
+    const user = JSON.parse(this._native.addUser(String(email), String(displayName || email)));
+    const seen = this.users.find((u) => u.email === user.email);
+    const shaped = {email: user.email, token: user.token, personId: user.person_id, displayName: user.display_name, type: user.is_bot ? 'bot' : 'person'};
+    if (!seen) this.users.push(shaped);
+    return seen || shaped;
+  }
+
+  /**
+   * Arm a fault: the next matching requests fail or stall. `{path, method?, status?,
+   * retryAfter?, body?, delayMs?, count?}` (count 0 = until cleared). Returns its id.
+   */
+  injectFault(fault) {
+    const f = {...fault};
+    if (typeof f.retryAfter === 'number') f.retryAfter = String(f.retryAfter);
+    return this._native.injectFault(JSON.stringify(f));
+  }
+
+  /** Disarm every fault. */
+  clearFaults() {
+    this._native.clearFaults();
+  }
+
+  /** Stop serving; resolves when the port is closed. */
+  stop() {
+    return this._native.stop();
+  }
+}
+
+Webex.Webex = Webex;
+Webex.default = Webex;
+Webex.Sandbox = Sandbox;
+Webex.Page = Page;
+Webex.PageRequest = PageRequest;
+Webex.operations = OPERATIONS;
+Webex.errorCodes = ERROR_CODES;
+Webex.version = native.version();
+
+module.exports = Webex;

@@ -1,0 +1,6 @@
+// The ES module entry point: the same client as the CommonJS one (index.js).
+import Webex from './index.js';
+
+export default Webex;
+export const {Sandbox, Page, PageRequest, operations, errorCodes, version} = Webex;
+export {Webex};

@@ -1,0 +1,396 @@
+#!/usr/bin/env node
+// Generates index.d.ts from the engine's operation table (describe_operations: every
+// operation's name, doc, kind, idParam and the JSON Schemas of its params and result), so the
+// typed surface cannot drift from what the engine accepts. `--check` compares instead of
+// writing and exits 1 when the committed file differs (the drift test runs it).
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const native = require('../native');
+
+const OUT = path.join(__dirname, '..', 'index.d.ts');
+const ops = JSON.parse(native.operations());
+const codes = JSON.parse(native.errorCodes());
+
+// ---- JSON Schema -> TypeScript -------------------------------------------------------------
+
+const named = new Map(); // type name -> {key, text}
+const order = [];
+
+const pascal = (s) => s.replace(/(^|[._-])([a-z])/g, (_, __, c) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, '');
+const isIdent = (s) => /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s);
+const prop = (s) => (isIdent(s) ? s : JSON.stringify(s));
+
+function doc(text, indent) {
+  if (!text) return '';
+  const lines = String(text).replace(/\*\//g, '*\\/').split('\n');
+  if (lines.length === 1) return `${indent}/** ${lines[0]} */\n`;
+  return `${indent}/**\n${lines.map((l) => `${indent} * ${l}`.trimEnd()).join('\n')}\n${indent} */\n`;
+}
+
+/** Register a named declaration; the same declaration under the same name is made once. */
+function declare(name, render) {
+  for (let n = 1; ; n++) {
+    const unique = n === 1 ? name : `${name}${n}`;
+    const text = render(unique);
+    if (!named.has(unique)) {
+      named.set(unique, text);
+      order.push(unique);
+      return unique;
+    }
+    if (named.get(unique) === text) return unique;
+  }
+}
+
+function tsType(schema, defs, indent) {
+  if (schema === true || schema === undefined || schema === null) return 'unknown';
+  if (schema === false) return 'never';
+  if (schema.$ref) {
+    const name = schema.$ref.replace(/^#\/\$defs\//, '');
+    const def = defs && defs[name];
+    if (!def) return 'unknown';
+    return declare(pascal(name), (unique) => declaration(unique, def, defs));
+  }
+  if (schema.const !== undefined) return JSON.stringify(schema.const);
+  if (schema.enum) return schema.enum.map((v) => JSON.stringify(v)).join(' | ');
+  const union = schema.anyOf || schema.oneOf;
+  if (union) return [...new Set(union.map((s) => tsType(s, defs, indent)))].join(' | ');
+  if (schema.allOf) return schema.allOf.map((s) => tsType(s, defs, indent)).join(' & ');
+  const types = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
+  if (!types.length) return schema.properties ? objectType(schema, defs, indent) : 'unknown';
+  return types
+    .map((t) => {
+      switch (t) {
+        case 'string':
+          // Open string enums (`examples`): the known values, and any other string.
+          return Array.isArray(schema.examples) && schema.examples.every((e) => typeof e === 'string')
+            ? `${schema.examples.map((e) => JSON.stringify(e)).join(' | ')} | (string & {})`
+            : 'string';
+        case 'integer':
+        case 'number':
+          return 'number';
+        case 'boolean':
+          return 'boolean';
+        case 'null':
+          return 'null';
+        case 'array':
+          return `Array<${tsType(schema.items, defs, indent)}>`;
+        case 'object':
+          return objectType(schema, defs, indent);
+        default:
+          return 'unknown';
+      }
+    })
+    .join(' | ');
+}
+
+function objectType(schema, defs, indent) {
+  const props = schema.properties || {};
+  const required = new Set(schema.required || []);
+  const inner = `${indent}  `;
+  const lines = [];
+  for (const [name, sub] of Object.entries(props)) {
+    lines.push(`${doc(sub.description, inner)}${inner}${prop(name)}${required.has(name) ? '' : '?'}: ${tsType(sub, defs, inner)};`);
+  }
+  const extra = schema.additionalProperties;
+  if (extra !== false) {
+    const value = extra && extra !== true ? tsType(extra, defs, inner) : 'unknown';
+    // Models keep members the engine does not know (the cloud adds some).
+    lines.push(`${inner}[member: string]: ${value};`);
+  }
+  if (!lines.length) return '{}';
+  return `{\n${lines.join('\n')}\n${indent}}`;
+}
+
+function declaration(name, schema, defs) {
+  const type = tsType(schema, defs, '');
+  const head = doc(schema.description, '');
+  if (type.startsWith('{') && !type.includes('} |')) return `${head}export interface ${name} ${type}`;
+  return `${head}export type ${name} = ${type};`;
+}
+
+/** The params type of an operation, with its id member put back. */
+function paramsType(op) {
+  const schema = JSON.parse(JSON.stringify(op.params));
+  const defs = schema.$defs;
+  delete schema.$defs;
+  delete schema.$schema;
+  if (op.idParam) {
+    schema.properties = {[op.idParam]: {type: 'string', description: 'The id of the object.'}, ...(schema.properties || {})};
+    schema.required = [op.idParam, ...(schema.required || [])];
+  }
+  schema.description = `Params of \`${op.name}\`.`;
+  const name = declare(`${pascal(op.name)}Params`, (unique) => declaration(unique, schema, defs));
+  const optional = !(schema.required && schema.required.length);
+  return {name, optional};
+}
+
+/** The result type (for lists: of one item). */
+function resultType(op) {
+  const schema = JSON.parse(JSON.stringify(op.result));
+  const defs = schema.$defs;
+  delete schema.$defs;
+  delete schema.$schema;
+  const isObject = schema.type === 'object' || (!schema.type && schema.properties);
+  if (isObject && schema.title && isIdent(schema.title)) {
+    return declare(pascal(schema.title), (unique) => declaration(unique, schema, defs));
+  }
+  return tsType(schema, defs, '  ');
+}
+
+// ---- the file -------------------------------------------------------------------------------
+
+const namespaces = new Map();
+const table = [];
+for (const op of ops) {
+  const [ns, verb] = op.name.split('.');
+  const params = paramsType(op);
+  const result = resultType(op);
+  if (!namespaces.has(ns)) namespaces.set(ns, []);
+  namespaces.get(ns).push({op, verb, params, result});
+  table.push({op, params, result});
+}
+
+const EVENT_NAMESPACES = ['messages', 'memberships', 'rooms', 'attachmentActions'];
+
+function method(entry) {
+  const {op, verb, params, result} = entry;
+  const p = op.idParam
+    ? `params: ${params.name} | string`
+    : `params${params.optional ? '?' : ''}: ${params.name}`;
+  const ret = op.kind === 'list' ? `PageRequest<${result}>` : `Promise<${result}>`;
+  const notes = [op.doc, `Operation \`${op.name}\`.`];
+  if (op.idParam) notes.push(`A string is taken as \`${op.idParam}\`.`);
+  if (op.kind === 'list') notes.push('Await it for the first page, or iterate it (`for await`) for every item of every page.');
+  let out = `${doc(notes.join(' '), '  ')}  ${prop(verb)}(${p}): ${ret};\n`;
+  if (verb === 'delete') out += `  /** The official SDK's name for \`${verb}\` (same operation). */\n  remove(${p}): ${ret};\n`;
+  return out;
+}
+
+let body = '';
+for (const [ns, entries] of namespaces) {
+  const events = EVENT_NAMESPACES.includes(ns);
+  body += `/** \`webex.${ns}\`${events ? `: after \`listen()\`, its events (\`created\`, \`deleted\`, ...) as \`on('<event>', handler)\`` : ''}. */\n`;
+  body += `export interface ${pascal(ns)}Namespace extends EventEmitter {\n${entries.map(method).join('')}`;
+  if (events) {
+    body += `  on(event: ResourceEventName, listener: (event: ResourceEvent) => void): this;\n`;
+    body += `  once(event: ResourceEventName, listener: (event: ResourceEvent) => void): this;\n`;
+    body += `  on(event: string | symbol, listener: (...args: any[]) => void): this;\n`;
+    body += `  once(event: string | symbol, listener: (...args: any[]) => void): this;\n`;
+  }
+  body += '}\n\n';
+}
+
+const operationsMap = table
+  .map(({op, params, result}) => `  ${JSON.stringify(op.name)}: {params: ${params.name}; result: ${op.kind === 'list' ? `Page<${result}>` : result}; kind: ${JSON.stringify(op.kind)}};`)
+  .join('\n');
+
+const members = [...namespaces.keys()].map((ns) => `  readonly ${prop(ns)}: ${pascal(ns)}Namespace;`).join('\n');
+
+const text = `// GENERATED by scripts/gen-types.js from the engine's operation table. Do not edit:
+// run \`npm run types\` in node/ after changing an operation (test/types.test.js fails on drift).
+
+import {EventEmitter} from 'events';
+
+/** The stable error codes (\`error.code\`). */
+export type ErrorCode =
+${codes.map((c) => `  | ${JSON.stringify(c.name)}`).join('\n')};
+
+/** How every operation rejects: an \`Error\` with the engine's stable code and the cloud's details. */
+export interface WebexError extends Error {
+  /** The stable code name, e.g. \`NOT_FOUND\`. */
+  code: ErrorCode;
+  /** The code's number (the C ABI's status). */
+  codeNumber: number;
+  /** The HTTP status, when the cloud answered. */
+  statusCode?: number;
+  /** The Webex tracking id of the failed request, when there is one. */
+  trackingId?: string;
+  /** Seconds to wait before trying again (\`Retry-After\`), when the cloud said. */
+  retryAfter?: number;
+}
+
+/**
+ * The config document, the same in every language: the official SDK's attribute reference
+ * (\`credentials\`, \`services\`, \`logger\`, \`meetings\`, ... or under \`config\`), plus
+ * webex-native's \`http\` knobs. Unknown or wrong values are rejected with the path named.
+ */
+export interface Config {
+  credentials?: {access_token?: string; [member: string]: unknown} | string;
+  config?: {[member: string]: unknown};
+  services?: {discovery?: {hydra?: string; u2c?: string; [member: string]: unknown}; [member: string]: unknown};
+  [member: string]: unknown;
+}
+
+/** One page of a list result. */
+export interface Page<T> extends Iterable<T> {
+  /** The items of this page. */
+  readonly items: T[];
+  /** The cursor of the following page (\`pages.next\`), or null on the last page. */
+  readonly next: string | null;
+  readonly length: number;
+  hasNext(): boolean;
+  /** The following page, or null after the last one. */
+  nextPage(): Promise<Page<T> | null>;
+}
+
+/** What a list operation returns: a Promise of its first page, and an async iterable over every item. */
+export interface PageRequest<T> extends PromiseLike<Page<T>>, AsyncIterable<T> {
+  catch<R = never>(onRejected?: ((reason: WebexError) => R | PromiseLike<R>) | null): Promise<Page<T> | R>;
+  finally(onFinally?: (() => void) | null): Promise<Page<T>>;
+  /** Every page, fetched as the loop asks for it. */
+  pages(): AsyncIterableIterator<Page<T>>;
+  /** Every item of every page, in one array. */
+  all(): Promise<T[]>;
+}
+
+/** The events of a resource namespace after \`listen()\`. */
+export type ResourceEventName = 'created' | 'updated' | 'deleted' | 'seen' | (string & {});
+
+/** A resource event, shaped like a webhook (as the official SDK delivers it). */
+export interface ResourceEvent {
+  resource: string;
+  event: string;
+  actorId: string | null;
+  createdBy?: string;
+  orgId?: string;
+  data: {id: string; [member: string]: unknown};
+  [member: string]: unknown;
+}
+
+/** Lifecycle events of a client. */
+export type LifecycleEventName = 'ready' | 'online' | 'offline.transient' | 'offline.permanent' | 'offline.replaced';
+
+${order.map((n) => named.get(n)).join('\n\n')}
+
+${body}/** Every operation by name: its params, result and kind. */
+export interface Operations {
+${operationsMap}
+}
+
+/** One row of the operation table. */
+export interface OperationDescription {
+  name: keyof Operations;
+  doc: string;
+  kind: 'call' | 'list';
+  idParam: string | null;
+  /** JSON Schema of the params (without \`idParam\`). */
+  params: object;
+  /** JSON Schema of the result (for lists: of one item). */
+  result: object;
+}
+
+/** A user of the sandbox cloud. */
+export interface SandboxUser {
+  email: string;
+  token: string;
+  personId: string;
+  displayName: string;
+  type: 'bot' | 'person';
+}
+
+/** A fault to inject into the sandbox: the next matching requests fail, stall, or both. */
+export interface SandboxFault {
+  /** Request path prefix, e.g. \`/v1/messages\`. */
+  path: string;
+  /** HTTP method to match; any when left out. */
+  method?: string;
+  /** Status to answer with; a normal answer (after \`delayMs\`) when left out. */
+  status?: number;
+  /** Raw \`Retry-After\` value. */
+  retryAfter?: string | number;
+  /** Raw body text; the cloud's error body for \`status\` when left out. */
+  body?: string;
+  /** Wait this long before answering. */
+  delayMs?: number;
+  /** How many requests it applies to (default 1; 0 = until cleared). */
+  count?: number;
+}
+
+/** The embedded sandbox: a local Webex-compatible cloud on loopback, served by the engine. */
+export class Sandbox {
+  /** Start a sandbox on a free loopback port (a bot, alice@example.com, bob@example.com). */
+  static start(): Promise<Sandbox>;
+  private constructor();
+  /** \`http://127.0.0.1:PORT\`. */
+  readonly url: string;
+  /** The REST base URL (\`services.discovery.hydra\`). */
+  readonly hydra: string;
+  /** The service catalog URL (\`services.discovery.u2c\`). */
+  readonly u2c: string;
+  /** The device registration URL. */
+  readonly wdm: string;
+  readonly orgId: string;
+  readonly users: SandboxUser[];
+  /** The bot (the default identity of \`config()\`). */
+  readonly bot: SandboxUser;
+  /** The user with this email; throws \`NOT_FOUND\` if there is none. */
+  user(email: string): SandboxUser;
+  /** The access token of the user with this email. */
+  token(email: string): string;
+  /** A config for \`Webex.init\` acting as this user (the bot by default). */
+  config(email?: string): Config;
+  /** Add a user (or get the existing one) with a token. */
+  addUser(email: string, displayName?: string): SandboxUser;
+  /** Arm a fault; returns its id. */
+  injectFault(fault: SandboxFault): number;
+  /** Disarm every fault. */
+  clearFaults(): void;
+  /** Stop serving; resolves when the port is closed. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A Webex client. \`Webex.init({credentials: {access_token}})\`, then e.g.
+ * \`webex.rooms.create({title})\`. Events: \`ready\`, \`online\`, \`offline.*\`,
+ * \`<resource>:<event>\` (also \`<event>\` on \`webex.<resource>\`), \`event:<type>\` (raw).
+ * Events wait until a handler is attached; none is dropped.
+ */
+declare class Webex extends EventEmitter {
+  /** A client from a config document; throws \`INVALID_ARGUMENT\` naming a wrong value. */
+  static init(attrs?: Config): Webex;
+  constructor(attrs?: Config);
+  static readonly Webex: typeof Webex;
+  static readonly default: typeof Webex;
+  static readonly Sandbox: typeof Sandbox;
+  /** The operation table. */
+  static readonly operations: ReadonlyArray<OperationDescription>;
+  static readonly errorCodes: ReadonlyArray<{name: ErrorCode; number: number}>;
+  /** The engine's version. */
+  static readonly version: string;
+  /** Whether \`ready\` was emitted. */
+  readonly ready: boolean;
+  /** Whether \`close()\` was called. */
+  readonly closed: boolean;
+${members}
+  /** Run any operation of the table by name (lists resolve to their first page). */
+  request<K extends keyof Operations>(name: K, params?: Operations[K]['params'] | string): Promise<Operations[K]['result']>;
+  /** Close: calls in flight reject with \`CANCELLED\`, later ones with \`CLOSED\`; events stop. */
+  close(): Promise<void>;
+  on(event: LifecycleEventName, listener: (data: {[member: string]: unknown}) => void): this;
+  on(event: \`\${string}:\${string}\`, listener: (event: ResourceEvent) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once(event: LifecycleEventName, listener: (data: {[member: string]: unknown}) => void): this;
+  once(event: \`\${string}:\${string}\`, listener: (event: ResourceEvent) => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+export {Webex};
+export default Webex;
+export declare const operations: typeof Webex.operations;
+export declare const errorCodes: typeof Webex.errorCodes;
+export declare const version: string;
+`;
+
+if (process.argv.includes('--check')) {
+  const committed = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '';
+  if (committed !== text) {
+    console.error('node/index.d.ts is out of date with the operation table: run `npm run types` in node/ and commit it');
+    process.exit(1);
+  }
+  console.log('node/index.d.ts matches the operation table');
+} else {
+  fs.writeFileSync(OUT, text);
+  console.log(`wrote ${path.relative(process.cwd(), OUT)} (${ops.length} operations)`);
+}

@@ -1,0 +1,333 @@
+//! # webex-node: the Node.js addon of webex-native
+//!
+//! Glue between napi and the engine's boundary (`webex_core::boundary`), nothing more: the JS
+//! API (`node/index.js`) builds every namespace from [`operations`], the operation table.
+//!
+//! Threads: the engine calls back on its own threads. Results come back to JS through one
+//! `JsDeferred` per call (a thread-safe function that settles the Promise on the JS thread);
+//! events through one thread-safe function per client. Nothing here blocks the JS thread:
+//! closing a client and stopping a sandbox finish on other threads and settle a Promise.
+//!
+//! Lifetimes: the event function is weak (it does not keep the process alive) unless the JS
+//! side asks for it while it listens ([`NativeClient::keep_alive`]); `close()` and the napi
+//! finalizer (`Drop`) release it and the client's handle.
+
+use napi::JsDeferred;
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use webex_core::boundary::{self, Handle, engine};
+use webex_core::{ErrorCode, Event};
+use webex_sandbox::{Fault, Sandbox, SandboxOptions};
+
+/// The event function: called with `{"type", "data"}` JSON text; weak, never callee-handled.
+type EventFn = ThreadsafeFunction<String, (), String, Status, false, true, 0>;
+
+/// Clients created and not yet released (closed or finalized); for the tests of finalizers.
+static OPEN_CLIENTS: AtomicUsize = AtomicUsize::new(0);
+
+/// Every operation of the table as JSON: `[{name, doc, kind, idParam, params, result}]`, the
+/// last two JSON Schemas.
+#[napi]
+pub fn operations() -> String {
+    boundary::describe_operations().to_string()
+}
+
+/// The stable error codes as JSON `[{name, number}]` (`Error.code` is the name).
+#[napi]
+pub fn error_codes() -> String {
+    let codes: Vec<serde_json::Value> =
+        ErrorCode::ALL.iter().map(|c| serde_json::json!({"name": c.as_str(), "number": c.number()})).collect();
+    serde_json::Value::Array(codes).to_string()
+}
+
+/// The engine's version.
+#[napi]
+pub fn version() -> String {
+    webex_core::VERSION.to_owned()
+}
+
+/// How many clients are open (neither closed nor finalized).
+#[napi]
+pub fn open_clients() -> u32 {
+    u32::try_from(OPEN_CLIENTS.load(Ordering::Relaxed)).unwrap_or(u32::MAX)
+}
+
+/// The one place engine errors become JS errors: an `Error` with `code` (the stable name),
+/// `codeNumber`, and `statusCode`, `trackingId`, `retryAfter` (seconds) when the cloud sent
+/// them.
+fn js_error(env: &Env, e: &webex_core::Error) -> Result<Unknown<'static>> {
+    let mut error = env.create_error(Error::from_reason(e.message.clone()))?;
+    error.set_named_property("code", e.code.as_str())?;
+    error.set_named_property("codeNumber", e.code.number())?;
+    if let Some(status) = e.status {
+        error.set_named_property("statusCode", u32::from(status))?;
+    }
+    if let Some(id) = &e.tracking_id {
+        error.set_named_property("trackingId", id.as_str())?;
+    }
+    if let Some(wait) = e.retry_after {
+        error.set_named_property("retryAfter", wait.as_secs_f64())?;
+    }
+    let raw = error.raw();
+    // SAFETY: `raw` is a live value of this env, converted on the JS thread it belongs to.
+    unsafe { Unknown::from_napi_value(env.raw(), raw) }
+}
+
+type Settle<T> = Box<dyn FnOnce(Env) -> Result<T>>;
+
+/// A Promise settled later from any thread with an engine result.
+fn promise<T: ToNapiValue + 'static>(env: &Env) -> Result<(JsDeferred<T, Settle<T>>, Object<'_>)> {
+    env.create_deferred::<T, Settle<T>>()
+}
+
+fn settle<T: ToNapiValue + Send + 'static>(deferred: JsDeferred<T, Settle<T>>, result: webex_core::Result<T>) {
+    deferred.resolve(Box::new(move |env: Env| match result {
+        Ok(value) => Ok(value),
+        Err(e) => Err(Error::from(js_error(&env, &e)?)),
+    }));
+}
+
+/// A rejected Promise (on the JS thread, for errors found before the engine ran).
+fn rejected<T: ToNapiValue + Send + 'static>(env: &Env, e: webex_core::Error) -> Result<Object<'_>> {
+    let (deferred, promise) = promise::<T>(env)?;
+    settle(deferred, Err(e));
+    Ok(promise)
+}
+
+/// A client of the engine: a handle, its event function, and whether it was closed.
+#[napi]
+pub struct NativeClient {
+    handle: Handle,
+    events: Arc<Mutex<Option<EventFn>>>,
+    closed: Arc<AtomicBool>,
+}
+
+#[napi]
+impl NativeClient {
+    /// A client from a JSON config document; `on_event` receives each event as JSON text, on
+    /// the JS thread, in order, starting with `ready`. An invalid config throws `Error` with
+    /// `code` `INVALID_ARGUMENT`.
+    #[napi(constructor)]
+    pub fn new(env: Env, config_json: String, on_event: Function<String, ()>) -> Result<NativeClient> {
+        let tsfn: EventFn =
+            on_event.build_threadsafe_function::<String>().callee_handled::<false>().weak::<true>().build()?;
+        let events = Arc::new(Mutex::new(Some(tsfn)));
+        let sink_events = events.clone();
+        let sink: boundary::EventSink = Arc::new(move |event: &Event| {
+            if let Ok(guard) = sink_events.lock() {
+                if let Some(tsfn) = guard.as_ref() {
+                    tsfn.call(event.to_json(), ThreadsafeFunctionCallMode::NonBlocking);
+                }
+            }
+        });
+        match engine().client_new(&config_json, sink) {
+            Ok(handle) => {
+                OPEN_CLIENTS.fetch_add(1, Ordering::Relaxed);
+                Ok(NativeClient { handle, events, closed: Arc::new(AtomicBool::new(false)) })
+            }
+            Err(e) => {
+                let error = js_error(&env, &e)?;
+                Err(Error::from(error))
+            }
+        }
+    }
+
+    /// The engine handle (a number; 0 is never valid).
+    #[napi(getter)]
+    pub fn handle(&self) -> f64 {
+        self.handle as f64
+    }
+
+    /// Run operation `op` with JSON params; resolves with the result as JSON text, rejects
+    /// with a mapped `Error`. Never throws.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn call<'env>(&self, env: &'env Env, op: String, params_json: String) -> Result<Object<'env>> {
+        if self.closed.load(Ordering::Acquire) {
+            return rejected::<String>(env, closed_error(&op));
+        }
+        let (deferred, promise) = promise::<String>(env)?;
+        // The deferred is shared with the closure: the engine either takes the closure (and
+        // calls it exactly once) or refuses the call at once, and then we settle it here.
+        let slot = Arc::new(Mutex::new(Some(deferred)));
+        let done_slot = slot.clone();
+        let accepted = engine().client_call(
+            self.handle,
+            &op,
+            &params_json,
+            Box::new(move |result| {
+                if let Some(d) = done_slot.lock().ok().and_then(|mut s| s.take()) {
+                    settle(d, result.map(|v| v.to_string()));
+                }
+            }),
+        );
+        if let Err(e) = accepted {
+            if let Some(d) = slot.lock().ok().and_then(|mut s| s.take()) {
+                settle(d, Err(e));
+            }
+        }
+        Ok(promise)
+    }
+
+    /// Keep the process alive for events (while listening) or not.
+    #[napi]
+    #[allow(deprecated)] // ref/unref are what napi_ref_threadsafe_function is for.
+    pub fn keep_alive(&self, env: Env, on: bool) -> Result<()> {
+        if let Ok(mut guard) = self.events.lock() {
+            if let Some(tsfn) = guard.as_mut() {
+                if on { tsfn.refer(&env)? } else { tsfn.unref(&env)? }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `close()` was called.
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Close: calls in flight reject with `CANCELLED`, events stop, the handle is released.
+    /// Resolves once the engine has finished (on another thread; the JS thread never waits).
+    /// A second close resolves at once.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let (deferred, promise) = promise::<()>(env)?;
+        if self.closed.swap(true, Ordering::AcqRel) {
+            settle(deferred, Ok(()));
+            return Ok(promise);
+        }
+        let handle = self.handle;
+        let events = self.events.clone();
+        background_close(handle, events, move |result| settle(deferred, result));
+        Ok(promise)
+    }
+}
+
+impl Drop for NativeClient {
+    // The napi finalizer: a client dropped without close() is closed in the background.
+    fn drop(&mut self) {
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            background_close(self.handle, self.events.clone(), |_| {});
+        }
+    }
+}
+
+fn closed_error(op: &str) -> webex_core::Error {
+    webex_core::Error::new(
+        ErrorCode::Closed,
+        format!("{op}: this client was closed; create a new one with Webex.init()"),
+    )
+}
+
+/// Closes a client on a thread of its own (the engine's close waits for callbacks in flight),
+/// then releases the event function so it cannot keep the process alive.
+fn background_close(
+    handle: Handle,
+    events: Arc<Mutex<Option<EventFn>>>,
+    then: impl FnOnce(webex_core::Result<()>) + Send + 'static,
+) {
+    let work = move || {
+        let result = engine().client_close(handle);
+        if let Ok(mut guard) = events.lock() {
+            guard.take();
+        }
+        OPEN_CLIENTS.fetch_sub(1, Ordering::Relaxed);
+        then(result);
+    };
+    // Should the process be out of threads, the handle leaks rather than block the JS thread.
+    if std::thread::Builder::new().name("webex-close".into()).spawn(work).is_err() {
+        eprintln!("webex-native: could not start a thread to close client {handle}");
+    }
+}
+
+/// The embedded sandbox: a local Webex-compatible cloud on loopback, served by the engine's
+/// runtime.
+#[napi]
+pub struct NativeSandbox {
+    sandbox: Arc<Mutex<Option<Sandbox>>>,
+}
+
+#[napi]
+impl NativeSandbox {
+    /// Start a sandbox on a free loopback port (bot, alice@example.com, bob@example.com).
+    #[napi(ts_return_type = "Promise<NativeSandbox>")]
+    pub fn start(env: &Env) -> Result<Object<'_>> {
+        let (deferred, promise) = promise::<NativeSandbox>(env)?;
+        engine().runtime().spawn(async move {
+            let result = Sandbox::start(SandboxOptions::default())
+                .await
+                .map(|s| NativeSandbox { sandbox: Arc::new(Mutex::new(Some(s))) })
+                .map_err(|e| {
+                    webex_core::Error::new(ErrorCode::Network, format!("the sandbox cannot listen on loopback: {e}"))
+                });
+            settle(deferred, result);
+        });
+        Ok(promise)
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Sandbox) -> T) -> Result<T> {
+        let guard = self.sandbox.lock().map_err(|_| Error::from_reason("sandbox lock poisoned"))?;
+        let sandbox = guard.as_ref().ok_or_else(|| Error::from_reason("CLOSED: this sandbox was stopped"))?;
+        Ok(f(sandbox))
+    }
+
+    /// `{base, hydra, u2c, orgId, users: [{email, token, personId, displayName, type}]}` as JSON.
+    #[napi]
+    pub fn info(&self) -> Result<String> {
+        self.with(|s| {
+            let mut info = s.info_json();
+            info["base"] = serde_json::Value::String(s.base_url());
+            info["bot"] = serde_json::Value::String(s.bot().email);
+            info.to_string()
+        })
+    }
+
+    /// Add a user (or return the existing one) as JSON `{email, token, personId, ...}`.
+    #[napi]
+    pub fn add_user(&self, email: String, display_name: String) -> Result<String> {
+        self.with(|s| serde_json::to_string(&s.add_user(&email, &display_name)).unwrap_or_default())
+    }
+
+    /// Arm a fault, given as JSON `{path, method?, status?, retryAfter?, body?, delayMs?,
+    /// count?}`; returns its id.
+    #[napi]
+    pub fn inject_fault(&self, fault_json: String) -> Result<f64> {
+        let fault: Fault = serde_json::from_str(&fault_json)
+            .map_err(|e| Error::new(Status::InvalidArg, format!("INVALID_ARGUMENT: not a fault ({e})")))?;
+        self.with(|s| s.inject_fault(fault) as f64)
+    }
+
+    /// Disarm every fault.
+    #[napi]
+    pub fn clear_faults(&self) -> Result<()> {
+        self.with(|s| s.clear_faults())
+    }
+
+    /// Stop serving; resolves when the port is closed. A second stop resolves at once.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn stop<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let (deferred, promise) = promise::<()>(env)?;
+        let taken = self.sandbox.lock().ok().and_then(|mut s| s.take());
+        match taken {
+            Some(sandbox) => {
+                engine().runtime().spawn(async move {
+                    sandbox.stop().await;
+                    settle(deferred, Ok(()));
+                });
+            }
+            None => settle(deferred, Ok(())),
+        }
+        Ok(promise)
+    }
+}
+
+impl Drop for NativeSandbox {
+    fn drop(&mut self) {
+        if let Some(sandbox) = self.sandbox.lock().ok().and_then(|mut s| s.take()) {
+            engine().runtime().spawn(sandbox.stop());
+        }
+    }
+}

@@ -1,0 +1,94 @@
+// Events as the official SDK delivers them: `ready` on the client, `listen()` then
+// `on('created')` on the namespace (and `<resource>:<event>` on the client), held until a
+// handler is attached.
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const {ALICE, setup, nextEvent} = require('./helpers');
+
+test('ready is held until a handler is attached', async (t) => {
+  const env = await setup();
+  t.after(() => env.done());
+  const webex = env.client();
+  // Make sure the engine has emitted `ready` before anyone listens: a call completes after it.
+  await webex.people.me();
+  assert.equal(webex.ready, true);
+  const data = await new Promise((resolve) => webex.once('ready', resolve));
+  assert.deepEqual(data, {});
+});
+
+test("listen(), then messages.on('created') and 'messages:created' on the client", async (t) => {
+  const env = await setup();
+  t.after(() => env.done());
+  const bot = env.client();
+  const alice = env.client(ALICE);
+  const room = await bot.rooms.create({title: 'events'});
+  await bot.memberships.create({roomId: room.id, personEmail: ALICE});
+  await alice.messages.listen();
+
+  const onNamespace = nextEvent(alice.messages, 'created', (e) => e.data.text === 'hello alice');
+  const onClient = nextEvent(alice, 'messages:created', (e) => e.data.text === 'hello alice');
+  const sent = await bot.messages.create({roomId: room.id, text: 'hello alice'});
+  const event = await onNamespace;
+  assert.equal(event.resource, 'messages');
+  assert.equal(event.event, 'created');
+  assert.equal(event.data.id, sent.id);
+  assert.equal(event.data.roomId, room.id);
+  assert.equal(event.actorId, env.sandbox.bot.personId);
+  assert.equal(event.createdBy, env.sandbox.user(ALICE).personId);
+  assert.equal((await onClient).data.id, sent.id);
+
+  const deleted = nextEvent(alice.messages, 'deleted');
+  await bot.messages.remove(sent.id);
+  assert.equal((await deleted).data.id, sent.id);
+  await alice.messages.stopListening();
+});
+
+test('resource events wait for their handler, in order, none dropped', async (t) => {
+  const env = await setup();
+  t.after(() => env.done());
+  const bot = env.client();
+  const alice = env.client(ALICE);
+  const room = await bot.rooms.create({title: 'held'});
+  await bot.memberships.create({roomId: room.id, personEmail: ALICE});
+  await alice.messages.listen();
+  await alice.memberships.listen();
+  // Nobody handles messages yet. A membership event sent after the messages tells when the
+  // engine has delivered them (the socket delivers in order).
+  const sent = [];
+  for (let i = 0; i < 20; i++) sent.push((await bot.messages.create({roomId: room.id, text: `held ${i}`})).id);
+  const marker = nextEvent(alice.memberships, 'created');
+  await bot.memberships.create({roomId: room.id, personEmail: 'bob@example.com'});
+  await marker;
+
+  const received = [];
+  const all = new Promise((resolve) => {
+    alice.messages.on('created', (e) => {
+      received.push(e.data.id);
+      if (received.length === sent.length) resolve();
+    });
+  });
+  await all;
+  assert.deepEqual(received, sent);
+});
+
+test('rooms, memberships and attachmentActions events', async (t) => {
+  const env = await setup();
+  t.after(() => env.done());
+  const bot = env.client();
+  const alice = env.client(ALICE);
+  await Promise.all([alice.rooms.listen(), alice.memberships.listen(), alice.attachmentActions.listen()]);
+  const room = await bot.rooms.create({title: 'before'});
+  const added = nextEvent(alice.memberships, 'created');
+  await bot.memberships.create({roomId: room.id, personEmail: ALICE});
+  assert.equal((await added).data.roomId, room.id);
+  const renamed = nextEvent(alice.rooms, 'updated');
+  await bot.rooms.update({roomId: room.id, title: 'after'});
+  assert.equal((await renamed).data.id, room.id);
+  const card = {content: {type: 'AdaptiveCard', version: '1.2', body: [], actions: [{type: 'Action.Submit', title: 'OK'}]}};
+  const msg = await bot.messages.create({roomId: room.id, text: 'card', attachments: [card]});
+  const submitted = nextEvent(alice.attachmentActions, 'created');
+  const action = await alice.attachmentActions.create({type: 'submit', messageId: msg.id, inputs: {ok: true}});
+  assert.equal((await submitted).data.id, action.id);
+});

@@ -1,0 +1,102 @@
+// Handles: released by close() and by finalizers; the process exits on its own after close()
+// (no thread-safe function keeps it alive), also after listening; the ES module entry point.
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const {spawnSync} = require('node:child_process');
+const path = require('node:path');
+const native = require('../native');
+const {Webex, setup} = require('./helpers');
+
+const pkg = path.join(__dirname, '..');
+
+function runNode(args, script) {
+  // A generous guard so a regression fails instead of hanging CI; not a timing assertion.
+  return spawnSync(process.execPath, [...args, '-e', script], {cwd: pkg, encoding: 'utf8', timeout: 120000});
+}
+
+test('close() releases the handle', async () => {
+  const before = native.openClients();
+  const webex = Webex.init({credentials: {access_token: 'x'}});
+  assert.equal(native.openClients(), before + 1);
+  await webex.close();
+  assert.equal(native.openClients(), before);
+});
+
+test('a client nobody references is closed by its finalizer', async () => {
+  require('node:v8').setFlagsFromString('--expose-gc');
+  const gc = require('node:vm').runInNewContext('gc');
+  const before = native.openClients();
+  (() => {
+    for (let i = 0; i < 5; i++) Webex.init({credentials: {access_token: 'x'}});
+  })();
+  assert.equal(native.openClients(), before + 5);
+  // Finalizers run after collection, and the close then finishes on a thread of its own:
+  // collect and yield to the loop until every handle is released.
+  for (let round = 0; native.openClients() > before; round++) {
+    assert.ok(round < 1000, `still open after ${round} collections: ${native.openClients() - before}`);
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.equal(native.openClients(), before);
+});
+
+test('the process exits on its own after close(), also after listening', () => {
+  const script = `
+    const Webex = require('.');
+    (async () => {
+      const sb = await Webex.Sandbox.start();
+      const webex = Webex.init(sb.config());
+      webex.on('ready', () => {});
+      await webex.people.me();
+      await webex.messages.listen();
+      await webex.close();
+      await sb.stop();
+      console.log('closed');
+    })();`;
+  const run = runNode([], script);
+  assert.equal(run.error, undefined, `the process did not exit by itself: ${run.error}`);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.trim(), 'closed');
+});
+
+test('a listening client keeps the process alive until it is closed', async (t) => {
+  const env = await setup();
+  t.after(() => env.done());
+  // The child listens, then waits for an event that only arrives after it is alive and
+  // listening: it must not exit early.
+  const script = `
+    const Webex = require('.');
+    const webex = Webex.init(JSON.parse(process.env.CONFIG));
+    webex.messages.listen().then(() => {
+      console.log('listening');
+      webex.messages.on('created', (e) => { console.log('got', e.data.text); webex.close(); });
+      return webex.messages.create({toPersonEmail: 'alice@example.com', text: 'to myself'});
+    });`;
+  const run = spawnSync(process.execPath, ['-e', script], {
+    cwd: pkg,
+    encoding: 'utf8',
+    timeout: 120000,
+    env: {...process.env, CONFIG: JSON.stringify(env.sandbox.config())},
+  });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, 'listening\ngot to myself\n');
+});
+
+test('the ES module entry point', () => {
+  const run = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `
+      import Webex, {Sandbox, operations} from 'webex-native';
+      const sb = await Sandbox.start();
+      const webex = Webex.init(sb.config());
+      const me = await webex.people.me();
+      console.log(me.emails[0], operations.length === Webex.operations.length);
+      await webex.close();
+      await sb.stop();`],
+    {cwd: pkg, encoding: 'utf8', timeout: 120000},
+  );
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, 'sandbox-bot@webex.bot true\n');
+});

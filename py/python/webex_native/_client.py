@@ -1,0 +1,740 @@
+"""The blocking client (`Webex`) and the asyncio client (`AsyncWebex`).
+
+Both are thin: every operation goes to the engine by name with JSON params
+(`NativeClient.call` / `call_async`), and their namespaces (`client.rooms.create`, ...) are
+built from the engine's operation table. Events come from the engine's sink through a queue
+that one thread per client drains with the GIL released; they are held until a handler or an
+`events()` stream wants them, never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import os
+import threading
+import weakref
+from collections import deque
+from typing import (
+    Any,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Deque,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+    Union,
+)
+
+from . import _native
+from ._errors import error_class, from_json
+from ._model import Event, wrap
+from ._ops import NAMESPACES, Operation, encode_params, snake
+
+__all__ = ["Webex", "AsyncWebex", "PageIterator", "AsyncPageIterator", "EventStream", "AsyncEventStream"]
+
+log = logging.getLogger("webex_native")
+
+Handler = Callable[[Event], Any]
+Config = Union[Mapping[str, Any], str, None]
+
+_END = object()
+
+
+# ---------------------------------------------------------------------------------- config
+
+
+def _config_json(config: Config, overrides: Mapping[str, Any]) -> str:
+    """The config document as JSON: a dict (or JSON text) and/or top-level keywords."""
+    if config is None:
+        doc: Dict[str, Any] = {}
+    elif isinstance(config, str):
+        try:
+            doc = json.loads(config)
+        except ValueError as e:
+            raise error_class("INVALID_ARGUMENT")(f"config is not valid JSON: {e}") from None
+    elif isinstance(config, Mapping):
+        doc = dict(config)
+    else:
+        raise error_class("INVALID_ARGUMENT")(
+            f"config must be a dict (the webex config document) or keyword arguments, not {type(config).__name__}"
+        )
+    if not isinstance(doc, dict):
+        raise error_class("INVALID_ARGUMENT")("config must be a JSON object")
+    doc.update(overrides)
+    # Unless asked otherwise, the engine logs as verbosely as the `webex_native` logger listens.
+    logger = doc.get("logger")
+    if "WEBEX_LOG_LEVEL" not in os.environ and (logger is None or (isinstance(logger, dict) and "level" not in logger)):
+        level = log.getEffectiveLevel()
+        name = "trace" if level < logging.DEBUG else "debug" if level < logging.INFO else "info" if level < logging.WARNING else "warn" if level < logging.ERROR else "error"
+        doc["logger"] = {**(logger or {}), "level": name}
+    try:
+        return json.dumps(doc)
+    except (TypeError, ValueError) as e:
+        raise error_class("INVALID_ARGUMENT")(f"config cannot be sent as JSON: {e}") from None
+
+
+# ---------------------------------------------------------------------------------- events
+
+
+def _matches(pattern: str, kind: str) -> bool:
+    """``*`` matches every event, ``offline.*`` every ``offline.`` event."""
+    if pattern.endswith("*"):
+        return kind.startswith(pattern[:-1])
+    return pattern == kind
+
+
+class _Router:
+    """Who wants which event; events nobody wants yet are held.
+
+    `dispatch` runs in the delivery context (the client's event thread for `Webex`, the
+    event loop for `AsyncWebex`); registration may come from any thread. An RLock keeps
+    held events ahead of newer ones when a handler is attached during a dispatch."""
+
+    def __init__(self, call_handler: Callable[[Handler, Event], None]) -> None:
+        self._lock = threading.RLock()
+        self._handlers: List[Tuple[str, Handler]] = []
+        self._streams: List[Callable[[Any], None]] = []
+        self._held: List[Event] = []
+        self._closed = False
+        self._call = call_handler
+
+    def add_handler(self, pattern: str, handler: Handler) -> None:
+        with self._lock:
+            self._handlers.append((pattern, handler))
+            replay = [e for e in self._held if _matches(pattern, e.type)]
+            if replay:
+                self._held = [e for e in self._held if not _matches(pattern, e.type)]
+            for event in replay:
+                self._call(handler, event)
+
+    def remove_handler(self, pattern: str, handler: Optional[Handler]) -> None:
+        with self._lock:
+            self._handlers = [
+                (p, h) for (p, h) in self._handlers if not (p == pattern and (handler is None or h == handler))
+            ]
+
+    def add_stream(self, put: Callable[[Any], None]) -> None:
+        with self._lock:
+            held, self._held = self._held, []
+            for event in held:
+                put(event)
+            if self._closed:
+                put(_END)
+            else:
+                self._streams.append(put)
+
+    def remove_stream(self, put: Callable[[Any], None]) -> None:
+        with self._lock:
+            if put in self._streams:
+                self._streams.remove(put)
+
+    def dispatch(self, batch: Sequence[str]) -> None:
+        with self._lock:
+            for text in batch:
+                try:
+                    raw = json.loads(text)
+                    event = Event(str(raw.get("type")), raw.get("data"))
+                except ValueError:
+                    log.error("webex_native: unreadable event %r", text)
+                    continue
+                handlers = [h for (p, h) in self._handlers if _matches(p, event.type)]
+                if not handlers and not self._streams:
+                    self._held.append(event)
+                    continue
+                for handler in handlers:
+                    self._call(handler, event)
+                for put in self._streams:
+                    put(event)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            streams, self._streams = self._streams, []
+            for put in streams:
+                put(_END)
+
+
+def _call_sync_handler(handler: Handler, event: Event) -> None:
+    try:
+        handler(event)
+    except Exception:
+        log.exception("an event handler for %r raised", event.type)
+
+
+class EventStream(Iterator[Event]):
+    """``for event in client.events()``: every event from now on (and those held), until the
+    client closes or `close()`."""
+
+    def __init__(self, router: _Router) -> None:
+        import queue
+
+        self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        self._router = router
+        self._done = False
+        router.add_stream(self._queue.put)
+
+    def __iter__(self) -> "EventStream":
+        return self
+
+    def __next__(self) -> Event:
+        if self._done:
+            raise StopIteration
+        item = self._queue.get()
+        if item is _END:
+            self._done = True
+            raise StopIteration
+        event: Event = item
+        return event
+
+    def close(self) -> None:
+        self._router.remove_stream(self._queue.put)
+        self._done = True
+
+    def __enter__(self) -> "EventStream":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncEventStream(AsyncIterator[Event]):
+    """``async for event in client.events()``: like `EventStream`, on the event loop."""
+
+    def __init__(self, router: _Router) -> None:
+        self._queue: "asyncio.Queue[Any]" = asyncio.Queue()
+        self._router = router
+        self._done = False
+        router.add_stream(self._queue.put_nowait)
+
+    def __aiter__(self) -> "AsyncEventStream":
+        return self
+
+    async def __anext__(self) -> Event:
+        if self._done:
+            raise StopAsyncIteration
+        item = await self._queue.get()
+        if item is _END:
+            self._done = True
+            raise StopAsyncIteration
+        event: Event = item
+        return event
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._router.remove_stream(self._queue.put_nowait)
+        self._done = True
+
+
+# ---------------------------------------------------------------------------------- core
+
+
+_open: "weakref.WeakSet[_Core]" = weakref.WeakSet()
+
+
+class _Core:
+    """What a client owns: the native handle, its router and the thread that pumps events.
+    Namespaces hold this, not the client, so a forgotten client is freed by reference
+    counting and its native finalizer closes the engine client."""
+
+    def __init__(self, config_json: str, router: _Router) -> None:
+        self.native = _native.NativeClient(config_json)
+        self.router = router
+        self.pump: Optional[threading.Thread] = None
+        _open.add(self)
+
+    def start_pump(self, deliver: Callable[[List[str]], None], on_end: Callable[[], None]) -> None:
+        queue = self.native.events()
+
+        def run() -> None:
+            # Holds only the queue and the delivery functions, never the client.
+            while True:
+                batch = queue.next_batch()
+                if batch is None:
+                    break
+                deliver(batch)
+            on_end()
+
+        self.pump = threading.Thread(target=run, name=f"webex-events-{self.native.handle}", daemon=True)
+        self.pump.start()
+
+    def close(self) -> None:
+        self.native.close()
+        pump = self.pump
+        if pump is not None and pump is not threading.current_thread():
+            pump.join()
+
+
+def _close_all() -> None:
+    """At exit, stop engine logs reaching Python and close forgotten clients, so no engine
+    thread needs the interpreter while it shuts down and every event thread has ended."""
+    try:
+        _native.set_log_handler(None)
+    except Exception:
+        pass
+    for core in list(_open):
+        try:
+            core.close()
+        except Exception:
+            pass
+
+
+try:  # Runs before non-daemon threads are joined (like concurrent.futures).
+    threading._register_atexit(_close_all)  # type: ignore[attr-defined]
+except (AttributeError, RuntimeError):
+    import atexit
+
+    atexit.register(_close_all)
+
+
+# ---------------------------------------------------------------------------------- pages
+
+
+class PageIterator(Iterator[Any]):
+    """The items of a list operation, page after page (``pages.next`` with the ``next`` cursor),
+    fetched lazily as the iteration reaches them."""
+
+    def __init__(self, core: _Core, op: str, params_json: str) -> None:
+        self._core = core
+        self._request: Optional[Tuple[str, str]] = (op, params_json)
+        self._items: Deque[Any] = deque()
+
+    def __iter__(self) -> "PageIterator":
+        return self
+
+    def _fetch(self) -> Optional[List[Any]]:
+        if self._request is None:
+            return None
+        op, params = self._request
+        page = json.loads(self._core.native.call(op, params))
+        cursor = page.get("next")
+        self._request = ("pages.next", json.dumps({"cursor": cursor})) if cursor else None
+        items: List[Any] = page.get("items") or []
+        return items
+
+    def __next__(self) -> Any:
+        while not self._items:
+            items = self._fetch()
+            if items is None:
+                raise StopIteration
+            self._items.extend(items)
+        return wrap(self._items.popleft())
+
+    def pages(self) -> Iterator[List[Any]]:
+        """The remaining pages as lists (one request each)."""
+        if self._items:
+            first = [wrap(i) for i in self._items]
+            self._items.clear()
+            yield first
+        while True:
+            items = self._fetch()
+            if items is None:
+                return
+            yield [wrap(i) for i in items]
+
+
+class AsyncPageIterator(AsyncIterator[Any]):
+    """``async for`` over the items of a list operation, page after page."""
+
+    def __init__(self, client: "AsyncWebex", op: str, params_json: str) -> None:
+        self._client = client
+        self._request: Optional[Tuple[str, str]] = (op, params_json)
+        self._items: Deque[Any] = deque()
+
+    def __aiter__(self) -> "AsyncPageIterator":
+        return self
+
+    async def _fetch(self) -> Optional[List[Any]]:
+        if self._request is None:
+            return None
+        op, params = self._request
+        page = await self._client._submit(op, params, raw=True)
+        cursor = page.get("next")
+        self._request = ("pages.next", json.dumps({"cursor": cursor})) if cursor else None
+        items: List[Any] = page.get("items") or []
+        return items
+
+    async def __anext__(self) -> Any:
+        while not self._items:
+            items = await self._fetch()
+            if items is None:
+                raise StopAsyncIteration
+            self._items.extend(items)
+        return wrap(self._items.popleft())
+
+    async def pages(self) -> AsyncIterator[List[Any]]:
+        """The remaining pages as lists."""
+        if self._items:
+            first = [wrap(i) for i in self._items]
+            self._items.clear()
+            yield first
+        while True:
+            items = await self._fetch()
+            if items is None:
+                return
+            yield [wrap(i) for i in items]
+
+    async def collect(self) -> List[Any]:
+        """Every remaining item as a list."""
+        return [item async for item in self]
+
+
+# ---------------------------------------------------------------------------------- namespaces
+
+
+def _make_method(op: Operation, asynchronous: bool) -> Callable[..., Any]:
+    if op.kind == "list":
+
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return self._client._list(op.name, encode_params(op, args, kwargs))
+
+    elif asynchronous:
+
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return self._client._submit(op.name, encode_params(op, args, kwargs))
+
+    else:
+
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return wrap(json.loads(self._client._core.native.call(op.name, encode_params(op, args, kwargs))))
+
+    method.__name__ = op.verb
+    method.__qualname__ = f"{op.namespace}.{op.verb}"
+    method.__doc__ = f"{op.doc}\n\nOperation `{op.name}` ({op.kind}); params: {', '.join(op.members) or 'none'}."
+    sig = op.signature()
+    method.__signature__ = sig.replace(  # type: ignore[attr-defined]
+        parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY), *sig.parameters.values()]
+    )
+    return method
+
+
+class Namespace:
+    """A group of operations (``client.rooms``), built from the operation table."""
+
+    _name = ""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<webex_native namespace {self._name}>"
+
+
+def _namespace_classes(asynchronous: bool) -> Dict[str, type]:
+    classes: Dict[str, type] = {}
+    for ns, ops in NAMESPACES.items():
+        body: Dict[str, Any] = {"_name": ns, "__doc__": f"The `{ns}.*` operations."}
+        for op in ops:
+            body[op.verb] = _make_method(op, asynchronous)
+            if snake(op.verb) != op.verb:
+                body[snake(op.verb)] = body[op.verb]
+        prefix = "Async" if asynchronous else ""
+        classes[ns] = type(f"{prefix}{ns[:1].upper()}{ns[1:]}Namespace", (Namespace,), body)
+    return classes
+
+
+_SYNC_NAMESPACES = _namespace_classes(False)
+_ASYNC_NAMESPACES = _namespace_classes(True)
+
+
+def _attach_namespaces(client: Any, classes: Dict[str, type]) -> None:
+    for ns, cls in classes.items():
+        instance = cls(client)
+        object.__setattr__(client, ns, instance)
+        if snake(ns) != ns:
+            object.__setattr__(client, snake(ns), instance)
+
+
+# ---------------------------------------------------------------------------------- Webex
+
+
+class Webex:
+    """The blocking client. Every operation of the engine is a method of a namespace
+    (``webex.rooms.create(title="...")``); the GIL is released while the engine works.
+
+    ``Webex({"credentials": {"access_token": token}})`` or
+    ``Webex(credentials={"access_token": token})``: the same config document as every other
+    language. Use it as a context manager, or call `close()`.
+    """
+
+    def __init__(self, config: Config = None, /, **options: Any) -> None:
+        self._router = _Router(_call_sync_handler)
+        self._core = _Core(_config_json(config, options), self._router)
+        self._core.start_pump(self._router.dispatch, self._router.close)
+        _attach_namespaces(self, _SYNC_NAMESPACES)
+
+    # `_list` is what list operations call.
+    def _list(self, op: str, params_json: str) -> PageIterator:
+        return PageIterator(self._core, op, params_json)
+
+    def call(self, operation: str, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> Any:
+        """Runs any operation by name (``webex.call("rooms.create", title="x")``); list
+        operations return their first page ``{items, next}``."""
+        merged = {**(params or {}), **kwargs}
+        return wrap(json.loads(self._core.native.call(operation, json.dumps(merged))))
+
+    def on(self, event: str, handler: Optional[Handler] = None) -> Any:
+        """Calls ``handler(event)`` for every event of this type (``messages:created``,
+        ``ready``, ``online``, ``offline.*``, ``*``) on the client's event thread. Events that
+        arrived before any handler wanted them are delivered at once. Usable as a decorator."""
+
+        def register(fn: Handler) -> Handler:
+            if not callable(fn):
+                raise error_class("INVALID_ARGUMENT")(f"on({event!r}): the handler must be callable")
+            self._router.add_handler(event, fn)
+            return fn
+
+        return register(handler) if handler is not None else register
+
+    def off(self, event: str, handler: Optional[Handler] = None) -> None:
+        """Removes a handler (or every handler of this event type)."""
+        self._router.remove_handler(event, handler)
+
+    def events(self) -> EventStream:
+        """Every event from now on (and those held), as a blocking iterator."""
+        return EventStream(self._router)
+
+    def wait_for(self, event: str, timeout: Optional[float] = None) -> Event:
+        """Blocks until an event of this type arrives (a held one counts) and returns it."""
+        got: List[Event] = []
+        arrived = threading.Event()
+
+        def once(e: Event) -> None:
+            if not got:
+                got.append(e)
+                arrived.set()
+
+        self._router.add_handler(event, once)
+        try:
+            if not arrived.wait(timeout):
+                raise error_class("TIMEOUT")(f"no {event!r} event within {timeout} s")
+        finally:
+            self._router.remove_handler(event, once)
+        return got[0]
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._core.native.closed)
+
+    def close(self) -> None:
+        """Closes the client: calls in flight end with `CancelledError`, event streams end.
+        Using it afterwards raises `ClosedError`. Closing twice is fine."""
+        self._core.close()
+
+    def __enter__(self) -> "Webex":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<webex_native.Webex handle={self._core.native.handle}{' closed' if self.closed else ''}>"
+
+
+# ---------------------------------------------------------------------------------- AsyncWebex
+
+
+class _LoopCalls:
+    """The calls of one client in flight on one loop: futures by call id, and the native
+    queue their outcomes arrive in (drained on the loop, many outcomes per wake-up)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        import itertools
+
+        self.ids = itertools.count(1)
+        self.pending: Dict[int, Tuple["asyncio.Future[Any]", bool]] = {}
+        # The drain holds this object weakly: the native queue must not keep it alive.
+        ref = weakref.ref(self)
+
+        def drain() -> None:
+            calls = ref()
+            if calls is not None:
+                calls.drain()
+
+        self.native = _native.Completions(loop, drain)
+
+    def drain(self) -> None:
+        for call_id, error, value in self.native.take():
+            entry = self.pending.pop(call_id, None)
+            if entry is None:
+                continue
+            future, raw = entry
+            if future.cancelled():
+                continue
+            if error is not None:
+                future.set_exception(from_json(error))
+            else:
+                data = json.loads(value) if value is not None else None
+                future.set_result(data if raw else wrap(data))
+
+
+class _AsyncHandlers:
+    """Runs handlers on the loop; coroutine handlers become tasks (kept until done). Holds
+    no reference to the client, so the event thread never keeps a forgotten client alive."""
+
+    def __init__(self) -> None:
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self.tasks: Set["asyncio.Future[Any]"] = set()
+
+    def call(self, handler: Handler, event: Event) -> None:
+        try:
+            result = handler(event)
+            if inspect.isawaitable(result):
+                task = asyncio.ensure_future(result, loop=self.loop)
+                self.tasks.add(task)
+                task.add_done_callback(self._done)
+        except Exception:
+            log.exception("an event handler for %r raised", event.type)
+
+    def _done(self, task: "asyncio.Future[Any]") -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("an event handler raised", exc_info=task.exception())
+
+
+class AsyncWebex:
+    """The asyncio client: operations return awaitables (resolved from engine threads with
+    ``loop.call_soon_threadsafe``), list operations async iterators, and event handlers run on
+    the event loop (coroutine handlers become tasks).
+
+    Create it inside a running loop (or before; it then binds to the loop of its first use).
+    ``async with AsyncWebex(config) as client: ...`` closes it.
+    """
+
+    def __init__(self, config: Config = None, /, **options: Any) -> None:
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._handlers = _AsyncHandlers()
+        self._calls: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopCalls]" = weakref.WeakKeyDictionary()
+        self._router = _Router(self._handlers.call)
+        self._core = _Core(_config_json(config, options), self._router)
+        _attach_namespaces(self, _ASYNC_NAMESPACES)
+        try:
+            self._bind(asyncio.get_running_loop())
+        except RuntimeError:
+            pass
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._handlers.loop = loop
+        router = self._router
+
+        def deliver(batch: List[str]) -> None:
+            try:
+                loop.call_soon_threadsafe(router.dispatch, batch)
+            except RuntimeError:
+                pass  # the loop is closed: nobody is listening any more
+
+        def on_end() -> None:
+            try:
+                loop.call_soon_threadsafe(router.close)
+            except RuntimeError:
+                router.close()
+
+        self._core.start_pump(deliver, on_end)
+
+    def _get_loop(self) -> asyncio.AbstractEventLoop:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            if self._loop is not None:
+                return self._loop
+            raise error_class("INVALID_ARGUMENT")(
+                "AsyncWebex is used outside a running asyncio loop; await its calls inside asyncio.run(...)"
+            ) from None
+        if self._loop is None:
+            self._bind(loop)
+        return loop
+
+    def _completions_for(self, loop: asyncio.AbstractEventLoop) -> "_LoopCalls":
+        calls = self._calls.get(loop)
+        if calls is None:
+            calls = self._calls[loop] = _LoopCalls(loop)
+        return calls
+
+    def _submit(self, op: str, params_json: str, raw: bool = False) -> "asyncio.Future[Any]":
+        loop = self._get_loop()
+        calls = self._completions_for(loop)
+        future: "asyncio.Future[Any]" = loop.create_future()
+        call_id = next(calls.ids)
+        calls.pending[call_id] = (future, raw)
+        try:
+            self._core.native.call_async(op, params_json, calls.native, call_id)
+        except BaseException:
+            del calls.pending[call_id]
+            raise
+        return future
+
+    def _list(self, op: str, params_json: str) -> AsyncPageIterator:
+        return AsyncPageIterator(self, op, params_json)
+
+    def call(self, operation: str, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> "asyncio.Future[Any]":
+        """Runs any operation by name; list operations give their first page ``{items, next}``."""
+        merged = {**(params or {}), **kwargs}
+        return self._submit(operation, json.dumps(merged))
+
+    def on(self, event: str, handler: Optional[Handler] = None) -> Any:
+        """Calls ``handler(event)`` on the event loop for every event of this type; coroutine
+        handlers run as tasks. Held events are delivered at once. Usable as a decorator."""
+
+        def register(fn: Handler) -> Handler:
+            if not callable(fn):
+                raise error_class("INVALID_ARGUMENT")(f"on({event!r}): the handler must be callable")
+            self._get_loop()
+            self._router.add_handler(event, fn)
+            return fn
+
+        return register(handler) if handler is not None else register
+
+    def off(self, event: str, handler: Optional[Handler] = None) -> None:
+        self._router.remove_handler(event, handler)
+
+    def events(self) -> AsyncEventStream:
+        """``async for event in client.events()``: every event from now on (and those held)."""
+        self._get_loop()
+        return AsyncEventStream(self._router)
+
+    async def wait_for(self, event: str) -> Event:
+        """The next event of this type (a held one counts)."""
+        loop = self._get_loop()
+        future: "asyncio.Future[Event]" = loop.create_future()
+
+        def once(e: Event) -> None:
+            if not future.done():
+                future.set_result(e)
+
+        self._router.add_handler(event, once)
+        try:
+            return await future
+        finally:
+            self._router.remove_handler(event, once)
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._core.native.closed)
+
+    async def close(self) -> None:
+        """Closes the client: awaited calls in flight raise `CancelledError` (webex_native's),
+        event streams end. Closing twice is fine."""
+        self._core.close()
+        # Let the completions the engine queued on this loop run before returning.
+        await asyncio.sleep(0)
+
+    async def __aenter__(self) -> "AsyncWebex":
+        self._get_loop()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"<webex_native.AsyncWebex handle={self._core.native.handle}{' closed' if self.closed else ''}>"

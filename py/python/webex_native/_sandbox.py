@@ -1,0 +1,100 @@
+"""The embedded sandbox: a local Webex-compatible cloud on loopback, started in this process on
+the engine's runtime, for tests, examples and offline development."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional
+
+from . import _native
+from ._model import Model, wrap
+
+__all__ = ["Sandbox"]
+
+
+class Sandbox:
+    """``with Sandbox() as sb: Webex(sb.config())``. Seeded with a bot
+    (``sandbox-bot@webex.bot``), ``alice@example.com`` and ``bob@example.com``, each with a
+    token."""
+
+    def __init__(self, port: int = 0) -> None:
+        self._native = _native.NativeSandbox(port)
+        info = json.loads(self._native.info_json())
+        #: ``http://127.0.0.1:PORT``.
+        self.base_url: str = info["base"]
+        #: The REST base, ``<base>/v1`` (the config's ``services.discovery.hydra``).
+        self.hydra_url: str = info["hydra"]
+        #: The service catalog base (the config's ``services.discovery.u2c``).
+        self.u2c_url: str = info["u2c"]
+        #: The sandbox org's id.
+        self.org_id: str = info.get("orgId", "")
+        #: The seeded bot's email.
+        self.bot_email: str = self._native.bot_email()
+
+    @property
+    def users(self) -> List[Model]:
+        """Every user: ``email``, ``token``, ``personId``, ``displayName``, ``type``."""
+        users: List[Model] = wrap(json.loads(self._native.info_json()).get("users", []))
+        return users
+
+    def token(self, email: Optional[str] = None) -> str:
+        """The access token of a user (the bot by default)."""
+        config = self.config(email)
+        token: str = config["credentials"]["access_token"]
+        return token
+
+    def config(self, email: Optional[str] = None, **overrides: Any) -> Dict[str, Any]:
+        """A client config acting as this user (the bot by default), ready for `Webex` and
+        `AsyncWebex`; keywords are merged in at the top level."""
+        doc: Dict[str, Any] = json.loads(self._native.config_json(email or self.bot_email))
+        doc.update(overrides)
+        return doc
+
+    def add_user(self, email: str, display_name: str = "") -> Model:
+        """Adds a user with a token (or returns the existing one)."""
+        return Model(json.loads(self._native.add_user(email, display_name or email.split("@")[0])))
+
+    def inject_fault(
+        self,
+        path: str,
+        *,
+        method: Optional[str] = None,
+        status: Optional[int] = None,
+        retry_after: Optional[str] = None,
+        body: Optional[str] = None,
+        delay_ms: Optional[int] = None,
+        count: Optional[int] = None,
+    ) -> int:
+        """Makes the next ``count`` (default 1; 0 = until cleared) requests under ``path``
+        (e.g. ``/v1/people/me``) fail with ``status`` and/or answer after ``delay_ms``.
+        Returns the fault's id."""
+        fault = {"path": path, "method": method, "status": status, "retryAfter": retry_after,
+                 "body": body, "delayMs": delay_ms, "count": count}
+        fault_id: int = self._native.inject_fault(json.dumps({k: v for k, v in fault.items() if v is not None}))
+        return fault_id
+
+    def clear_faults(self) -> None:
+        """Disarms every fault."""
+        self._native.clear_faults()
+
+    def requests(self) -> List[Model]:
+        """The requests the sandbox saw, oldest first: ``method``, ``path``, ``status``."""
+        requests: List[Model] = wrap(json.loads(self._native.requests_json()))
+        return requests
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self._native.stopped)
+
+    def stop(self) -> None:
+        """Stops the server. Stopping twice is fine."""
+        self._native.stop()
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<webex_native.Sandbox {self.base_url}{' stopped' if self.stopped else ''}>"

@@ -1,0 +1,390 @@
+//! # webex-py: the native module of the `webex_native` Python package
+//!
+//! Glue only, like the C ABI (`ffi-c`): it exposes the engine's boundary
+//! (`webex_core::boundary`) to Python and nothing more. The Python side (`py/python/`) builds
+//! `client.rooms.create(...)` namespaces from the operation table, the exception classes from
+//! the error codes, and the blocking and asyncio clients on top of three primitives:
+//!
+//! - `NativeClient.call` runs one operation and waits for it with the GIL released;
+//! - `NativeClient.call_async` starts one and hands the outcome to an asyncio loop with
+//!   `loop.call_soon_threadsafe` from the engine thread that finished it;
+//! - `EventQueue.next_batch` waits (GIL released) for the client's events, which the engine's
+//!   sink queues without ever touching the GIL, so an engine thread never blocks on Python.
+//!
+//! Errors cross as the engine's error JSON; Python turns it into one exception class per code
+//! (`set_error_factory`). A panic never crosses: the engine's boundary catches its own, and
+//! this crate has no code that panics on input.
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::Duration;
+use webex_core::boundary::{self, Handle, engine};
+use webex_core::{Error, ErrorCode, Event};
+
+mod logs;
+mod sandbox;
+
+/// Builds the Python exception for an engine error (set once by `webex_native._errors`).
+static ERROR_FACTORY: OnceLock<Py<PyAny>> = OnceLock::new();
+
+/// The Python exception for an engine error: `factory(error_json)`.
+fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
+    let json = e.to_json().to_string();
+    match ERROR_FACTORY.get() {
+        Some(factory) => match factory.call1(py, (json,)) {
+            Ok(exc) => PyErr::from_value(exc.into_bound(py)),
+            Err(err) => err,
+        },
+        None => PyRuntimeError::new_err(e.to_string()),
+    }
+}
+
+/// A queue filled on engine threads and drained by one Python thread, the GIL released while
+/// it waits. Filling never blocks on Python: it only takes a short mutex.
+struct Queue<T> {
+    state: Mutex<QueueState<T>>,
+    ready: Condvar,
+}
+
+struct QueueState<T> {
+    items: VecDeque<T>,
+    closed: bool,
+}
+
+impl<T> Queue<T> {
+    fn new() -> Arc<Queue<T>> {
+        Arc::new(Queue {
+            state: Mutex::new(QueueState { items: VecDeque::new(), closed: false }),
+            ready: Condvar::new(),
+        })
+    }
+
+    fn push(&self, item: T) {
+        if let Ok(mut s) = self.state.lock() {
+            if !s.closed {
+                s.items.push_back(item);
+                self.ready.notify_all();
+            }
+        }
+    }
+
+    /// Ends the stream once what is queued has been taken.
+    fn close(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.closed = true;
+            self.ready.notify_all();
+        }
+    }
+
+    /// Everything queued (waiting for at least one item), or `None` once closed and empty.
+    fn take_all(&self) -> Option<Vec<T>> {
+        let mut s = self.state.lock().ok()?;
+        loop {
+            if !s.items.is_empty() {
+                return Some(s.items.drain(..).collect());
+            }
+            if s.closed {
+                return None;
+            }
+            s = self.ready.wait(s).ok()?;
+        }
+    }
+}
+
+/// Closes the event queue when the engine drops the client's sink (the client's event task
+/// ended), so the Python side sees the end of the stream exactly when the engine is done.
+struct CloseOnDrop(Arc<Queue<String>>);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// A client's events, as JSON `{"type", "data"}` texts, in order.
+#[pyclass(module = "webex_native._native", frozen)]
+struct EventQueue {
+    queue: Arc<Queue<String>>,
+}
+
+#[pymethods]
+impl EventQueue {
+    /// Every event queued so far, waiting (GIL released) for at least one; `None` once the
+    /// client is closed and every event was taken.
+    fn next_batch(&self, py: Python<'_>) -> Option<Vec<String>> {
+        let queue = self.queue.clone();
+        py.detach(move || queue.take_all())
+    }
+
+    /// Ends the stream (the dispatching thread then finishes).
+    fn close(&self) {
+        self.queue.close();
+    }
+}
+
+/// One engine client: a handle in the engine's registry.
+#[pyclass(module = "webex_native._native", frozen)]
+struct NativeClient {
+    handle: Handle,
+    closed: AtomicBool,
+    events: Arc<Queue<String>>,
+}
+
+#[pymethods]
+impl NativeClient {
+    /// A client from a JSON config document (the same document as every other language).
+    #[new]
+    fn new(py: Python<'_>, config_json: &str) -> PyResult<NativeClient> {
+        let events = Queue::new();
+        let sink_queue = events.clone();
+        let guard = CloseOnDrop(events.clone());
+        let sink: boundary::EventSink = Arc::new(move |event: &Event| {
+            let _keep = &guard;
+            sink_queue.push(event.to_json());
+        });
+        let config = config_json.to_owned();
+        let handle = py.detach(move || engine().client_new(&config, sink)).map_err(|e| to_pyerr(py, &e))?;
+        Ok(NativeClient { handle, closed: AtomicBool::new(false), events })
+    }
+
+    /// The engine handle (for diagnostics).
+    #[getter]
+    fn handle(&self) -> Handle {
+        self.handle
+    }
+
+    /// Whether `close` ran.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// The client's event stream (one per client; the Python side fans it out).
+    fn events(&self) -> EventQueue {
+        EventQueue { queue: self.events.clone() }
+    }
+
+    /// Runs operation `op` with JSON params and waits for it, the GIL released; returns the
+    /// result as JSON text. Ctrl-C is honoured while waiting (the call then goes on in the
+    /// engine and its result is dropped).
+    fn call(&self, py: Python<'_>, op: &str, params_json: &str) -> PyResult<String> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let accepted = py.detach(|| {
+            engine().client_call(
+                self.handle,
+                op,
+                params_json,
+                Box::new(move |result| {
+                    let _ = tx.send(result.map(|v| v.to_string()));
+                }),
+            )
+        });
+        accepted.map_err(|e| to_pyerr(py, &e))?;
+        let mut rx = rx;
+        loop {
+            // The receiver moves into the detached closure and back (it is Send, not Sync).
+            let (received, back) = py.detach(move || (rx.recv_timeout(Duration::from_millis(200)), rx));
+            rx = back;
+            match received {
+                Ok(Ok(json)) => return Ok(json),
+                Ok(Err(e)) => return Err(to_pyerr(py, &e)),
+                Err(mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    // The engine guarantees one completion; this is only reachable by a bug.
+                    return Err(to_pyerr(py, &Error::internal(format!("{op} finished without a result"))));
+                }
+            }
+        }
+    }
+
+    /// Starts operation `op`; its outcome goes to `completions` under `call_id` (see
+    /// [`Completions`]). Refused calls (closed client, unknown operation, params that are not
+    /// an object) raise here and never complete.
+    fn call_async(
+        &self,
+        py: Python<'_>,
+        op: &str,
+        params_json: &str,
+        completions: &Completions,
+        call_id: u64,
+    ) -> PyResult<()> {
+        let shared = completions.shared.clone();
+        let done: boundary::Done = Box::new(move |result| {
+            let outcome = match result {
+                Ok(v) => (call_id, None, Some(v.to_string())),
+                Err(e) => (call_id, Some(e.to_json().to_string()), None),
+            };
+            shared.push(outcome);
+        });
+        py.detach(|| engine().client_call(self.handle, op, params_json, done)).map_err(|e| to_pyerr(py, &e))
+    }
+
+    /// Closes the client: calls in flight finish with `CANCELLED`, the event stream ends.
+    /// Waits (GIL released) until every callback has returned. A second close does nothing.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let result = py.detach(|| engine().client_close(self.handle));
+        self.events.close();
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) if e.code == ErrorCode::Closed => Ok(()),
+            Err(e) => Err(to_pyerr(py, &e)),
+        }
+    }
+}
+
+impl Drop for NativeClient {
+    /// The finalizer's safety net: a client nobody closed is closed when Python frees it.
+    fn drop(&mut self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let handle = self.handle;
+        // Closing waits for callbacks that may need the GIL (asyncio completions), so it must
+        // not hold it: release it if we are attached, and never wait on an engine thread.
+        let close = move || {
+            let _ = engine().client_close(handle);
+        };
+        if Python::try_attach(|py| py.detach(close)).is_none() {
+            let _ = engine().client_close(handle);
+        }
+        self.events.close();
+    }
+}
+
+/// One finished asynchronous call: `(call_id, error_json, result_json)`, one of them `None`.
+type Outcome = (u64, Option<String>, Option<String>);
+
+struct CompletionsShared {
+    outcomes: Mutex<Vec<Outcome>>,
+    /// Whether a drain is already scheduled on the loop.
+    scheduled: AtomicBool,
+    event_loop: Py<PyAny>,
+    drain: Py<PyAny>,
+}
+
+impl CompletionsShared {
+    /// Runs on an engine thread. Only the first outcome after a drain takes the GIL, to ask the
+    /// loop (`call_soon_threadsafe`) to drain; the others are queued without touching Python,
+    /// so a burst of completions costs the engine threads one GIL crossing, not one each.
+    fn push(&self, outcome: Outcome) {
+        if let Ok(mut outcomes) = self.outcomes.lock() {
+            outcomes.push(outcome);
+        }
+        if self.scheduled.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        // try_attach: during interpreter shutdown there is nobody left to tell.
+        Python::try_attach(|py| {
+            if let Err(err) = self.event_loop.call_method1(py, "call_soon_threadsafe", (self.drain.clone_ref(py),)) {
+                // The loop was closed before the call finished: nobody awaits it any more.
+                if !err.is_instance_of::<PyRuntimeError>(py) {
+                    err.write_unraisable(py, None);
+                }
+            }
+        });
+    }
+}
+
+/// Where the asynchronous calls of one client on one asyncio loop complete: engine threads
+/// queue outcomes and schedule `drain()` on the loop with `loop.call_soon_threadsafe`; the
+/// loop takes every queued outcome in one call (`take`).
+#[pyclass(module = "webex_native._native", frozen)]
+struct Completions {
+    shared: Arc<CompletionsShared>,
+}
+
+#[pymethods]
+impl Completions {
+    #[new]
+    fn new(event_loop: Py<PyAny>, drain: Py<PyAny>) -> Completions {
+        Completions {
+            shared: Arc::new(CompletionsShared {
+                outcomes: Mutex::new(Vec::new()),
+                scheduled: AtomicBool::new(false),
+                event_loop,
+                drain,
+            }),
+        }
+    }
+
+    /// Every outcome queued so far (called by the drain, on the loop).
+    fn take(&self) -> Vec<Outcome> {
+        // Clear the flag first: an outcome pushed from now on schedules another drain.
+        self.shared.scheduled.store(false, Ordering::Release);
+        self.shared.outcomes.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default()
+    }
+}
+
+/// Registers the function that turns an engine error JSON into a Python exception.
+#[pyfunction]
+fn set_error_factory(factory: Py<PyAny>) -> bool {
+    ERROR_FACTORY.set(factory).is_ok()
+}
+
+/// Every operation of the engine's table as JSON: `[{name, doc, kind, idParam, params, result}]`.
+#[pyfunction]
+fn operations_json() -> String {
+    boundary::describe_operations().to_string()
+}
+
+/// The engine's error codes as `(name, number)`, in numeric order.
+#[pyfunction]
+fn error_codes() -> Vec<(&'static str, i32)> {
+    ErrorCode::ALL.iter().map(|c| (c.as_str(), c.number())).collect()
+}
+
+/// Whether the engine still holds a client handle (for tests of finalizers).
+#[pyfunction]
+fn client_is_open(handle: Handle) -> bool {
+    engine().client(handle).is_ok()
+}
+
+/// The native module `webex_native._native`.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("VERSION", webex_core::VERSION)?;
+    m.add_class::<NativeClient>()?;
+    m.add_class::<EventQueue>()?;
+    m.add_class::<Completions>()?;
+    m.add_class::<sandbox::NativeSandbox>()?;
+    m.add_function(wrap_pyfunction!(set_error_factory, m)?)?;
+    m.add_function(wrap_pyfunction!(operations_json, m)?)?;
+    m.add_function(wrap_pyfunction!(error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(client_is_open, m)?)?;
+    m.add_function(wrap_pyfunction!(logs::set_log_handler, m)?)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queue_hands_out_batches_then_ends() {
+        let q = Queue::new();
+        q.push(1);
+        q.push(2);
+        q.push(3);
+        q.close();
+        q.push(4);
+        assert_eq!(q.take_all(), Some(vec![1, 2, 3]));
+        assert_eq!(q.take_all(), None);
+    }
+
+    #[test]
+    fn the_event_queue_ends_when_the_sink_is_dropped() {
+        let q: Arc<Queue<String>> = Queue::new();
+        let guard = CloseOnDrop(q.clone());
+        q.push("ready".into());
+        drop(guard);
+        assert_eq!(q.take_all(), Some(vec!["ready".to_owned()]));
+        assert_eq!(q.take_all(), None);
+    }
+}

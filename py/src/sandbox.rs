@@ -1,0 +1,126 @@
+//! The embedded sandbox (a local Webex-compatible cloud on loopback), started on the engine's
+//! runtime so Python tests and examples run offline.
+
+use crate::to_pyerr;
+use pyo3::prelude::*;
+use serde_json::json;
+use std::sync::Mutex;
+use webex_core::boundary::engine;
+use webex_core::{Error, ErrorCode};
+use webex_sandbox::{Fault, Sandbox, SandboxOptions};
+
+/// A running sandbox.
+#[pyclass(module = "webex_native._native", frozen)]
+pub struct NativeSandbox {
+    // Taken out by stop (which consumes the sandbox); calls racing a stop see `CLOSED`.
+    sandbox: Mutex<Option<Sandbox>>,
+}
+
+impl NativeSandbox {
+    fn with<T>(&self, py: Python<'_>, f: impl FnOnce(&Sandbox) -> Result<T, Error>) -> PyResult<T> {
+        let guard = self.sandbox.lock().map_err(|_| to_pyerr(py, &Error::internal("sandbox lock poisoned")))?;
+        let sandbox =
+            guard.as_ref().ok_or_else(|| to_pyerr(py, &Error::new(ErrorCode::Closed, "the sandbox was stopped")))?;
+        f(sandbox).map_err(|e| to_pyerr(py, &e))
+    }
+}
+
+fn no_user(email: &str) -> Error {
+    Error::new(ErrorCode::NotFound, format!("the sandbox has no user '{email}'"))
+}
+
+#[pymethods]
+impl NativeSandbox {
+    /// Starts a sandbox on a free loopback port (or `port`), seeded with a bot,
+    /// alice@example.com and bob@example.com.
+    #[new]
+    #[pyo3(signature = (port = 0))]
+    fn new(py: Python<'_>, port: u16) -> PyResult<NativeSandbox> {
+        let options = SandboxOptions { port, ..SandboxOptions::default() };
+        let started = py.detach(|| engine().runtime().block_on(Sandbox::start(options)));
+        let sandbox = started.map_err(|e| {
+            to_pyerr(py, &Error::new(ErrorCode::Network, format!("the sandbox cannot listen on loopback: {e}")))
+        })?;
+        Ok(NativeSandbox { sandbox: Mutex::new(Some(sandbox)) })
+    }
+
+    /// `{"hydra", "u2c", "wdm", "orgId", "users": [...]}` plus `"base"`, as JSON.
+    fn info_json(&self, py: Python<'_>) -> PyResult<String> {
+        self.with(py, |s| {
+            let mut info = s.info_json();
+            info["base"] = json!(s.base_url());
+            Ok(info.to_string())
+        })
+    }
+
+    /// The email of the seeded bot.
+    fn bot_email(&self, py: Python<'_>) -> PyResult<String> {
+        self.with(py, |s| Ok(s.bot().email))
+    }
+
+    /// A client config document acting as the user with this email.
+    fn config_json(&self, py: Python<'_>, email: &str) -> PyResult<String> {
+        self.with(py, |s| {
+            let user = s.user(email).ok_or_else(|| no_user(email))?;
+            Ok(json!({
+                "credentials": {"access_token": user.token},
+                "services": {"discovery": {"hydra": s.hydra_url(), "u2c": s.u2c_url()}},
+            })
+            .to_string())
+        })
+    }
+
+    /// Adds a user (or returns the existing one); `{"email", "token", "personId", ...}`.
+    fn add_user(&self, py: Python<'_>, email: &str, display_name: &str) -> PyResult<String> {
+        self.with(py, |s| {
+            let u = s.add_user(email, display_name);
+            Ok(json!({"email": u.email, "displayName": u.display_name, "token": u.token,
+                      "personId": u.person_id, "isBot": u.is_bot})
+            .to_string())
+        })
+    }
+
+    /// Arms a fault from its JSON (`{"path", "method"?, "status"?, "retryAfter"?, "body"?,
+    /// "delayMs"?, "count"?}`); returns its id.
+    fn inject_fault(&self, py: Python<'_>, fault_json: &str) -> PyResult<u64> {
+        self.with(py, |s| {
+            let fault: Fault =
+                serde_json::from_str(fault_json).map_err(|e| Error::invalid(format!("not a sandbox fault: {e}")))?;
+            Ok(s.inject_fault(fault))
+        })
+    }
+
+    /// Disarms every fault.
+    fn clear_faults(&self, py: Python<'_>) -> PyResult<()> {
+        self.with(py, |s| {
+            s.clear_faults();
+            Ok(())
+        })
+    }
+
+    /// The requests seen so far as JSON `[{"method", "path", "status"}]`, oldest first.
+    fn requests_json(&self, py: Python<'_>) -> PyResult<String> {
+        self.with(py, |s| {
+            let list: Vec<_> = s
+                .requests()
+                .into_iter()
+                .map(|r| json!({"method": r.method, "path": r.path, "status": r.status}))
+                .collect();
+            Ok(serde_json::Value::Array(list).to_string())
+        })
+    }
+
+    /// Whether `stop` ran.
+    #[getter]
+    fn stopped(&self) -> bool {
+        self.sandbox.lock().map(|s| s.is_none()).unwrap_or(true)
+    }
+
+    /// Stops the server (requests in flight get up to 5 s). A second stop does nothing.
+    fn stop(&self, py: Python<'_>) {
+        let taken = self.sandbox.lock().ok().and_then(|mut s| s.take());
+        if let Some(sandbox) = taken {
+            py.detach(|| engine().runtime().block_on(sandbox.stop()));
+        }
+    }
+}

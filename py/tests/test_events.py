@@ -1,0 +1,118 @@
+"""Events: handlers, streams, lifecycle, and nothing dropped before someone listens."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, Dict, List
+
+import webex_native
+from webex_native import AsyncWebex, Event, Sandbox, Webex
+
+from conftest import ALICE, FAST_HTTP
+
+# Safety nets only: a broken build fails instead of hanging. Nothing asserts how long it took.
+NET = 30.0
+
+
+def _room_with_alice(webex: Webex) -> str:
+    room = webex.rooms.create(title="Events")
+    webex.memberships.create(roomId=room.id, personEmail=ALICE)
+    return str(room.id)
+
+
+def test_ready_is_held_until_a_handler_is_attached(client: Webex) -> None:
+    # `ready` was emitted when the client was created, before anyone listened.
+    client.people.me()  # the client certainly exists and its events were queued
+    got: List[Event] = []
+    arrived = threading.Event()
+    client.on("ready", lambda e: (got.append(e), arrived.set()))
+    assert arrived.wait(NET)
+    assert got[0].type == "ready"
+
+
+def test_messages_created_reaches_on_handlers_and_event_streams(sandbox: Sandbox, client: Webex) -> None:
+    room_id = _room_with_alice(client)
+    created: List[Event] = []
+    lifecycle: List[str] = []
+    arrived = threading.Event()
+
+    @client.on("messages:created")
+    def on_message(event: Event) -> None:
+        created.append(event)
+        arrived.set()
+
+    client.on("online", lambda e: lifecycle.append(e.type))
+    stream = client.events()
+    client.messages.listen()
+    with Webex(sandbox.config(ALICE, http=FAST_HTTP)) as alice:
+        sent = alice.messages.create(roomId=room_id, text="hello bot")
+    assert arrived.wait(NET)
+    event = created[0]
+    assert event.data.resource == "messages" and event.data.event == "created"
+    assert event.data.data.id == sent.id and event.data.data.roomId == room_id
+    # The stream sees every event, in order, including lifecycle ones.
+    seen = []
+    for e in stream:
+        seen.append(e.type)
+        if e.type == "messages:created":
+            break
+    assert "online" in seen and seen[-1] == "messages:created"
+    assert lifecycle == ["online"]
+    stream.close()
+
+
+def test_streams_end_when_the_client_closes(config: Dict[str, Any]) -> None:
+    webex = Webex(config)
+    stream = webex.events()
+    webex.close()
+    types = [e.type for e in stream]
+    assert types == ["ready"]
+
+
+def test_async_events_handlers_and_iteration(sandbox: Sandbox, config: Dict[str, Any]) -> None:
+    async def main() -> None:
+        async with AsyncWebex(config) as webex:
+            ready = await asyncio.wait_for(webex.wait_for("ready"), NET)
+            assert ready.type == "ready"
+            room = await webex.rooms.create(title="Async events")
+            await webex.memberships.create(roomId=room.id, personEmail=ALICE)
+            from_handler: "asyncio.Future[Event]" = asyncio.get_running_loop().create_future()
+
+            async def handler(event: Event) -> None:  # a coroutine handler runs as a task
+                if not from_handler.done():
+                    from_handler.set_result(event)
+
+            webex.on("messages:created", handler)
+            await webex.messages.listen()
+            async with AsyncWebex(sandbox.config(ALICE)) as alice:
+                sent = await alice.messages.create(roomId=room.id, text="async hello")
+            event = await asyncio.wait_for(from_handler, NET)
+            assert event.data.data.id == sent.id
+
+            async def first_created() -> Event:
+                async for e in webex.events():
+                    if e.type == "messages:created":
+                        return e
+                raise AssertionError("the stream ended")
+
+            waiter = asyncio.ensure_future(first_created())
+            await asyncio.sleep(0)  # let the stream subscribe (an ordering point, not a wait)
+            async with AsyncWebex(sandbox.config(ALICE)) as alice:
+                second = await alice.messages.create(roomId=room.id, text="again")
+            assert (await asyncio.wait_for(waiter, NET)).data.data.id == second.id
+
+    asyncio.run(main())
+
+
+def test_a_raising_handler_does_not_stop_delivery(client: Webex) -> None:
+    arrived = threading.Event()
+
+    def bad(event: Event) -> None:
+        raise RuntimeError("handler bug")
+
+    client.on("*", bad)  # takes the held `ready` (and raises)
+    client.on("online", lambda e: arrived.set())
+    client.messages.listen()  # the socket comes up: `online` goes to both handlers
+    assert arrived.wait(NET)
+    assert client.people.me().id

@@ -1,0 +1,28 @@
+"""The committed stubs are exactly what the generator makes from the engine's table."""
+
+from __future__ import annotations
+
+import pathlib
+
+import webex_native
+from webex_native import _gen
+
+STUBS = pathlib.Path(webex_native.__file__).with_name("__init__.pyi")
+SOURCE_STUBS = pathlib.Path(__file__).resolve().parents[1] / "python" / "webex_native" / "__init__.pyi"
+
+
+def test_committed_stubs_match_the_operation_table() -> None:
+    generated = _gen.generate()
+    for path in {STUBS, SOURCE_STUBS}:
+        assert path.read_text(encoding="utf-8") == generated, (
+            f"{path} drifted from the operation table; run: python -m webex_native._gen {SOURCE_STUBS}"
+        )
+
+
+def test_every_operation_and_error_code_is_in_the_stubs() -> None:
+    text = STUBS.read_text(encoding="utf-8")
+    for op in webex_native.OPERATIONS:
+        assert f"class {op.namespace[:1].upper()}{op.namespace[1:]}Namespace:" in text
+        assert f"    def {op.verb}(self" in text, op.name
+    for code, _ in webex_native._native.error_codes():
+        assert f"class {_gen.class_name(code)}(" in text, code
