@@ -63,8 +63,27 @@ fn decode_cursor(c: &str) -> Option<usize> {
 /// fields), with a `Link` header when more remain.
 pub(crate) fn respond(call: &Call, items: Vec<Value>, page: Page, extra: Option<(&str, Value)>) -> Response {
     let total = items.len();
+    let window = window(total, page);
+    let slice: Vec<Value> = items.into_iter().skip(window.start).take(window.len()).collect();
+    respond_window(call, slice, total, page, extra)
+}
+
+/// The part of a listing of `total` items that `page` shows.
+pub(crate) fn window(total: usize, page: Page) -> std::ops::Range<usize> {
+    let start = page.offset.min(total);
+    start..page.offset.saturating_add(page.max).min(total)
+}
+
+/// Answer with `slice` (already cut to [`window`]) of a listing of `total` items, so a long
+/// listing renders only the page it shows.
+pub(crate) fn respond_window(
+    call: &Call,
+    slice: Vec<Value>,
+    total: usize,
+    page: Page,
+    extra: Option<(&str, Value)>,
+) -> Response {
     let end = page.offset.saturating_add(page.max).min(total);
-    let slice: Vec<Value> = items.into_iter().skip(page.offset).take(end.saturating_sub(page.offset)).collect();
     let mut body = json!({ "items": slice });
     if let Some((k, v)) = extra {
         body[k] = v;

@@ -139,7 +139,7 @@ impl Sandbox {
     }
 
     /// Buffers (and delivers live) `count` events of `event_type` to every device of the
-    /// user; `data_json` is the rest of `data` (see [`raw_event_data`]). Returns how many
+    /// user; `data_json` is the rest of `data` (see `raw_event_data` in this module). Returns how many
     /// devices got them.
     pub fn emit_raw(&self, email: &str, event_type: &str, data_json: &str, count: usize) -> usize {
         let Some(u) = person_uuid(&self.shared, email) else { return 0 };

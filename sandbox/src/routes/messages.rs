@@ -126,8 +126,10 @@ async fn list(call: Call) -> ApiResult<Response> {
         .filter(|m| before_seq.is_none_or(|s| m.seq < s))
         .collect();
     msgs.sort_by_key(|m| std::cmp::Reverse(m.seq));
-    let items = msgs.into_iter().map(|m| message_json(m, &store)).collect();
-    Ok(paging::respond(&call, items, page, None))
+    // Render only the page: a long room's listing must not cost every message per page.
+    let total = msgs.len();
+    let items = msgs[paging::window(total, page)].iter().map(|m| message_json(m, &store)).collect();
+    Ok(paging::respond_window(&call, items, total, page, None))
 }
 
 async fn direct(call: Call) -> ApiResult<Response> {
