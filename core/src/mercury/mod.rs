@@ -492,9 +492,19 @@ fn spawn_writer(socket: Socket) -> (mpsc::UnboundedSender<Message>, FrameStream)
     let (mut sink, stream) = socket.split();
     let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
     tokio::spawn(async move {
-        while let Some(message) = rx.recv().await {
-            let closing = matches!(message, Message::Close(_));
-            if sink.send(message).await.is_err() || closing {
+        // Acks come one per event: queue whatever is waiting and flush once, so a burst costs
+        // a few writes instead of one per frame.
+        'outer: while let Some(first) = rx.recv().await {
+            let mut next = Some(first);
+            while let Some(message) = next.take() {
+                let closing = matches!(message, Message::Close(_));
+                if sink.feed(message).await.is_err() || closing {
+                    let _ = sink.flush().await;
+                    break 'outer;
+                }
+                next = rx.try_recv().ok();
+            }
+            if sink.flush().await.is_err() {
                 break;
             }
         }
