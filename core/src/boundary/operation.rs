@@ -152,7 +152,7 @@ where
             Box::pin(async move {
                 let p: P = decode(name, params)?;
                 let mut pages = f(client, p)?;
-                let items = pages.next_page().await?.unwrap_or_default();
+                let items = pages.next_raw_page().await?.unwrap_or_default();
                 page_json(name, items, pages.next_url())
             })
         }),

@@ -97,12 +97,28 @@ impl<T: DeserializeOwned> Pages<T> {
             .items
             .into_iter()
             .map(|v| {
-                serde_path_to_error::deserialize(v).map_err(|e| {
-                    Error::protocol(format!("{what}: unexpected item shape at {}: {}", e.path(), e.inner()))
+                // Fast path first; only a failure pays for the decoder that names the path.
+                T::deserialize(&v).or_else(|_| {
+                    serde_path_to_error::deserialize(v).map_err(|e| {
+                        Error::protocol(format!("{what}: unexpected item shape at {}: {}", e.path(), e.inner()))
+                    })
                 })
             })
             .collect::<Result<Vec<T>>>()?;
         Ok(Some(items))
+    }
+
+    /// The next page as the cloud sent it (each item a JSON object), without decoding into
+    /// `T`: the boundary hands JSON on, so typing each item only to encode it again is waste.
+    pub async fn next_raw_page(&mut self) -> Result<Option<Vec<Value>>> {
+        let Some(request) = self.pending.take() else { return Ok(None) };
+        let what = request.describe();
+        let page = self.http.page(request).await?;
+        self.pending = page.next.map(HttpRequest::get);
+        if let Some(bad) = page.items.iter().find(|v| !v.is_object()) {
+            return Err(Error::protocol(format!("{what}: a list item is not an object: {bad}")));
+        }
+        Ok(Some(page.items))
     }
 
     /// The URL of the next page once a page has been fetched (`None` after the last one).
