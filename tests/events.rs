@@ -266,6 +266,37 @@ async fn a_socket_without_buffer_state_reconnects_instead_of_stalling() {
 }
 
 #[tokio::test]
+async fn bursts_arrive_whole_and_in_order_around_messages_that_need_a_read() {
+    // Bursts larger than what the socket loop handles per pass, with activities that wait for
+    // a REST read in between: every event arrives once, in the order the cloud sent it.
+    let sb = sandbox().await;
+    let bot = bot_client(&sb);
+    let alice = fast_client(&sb, ALICE);
+    let room = shared_room(&sb, &bot).await;
+    let mut events = alice.events();
+    alice.listen("messages").await.unwrap();
+    let mut expected = Vec::new();
+    for round in 0..3 {
+        let sent = bot.messages().create(&text(&room, &format!("round {round}"))).await.unwrap();
+        expected.push(format!("message {}", sent.id));
+        // Published to Alice's one device.
+        assert_eq!(sb.emit_raw(ALICE, "test.tick", &format!(r#"{{"round": {round}}}"#), 700), 1);
+        expected.extend((0..700).map(|_| format!("tick {round}")));
+    }
+    let mut got = Vec::new();
+    while got.len() < expected.len() {
+        let e = events.recv().await.expect("the stream ended early");
+        match e.kind.as_str() {
+            "messages:created" => got.push(format!("message {}", e.data["data"]["id"].as_str().unwrap())),
+            "event:test.tick" => got.push(format!("tick {}", e.data["round"])),
+            _ => {}
+        }
+    }
+    assert_eq!(got, expected);
+    alice.shutdown().await;
+}
+
+#[tokio::test]
 async fn garbage_unknown_and_oversized_frames_never_break_the_stream() {
     let sb = sandbox().await;
     let bot = bot_client(&sb);

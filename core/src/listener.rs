@@ -6,6 +6,7 @@ use crate::activity::{self, Mapped};
 use crate::events::{Event, EventHub};
 use crate::http::{Http, HttpRequest};
 use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
 use serde_json::{Value, json};
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -68,16 +69,35 @@ impl ListenState {
     }
 }
 
-/// Remembers the last `capacity` ids (each stored once, shared by the queue and the set).
+/// Remembers the last `capacity` ids. Activity ids are uuids, kept as 128-bit numbers so the hot
+/// path allocates nothing; any other id is kept as text.
 struct Seen {
-    order: VecDeque<Arc<str>>,
-    set: HashSet<Arc<str>>,
+    order: VecDeque<SeenId>,
+    set: HashSet<SeenId>,
     capacity: usize,
 }
 
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum SeenId {
+    Uuid(u128),
+    Text(Arc<str>),
+}
+
 impl Seen {
+    fn new(capacity: usize) -> Seen {
+        Seen { order: VecDeque::with_capacity(1024), set: HashSet::with_capacity(1024), capacity }
+    }
+
     fn first_time(&mut self, id: &str) -> bool {
-        if self.set.contains(id) {
+        // Only the canonical hyphenated form is folded to a number, so two different strings
+        // never become one id.
+        let key = match uuid::Uuid::try_parse(id) {
+            Ok(u) if id.len() == 36 && u.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()) == id => {
+                SeenId::Uuid(u.as_u128())
+            }
+            _ => SeenId::Text(Arc::from(id)),
+        };
+        if self.set.contains(&key) {
             return false;
         }
         if self.order.len() == self.capacity {
@@ -85,45 +105,61 @@ impl Seen {
                 self.set.remove(&old);
             }
         }
-        let id: Arc<str> = Arc::from(id);
-        self.order.push_back(id.clone());
-        self.set.insert(id);
+        self.order.push_back(key.clone());
+        self.set.insert(key);
         true
     }
 }
 
-/// Run until the socket side hangs up: envelopes in, public events out.
+/// At most this many activities wait for their REST read at once.
+const READS_IN_FLIGHT: usize = 16;
+
+/// Run until the socket side hangs up: envelopes in, public events out, in arrival order.
 pub async fn run(
     mut envelopes: mpsc::UnboundedReceiver<Value>,
     http: Http,
     hub: Arc<EventHub>,
     state: Arc<ListenState>,
 ) {
-    let mut seen = Seen { order: VecDeque::new(), set: HashSet::new(), capacity: 100_000 };
-    let incoming = futures_util::stream::poll_fn(move |cx| envelopes.poll_recv(cx));
-    let unique = incoming.filter(move |envelope| {
-        let id = envelope.pointer("/data/activity/id").or_else(|| envelope.get("id")).and_then(Value::as_str);
-        let keep = id.is_none_or(|id| seen.first_time(id));
-        if !keep {
-            tracing::debug!(target: "webex::events", "dropping a duplicate event");
-        }
-        futures_util::future::ready(keep)
-    });
-    // Only activities may need a REST read; everything else is ready at once, so the common
-    // raw event costs no future of its own.
-    let processed = unique
-        .map(|mut envelope| {
-            if envelope.pointer("/data/eventType").and_then(Value::as_str) == Some("conversation.activity") {
-                futures_util::future::Either::Left(process(envelope, http.clone(), state.clone()))
-            } else {
-                futures_util::future::Either::Right(futures_util::future::ready(passthrough(&mut envelope)))
+    let mut seen = Seen::new(100_000);
+    // Activities that need a REST read queue here, and so does anything arriving behind them
+    // (order is kept); while the queue is empty a raw event is emitted at once, costing no
+    // future of its own.
+    let mut queue: FuturesOrdered<futures_util::future::BoxFuture<'static, Vec<Event>>> = FuturesOrdered::new();
+    let mut open = true;
+    while open || !queue.is_empty() {
+        tokio::select! {
+            biased;
+            Some(events) = queue.next(), if !queue.is_empty() => {
+                for event in events {
+                    hub.emit(event);
+                }
             }
-        })
-        .buffered(16);
-    tokio::pin!(processed);
-    while let Some(events) = processed.next().await {
-        for event in events {
-            hub.emit(event);
+            envelope = envelopes.recv(), if open && queue.len() < READS_IN_FLIGHT => {
+                let Some(first) = envelope else {
+                    open = false;
+                    continue;
+                };
+                // Take whatever else is already waiting, so a burst costs one wake-up.
+                let mut next = Some(first);
+                while let Some(mut envelope) = next.take() {
+                    let id = envelope.pointer("/data/activity/id").or_else(|| envelope.get("id")).and_then(Value::as_str);
+                    if id.is_some_and(|id| !seen.first_time(id)) {
+                        tracing::debug!(target: "webex::events", "dropping a duplicate event");
+                    } else if envelope.pointer("/data/eventType").and_then(Value::as_str) == Some("conversation.activity") {
+                        queue.push_back(Box::pin(process(envelope, http.clone(), state.clone())));
+                    } else if queue.is_empty() {
+                        for event in passthrough(&mut envelope) {
+                            hub.emit(event);
+                        }
+                    } else {
+                        queue.push_back(Box::pin(futures_util::future::ready(passthrough(&mut envelope))));
+                    }
+                    if queue.len() < READS_IN_FLIGHT {
+                        next = envelopes.try_recv().ok();
+                    }
+                }
+            }
         }
     }
 }
@@ -228,4 +264,23 @@ pub(crate) fn operations() -> Vec<crate::boundary::Operation> {
         |c, _: NoParams| async move { crate::catalog::load(c.http()).await },
     ));
     ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_ids_are_exact_and_bounded() {
+        let mut seen = Seen::new(2);
+        let a = "0b3c5f0e-8d7a-4a39-9a3a-5b0f6c1d2e3f";
+        assert!(seen.first_time(a));
+        assert!(!seen.first_time(a));
+        // Another spelling of the same uuid is another id: only the exact text is a duplicate.
+        assert!(seen.first_time(&a.to_uppercase()));
+        assert!(seen.first_time("not-a-uuid"));
+        assert!(!seen.first_time("not-a-uuid"));
+        // The oldest id has been forgotten (capacity 2).
+        assert!(seen.first_time(a));
+    }
 }

@@ -14,7 +14,7 @@ use crate::device::Devices;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::Event;
 use crate::http::Http;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde_json::{Value, json};
 use socket::Socket;
 use std::sync::{Arc, Mutex};
@@ -439,47 +439,76 @@ async fn run_session(inner: &Inner, socket: Socket, cancel: &CancellationToken) 
                     Err(e) => tracing::warn!(target: "webex::mercury", "could not open the replacement socket: {}", e.error),
                 }
             }
-            frame = stream.next() => match frame {
-                Some(Ok(Message::Text(text))) => {
-                    let Some(frame) = parse_frame(text.as_str()) else { continue };
-                    if let Some(id) = frame.get("id").and_then(Value::as_str) {
-                        let _ = out.send(ack(id));
+            frame = stream.next() => {
+                // Handle whatever else has already arrived too: a burst costs one pass through
+                // this select, not one per frame.
+                let mut next = Some(frame);
+                let mut handled = 0;
+                while let Some(frame) = next.take() {
+                    if let Some(end) = on_frame(inner, frame, &out, &mut pending, &mut replacement) {
+                        return end;
                     }
-                    match frame.get("type").and_then(Value::as_str) {
-                        Some("pong") => {
-                            let id = frame.get("id").and_then(Value::as_str);
-                            match &pending {
-                                Some((expected, _)) if Some(expected.as_str()) == id => pending = None,
-                                _ => {
-                                    let _ = out.send(close_message(1000, "Pong mismatch"));
-                                    return End::Closed(1000, "Pong mismatch".into());
-                                }
-                            }
-                        }
-                        Some("shutdown") => {
-                            (inner.lifecycle)(Event::new("event:mercury_shutdown_imminent", json!({})));
-                            if replacement.is_none() {
-                                replacement = Some(Box::pin(open(inner)));
-                            }
-                        }
-                        _ if frame.pointer("/data/eventType").is_some() => {
-                            let _ = inner.envelopes.send(frame);
-                        }
-                        _ => tracing::debug!(target: "webex::mercury", "ignoring a frame without eventType"),
+                    handled += 1;
+                    if handled < BURST {
+                        next = stream.next().now_or_never();
                     }
                 }
-                Some(Ok(Message::Close(close))) => {
-                    let (code, reason) = close.map_or((1005, String::new()), |c| (u16::from(c.code), c.reason.to_string()));
-                    return End::Closed(code, reason);
-                }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => {
-                    tracing::warn!(target: "webex::mercury", "the event socket failed: {e}");
-                    return End::Closed(1006, e.to_string());
-                }
-                None => return End::Closed(1006, String::new()),
             }
         }
+    }
+}
+
+/// Frames handled per pass of the session loop before timers get a look in.
+const BURST: usize = 64;
+
+/// One frame of an open session; `Some` ends the session.
+fn on_frame<'a>(
+    inner: &'a Inner,
+    frame: Option<std::result::Result<Message, tokio_tungstenite::tungstenite::Error>>,
+    out: &mpsc::UnboundedSender<Message>,
+    pending: &mut Option<(String, tokio::time::Instant)>,
+    replacement: &mut Option<futures_util::future::BoxFuture<'a, std::result::Result<Opened, OpenError>>>,
+) -> Option<End> {
+    match frame {
+        Some(Ok(Message::Text(text))) => {
+            let frame = parse_frame(text.as_str())?;
+            if let Some(id) = frame.get("id").and_then(Value::as_str) {
+                let _ = out.send(ack(id));
+            }
+            match frame.get("type").and_then(Value::as_str) {
+                Some("pong") => {
+                    let id = frame.get("id").and_then(Value::as_str);
+                    match pending {
+                        Some((expected, _)) if Some(expected.as_str()) == id => *pending = None,
+                        _ => {
+                            let _ = out.send(close_message(1000, "Pong mismatch"));
+                            return Some(End::Closed(1000, "Pong mismatch".into()));
+                        }
+                    }
+                }
+                Some("shutdown") => {
+                    (inner.lifecycle)(Event::new("event:mercury_shutdown_imminent", json!({})));
+                    if replacement.is_none() {
+                        *replacement = Some(Box::pin(open(inner)));
+                    }
+                }
+                _ if frame.pointer("/data/eventType").is_some() => {
+                    let _ = inner.envelopes.send(frame);
+                }
+                _ => tracing::debug!(target: "webex::mercury", "ignoring a frame without eventType"),
+            }
+            None
+        }
+        Some(Ok(Message::Close(close))) => {
+            let (code, reason) = close.map_or((1005, String::new()), |c| (u16::from(c.code), c.reason.to_string()));
+            Some(End::Closed(code, reason))
+        }
+        Some(Ok(_)) => None,
+        Some(Err(e)) => {
+            tracing::warn!(target: "webex::mercury", "the event socket failed: {e}");
+            Some(End::Closed(1006, e.to_string()))
+        }
+        None => Some(End::Closed(1006, String::new())),
     }
 }
 
