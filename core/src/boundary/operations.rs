@@ -66,7 +66,7 @@ fn build() -> Vec<Operation> {
         ),
         call("pages.next", "The page after a list result, from its `next` cursor.", |c, p: NextPage| async move {
             let page = c.http().page(HttpRequest::get(p.cursor)).await?;
-            page_json("pages.next", page.items, page.next)
+            page_json(page.items, page.next)
         }),
         call(
             "http.request",
