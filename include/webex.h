@@ -134,6 +134,45 @@ typedef void (*webex_event_cb)(void *user_data, const char *event_json);
  */
 typedef void (*webex_result_cb)(void *user_data, WebexStatus status, const char *result_json, const char *error_json);
 
+/**
+ * Hands the engine the value a `get` callback found: JSON text, or NULL for "nothing stored".
+ * Call it at most once, before `get` returns; the engine copies the text.
+ */
+typedef void (*webex_storage_found_cb)(void *found_ctx, const char *json);
+
+/**
+ * The callbacks of an app-supplied store. Keys are short names (`"credentials"`,
+ * `"device"`); values are JSON text the app stores as given. The values hold the access and
+ * refresh tokens: keep them where secrets belong.
+ *
+ * Threads: `get` runs once per key while `webex_client_new` runs, on its thread; `put` and
+ * `remove` run on engine threads (or that thread), one at a time per client, and must not
+ * block for long. Each returns 0 on success; any other value is logged as a failure (the
+ * engine goes on with what it holds in memory).
+ *
+ * `release` (may be NULL) runs once when the last client using the store is gone and the
+ * handle is released: free `user_data` there.
+ */
+typedef struct {
+  /**
+   * Read `key`: call `found(found_ctx, json)` with the stored JSON text, or do not call it
+   * (or call it with NULL) when nothing is stored.
+   */
+  int (*get)(void *user_data, const char *key, webex_storage_found_cb found, void *found_ctx);
+  /**
+   * Store `json` under `key` (replacing what was there).
+   */
+  int (*put)(void *user_data, const char *key, const char *json);
+  /**
+   * Forget `key` (forgetting a key that is not there is a success).
+   */
+  int (*remove)(void *user_data, const char *key);
+  /**
+   * Free `user_data`; may be NULL.
+   */
+  void (*release)(void *user_data);
+} webex_storage_callbacks;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -342,6 +381,18 @@ WebexStatus webex_sandbox_user_token(uint64_t sandbox, const char *email, char *
 WebexStatus webex_sandbox_client_config(uint64_t sandbox, const char *email, char **out_config_json);
 
 /**
+ * The requests the sandbox answered, oldest first (the last 10,000), as JSON
+ * `[{"method", "path" (with the query), "status"}]` (headers are left out: they hold tokens).
+ *
+ * Ownership: on `WEBEX_OK`, `*out_json` is the caller's; free it with `webex_string_free`.
+ * On failure it is set to NULL.
+ *
+ * # Safety
+ * `out_json` is NULL or valid for one write.
+ */
+WebexStatus webex_sandbox_requests(uint64_t sandbox, char **out_json);
+
+/**
  * Arms a fault: the next matching requests fail, stall, or both. `fault_json` is
  * `{"path": "/v1/people/me", "method"?, "status"?, "retryAfter"?, "body"?, "delayMs"?,
  * "count"? (default 1, 0 = until cleared)}`. `*out_fault_id` receives the fault's id.
@@ -358,6 +409,32 @@ WebexStatus webex_sandbox_inject_fault(uint64_t sandbox, const char *fault_json,
  * Disarms every fault of the sandbox.
  */
 WebexStatus webex_sandbox_clear_faults(uint64_t sandbox);
+
+/**
+ * Registers an app-supplied store. Name it in the config of `webex_client_new` as
+ * `{"storage": {"boundedAdapter": {"adapter": <handle>}, "unboundedAdapter": {"adapter": <handle>}}}`
+ * (bounded: credentials; unbounded: the device registration; one store may serve both).
+ *
+ * `get`, `put` and `remove` are required; `release` may be NULL. Clients keep the store
+ * while they live, so `webex_storage_release` may be called right after `webex_client_new`;
+ * `release` runs when both the handle and every client using it are gone.
+ *
+ * Ownership: `callbacks` is copied; `user_data` is passed back to the callbacks untouched
+ * and must stay valid until `release` runs. On `WEBEX_OK`, `*out_storage` is a handle to
+ * release with `webex_storage_release`; on failure it is 0 and `release` is not called.
+ *
+ * # Safety
+ * `callbacks` is NULL or points to a valid `webex_storage_callbacks`; `out_storage` is NULL
+ * or valid for one write; the callbacks may be called from engine threads.
+ */
+WebexStatus webex_storage_new(const webex_storage_callbacks *callbacks, void *user_data, uint64_t *out_storage);
+
+/**
+ * Releases a handle from `webex_storage_new`. Clients created with it keep using the store;
+ * its `release` callback runs once they are all closed. A released or unknown handle is an
+ * error (`WEBEX_CLOSED`, `WEBEX_INVALID_HANDLE`).
+ */
+WebexStatus webex_storage_release(uint64_t storage);
 
 #ifdef __cplusplus
 }  // extern "C"

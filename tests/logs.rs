@@ -49,3 +49,30 @@ async fn no_token_in_any_log_line() {
         assert!(!r.message.contains("wrong-token-that-is-long"), "token in a log line: {r:?}");
     }
 }
+
+#[tokio::test]
+async fn meeting_events_are_logged_whole_only_when_verbose() {
+    let sb = sandbox().await;
+    let alice = sb.user(ALICE).unwrap();
+    let mut on = config_for(&sb, &alice.token);
+    on["logger"] = json!({"level": "info", "historyLength": 100000});
+    let mut off = on.clone();
+    off["meetings"] = json!({"logging": {"verboseEvents": false}});
+    for (cfg, kind) in [(on, "locus.test_verbose_on"), (off, "locus.test_verbose_off")] {
+        let client = Client::new(Config::from_value(cfg).unwrap()).unwrap();
+        let mut events = client.events();
+        client.connect().await.unwrap();
+        // The token inside an event must still never reach a log line.
+        sb.emit_raw(ALICE, kind, &json!({"locus": {"state": "ACTIVE"}, "leak": alice.token}).to_string(), 1);
+        let wanted = format!("event:{kind}");
+        while events.recv().await.expect("the stream ended").kind != wanted {}
+        client.shutdown().await;
+    }
+    let info: Vec<LogRecord> =
+        log::history().into_iter().filter(|r| r.target == "webex::meetings" && r.level == "info").collect();
+    let on_line =
+        info.iter().find(|r| r.message.contains("locus.test_verbose_on")).expect("the verbose event is logged");
+    assert!(on_line.message.contains("ACTIVE"), "logged whole: {on_line:?}");
+    assert!(!on_line.message.contains(&alice.token), "token in a log line: {on_line:?}");
+    assert!(!info.iter().any(|r| r.message.contains("locus.test_verbose_off")), "verboseEvents=false logs no payload");
+}

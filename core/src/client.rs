@@ -125,11 +125,13 @@ impl Client {
     pub async fn connect(&self) -> Result<()> {
         let envelopes = self.inner.envelopes.lock().ok().and_then(|mut e| e.take());
         if let Some(rx) = envelopes {
+            let verbose = self.inner.config.bool("meetings.logging.verboseEvents");
             tokio::spawn(listener::run(
                 rx,
                 self.inner.http.clone(),
                 self.inner.events.clone(),
                 self.inner.listen.clone(),
+                verbose,
             ));
         }
         self.load_catalog().await?;

@@ -3,12 +3,19 @@
 //!
 //! The directory adapter writes each key to `<dir>/<key>.json` atomically (a temporary file,
 //! fsync, rename) with mode 0600, so a crash mid-write leaves the old value, never half a file.
+//!
+//! An app can supply its own store (a keyring, a database): a binding wraps the app's
+//! get/put/delete as an [`AppStore`], registers it ([`register_app_store`]) and the config names
+//! the handle: `{"storage": {"boundedAdapter": {"adapter": <handle>}}}`. The engine reads every
+//! key it uses ([`KEYS`]) once when a client starts (the official SDK also loads its storage
+//! before `ready`) and writes through on every change, so the app's store is never called
+//! from inside a request and a slow store cannot stall one.
 
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// A key-value store for engine state.
 pub trait Storage: Send + Sync {
@@ -20,10 +27,54 @@ pub trait Storage: Send + Sync {
     fn delete(&self, key: &str) -> Result<()>;
 }
 
+/// Every key the engine stores: the credentials (bounded storage) and the device registration
+/// (unbounded storage). Values are JSON text.
+pub const KEYS: &[&str] = &["credentials", "device"];
+
+/// A store supplied by the app, values as JSON text. Errors are messages for the log; the
+/// engine carries on with what it holds in memory.
+pub trait AppStore: Send + Sync {
+    /// The JSON text under `key`, if any.
+    fn get(&self, key: &str) -> std::result::Result<Option<String>, String>;
+    /// Store `json` under `key`.
+    fn put(&self, key: &str, json: &str) -> std::result::Result<(), String>;
+    /// Forget `key`.
+    fn delete(&self, key: &str) -> std::result::Result<(), String>;
+}
+
+/// The handle kind of app stores.
+pub const APP_STORE: &str = "storage";
+
+struct AppStoreSlot(Arc<dyn AppStore>);
+
+/// Register an app's store; the config refers to it as `{"adapter": <handle>}`. Clients keep
+/// what they use, so the handle may be released as soon as the clients are created.
+pub fn register_app_store(store: Arc<dyn AppStore>) -> crate::boundary::Handle {
+    crate::boundary::engine().registry().insert(APP_STORE, Arc::new(AppStoreSlot(store)))
+}
+
+/// Release a handle from [`register_app_store`] (clients using the store keep it).
+pub fn release_app_store(handle: crate::boundary::Handle) -> Result<()> {
+    crate::boundary::engine().registry().remove::<AppStoreSlot>(APP_STORE, handle).map(|_| ())
+}
+
 /// The storage an adapter setting names.
 pub fn from_setting(setting: Option<&Value>, path: &str) -> Result<Box<dyn Storage>> {
     match setting {
         None | Some(Value::Null) => Ok(Box::new(Memory::default())),
+        Some(Value::Object(m)) if m.contains_key("adapter") => {
+            let handle = m["adapter"].as_u64().ok_or_else(|| {
+                Error::invalid(format!(
+                    "{path}.adapter: expected the handle of a registered storage adapter, got {}",
+                    m["adapter"]
+                ))
+            })?;
+            let slot = crate::boundary::engine()
+                .registry()
+                .get::<AppStoreSlot>(APP_STORE, handle)
+                .map_err(|e| Error::new(e.code, format!("{path}.adapter: {}", e.message)))?;
+            Ok(Box::new(App::load(slot.0.clone())))
+        }
         Some(Value::String(s)) if s == "memory" => Ok(Box::new(Memory::default())),
         Some(Value::Object(m)) if m.get("dir").and_then(Value::as_str).is_some() => {
             let dir = PathBuf::from(m["dir"].as_str().unwrap_or_default());
@@ -31,9 +82,9 @@ pub fn from_setting(setting: Option<&Value>, path: &str) -> Result<Box<dyn Stora
                 .map_err(|e| Error::invalid(format!("{path}: cannot create directory {}: {e}", dir.display())))?;
             Ok(Box::new(Directory { dir }))
         }
-        Some(other) => {
-            Err(Error::invalid(format!("{path}: expected \"memory\" or {{\"dir\": \"<path>\"}}, got {other}")))
-        }
+        Some(other) => Err(Error::invalid(format!(
+            "{path}: expected \"memory\", {{\"dir\": \"<path>\"}} or an app's adapter, got {other}"
+        ))),
     }
 }
 
@@ -58,6 +109,54 @@ impl Storage for Memory {
             m.remove(key);
         }
         Ok(())
+    }
+}
+
+/// An app's store, read once at start and written through.
+pub struct App {
+    store: Arc<dyn AppStore>,
+    loaded: Memory,
+}
+
+impl App {
+    fn load(store: Arc<dyn AppStore>) -> App {
+        let loaded = Memory::default();
+        for key in KEYS {
+            match store.get(key) {
+                Ok(Some(text)) => match serde_json::from_str::<Value>(&text) {
+                    Ok(v) => {
+                        let _ = loaded.put(key, &v);
+                    }
+                    // A corrupt value is dropped: the engine starts afresh and overwrites it.
+                    Err(e) => {
+                        tracing::warn!(target: "webex::storage", "ignoring the app storage's corrupt {key:?}: {e}")
+                    }
+                },
+                Ok(None) => {}
+                Err(e) => tracing::warn!(target: "webex::storage", "the app storage could not read {key:?}: {e}"),
+            }
+        }
+        App { store, loaded }
+    }
+}
+
+impl Storage for App {
+    fn get(&self, key: &str) -> Option<Value> {
+        self.loaded.get(key)
+    }
+    fn put(&self, key: &str, value: &Value) -> Result<()> {
+        self.loaded.put(key, value)?;
+        self.store.put(key, &value.to_string()).map_err(|e| {
+            tracing::warn!(target: "webex::storage", "the app storage could not write {key:?}: {e}");
+            Error::internal(format!("the app storage could not write {key:?}: {e}"))
+        })
+    }
+    fn delete(&self, key: &str) -> Result<()> {
+        self.loaded.delete(key)?;
+        self.store.delete(key).map_err(|e| {
+            tracing::warn!(target: "webex::storage", "the app storage could not delete {key:?}: {e}");
+            Error::internal(format!("the app storage could not delete {key:?}: {e}"))
+        })
     }
 }
 
@@ -138,6 +237,55 @@ mod tests {
         store.delete("device").unwrap();
         assert!(std::fs::read_dir(&dir).unwrap().next().is_none(), "no temporary files left");
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    /// An app store in memory that records what the engine did.
+    #[derive(Default)]
+    struct Recorder {
+        values: Mutex<HashMap<String, String>>,
+        log: Mutex<Vec<String>>,
+    }
+
+    impl AppStore for Recorder {
+        fn get(&self, key: &str) -> std::result::Result<Option<String>, String> {
+            self.log.lock().unwrap().push(format!("get {key}"));
+            Ok(self.values.lock().unwrap().get(key).cloned())
+        }
+        fn put(&self, key: &str, json: &str) -> std::result::Result<(), String> {
+            self.log.lock().unwrap().push(format!("put {key}"));
+            self.values.lock().unwrap().insert(key.into(), json.into());
+            Ok(())
+        }
+        fn delete(&self, key: &str) -> std::result::Result<(), String> {
+            self.log.lock().unwrap().push(format!("delete {key}"));
+            self.values.lock().unwrap().remove(key).map(|_| ()).ok_or_else(|| "no such key".to_string())
+        }
+    }
+
+    #[test]
+    fn an_app_store_is_read_once_and_written_through() {
+        let app = Arc::new(Recorder::default());
+        app.values.lock().unwrap().insert("device".into(), r#"{"url": "u"}"#.into());
+        app.values.lock().unwrap().insert("credentials".into(), "{corrupt".into());
+        let handle = register_app_store(app.clone());
+        let store = from_setting(Some(&json!({"adapter": handle})), "storage.unboundedAdapter").unwrap();
+        release_app_store(handle).unwrap();
+        assert_eq!(store.get("device"), Some(json!({"url": "u"})));
+        assert_eq!(store.get("credentials"), None, "a corrupt value is ignored");
+        store.put("credentials", &json!({"access_token": "t"})).unwrap();
+        assert_eq!(app.values.lock().unwrap()["credentials"], r#"{"access_token":"t"}"#);
+        store.delete("device").unwrap();
+        // A failing app store is an error for the caller (the engine logs it), never a panic.
+        assert!(store.delete("device").is_err());
+        assert_eq!(store.get("device"), None);
+        assert_eq!(
+            *app.log.lock().unwrap(),
+            ["get credentials", "get device", "put credentials", "delete device", "delete device"]
+        );
+        let released = from_setting(Some(&json!({"adapter": handle})), "storage.boundedAdapter").err().unwrap();
+        assert!(released.message.starts_with("storage.boundedAdapter.adapter:"), "{}", released.message);
+        let wrong = from_setting(Some(&json!({"adapter": "x"})), "storage.boundedAdapter").err().unwrap();
+        assert!(wrong.message.contains("expected the handle of a registered storage adapter"), "{}", wrong.message);
     }
 
     #[test]

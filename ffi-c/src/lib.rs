@@ -25,8 +25,10 @@ use webex_core::boundary::{self, engine};
 use webex_core::{Error, ErrorCode, Event, Result};
 
 mod sandbox;
+mod storage;
 
 pub use sandbox::*;
+pub use storage::*;
 
 /// The status every fallible function returns: `WEBEX_OK` (0) or one of the engine's stable
 /// error codes (design.md "Errors"). The numbers never change; new codes only get new numbers.

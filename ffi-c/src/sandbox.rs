@@ -216,6 +216,29 @@ pub unsafe extern "C" fn webex_sandbox_client_config(
     }
 }
 
+/// The requests the sandbox answered, oldest first (the last 10,000), as JSON
+/// `[{"method", "path" (with the query), "status"}]` (headers are left out: they hold tokens).
+///
+/// Ownership: on `WEBEX_OK`, `*out_json` is the caller's; free it with `webex_string_free`.
+/// On failure it is set to NULL.
+///
+/// # Safety
+/// `out_json` is NULL or valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn webex_sandbox_requests(sandbox: u64, out_json: *mut *mut c_char) -> WebexStatus {
+    // SAFETY: per this function's contract.
+    unsafe {
+        sandbox_string(sandbox, out_json, "out_json", |s| {
+            let rows: Vec<serde_json::Value> = s
+                .requests()
+                .into_iter()
+                .map(|r| json!({"method": r.method, "path": r.path, "status": r.status}))
+                .collect();
+            Ok(serde_json::Value::Array(rows).to_string())
+        })
+    }
+}
+
 /// Arms a fault: the next matching requests fail, stall, or both. `fault_json` is
 /// `{"path": "/v1/people/me", "method"?, "status"?, "retryAfter"?, "body"?, "delayMs"?,
 /// "count"? (default 1, 0 = until cleared)}`. `*out_fault_id` receives the fault's id.

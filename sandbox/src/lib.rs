@@ -311,12 +311,20 @@ pub(crate) fn user_json(u: &SandboxUser) -> Value {
 
 pub(crate) fn info_json(st: &Shared) -> Value {
     let users: Vec<Value> = users_of(st).iter().map(user_json).collect();
-    let org = st.store().org_id();
+    let store = st.store();
+    let org = store.org_id();
     json!({
         "hydra": st.hydra(),
         "u2c": format!("{}/u2c/api/v1", st.base_url),
         "wdm": format!("{}/wdm/api/v1", st.base_url),
         "orgId": org,
         "users": users,
+        // The one OAuth integration: `credentials.idbroker.url` is `idbroker`; its authorize
+        // endpoint consents at once for the user named by `login_hint`.
+        "oauth": {
+            "clientId": store.oauth.client_id,
+            "clientSecret": store.oauth.client_secret,
+            "idbroker": st.base_url,
+        },
     })
 }

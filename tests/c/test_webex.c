@@ -7,7 +7,11 @@
  * Callbacks run on engine threads; tests wait for them with a mutex and a condition variable
  * (never sleep). The last line is "N passed, M failed".
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,6 +481,218 @@ static void test_config_and_raw_http(void) {
     client_close(c);
 }
 
+/* ---------- credentials: OAuth and an app-supplied store ---------- */
+
+/* The user's browser: GET an http://127.0.0.1 URL plus "&login_hint=<email>" over a plain
+ * socket and return the Location header of the redirect (caller frees), or NULL. */
+static char *browser_consent(const char *url, const char *email) {
+    int port = 0;
+    char path[2048];
+    if (sscanf(url, "http://127.0.0.1:%d%2047s", &port, path) != 2) {
+        fprintf(stderr, "    unexpected authorize URL %s\n", url);
+        return NULL;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        if (fd >= 0) close(fd);
+        return NULL;
+    }
+    char request[4096];
+    int n = snprintf(request, sizeof request, "GET %s&login_hint=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                     path, email);
+    if (write(fd, request, (size_t)n) != n) {
+        close(fd);
+        return NULL;
+    }
+    char response[8192];
+    size_t got = 0;
+    ssize_t r;
+    while (got < sizeof response - 1 && (r = read(fd, response + got, sizeof response - 1 - got)) > 0) got += (size_t)r;
+    response[got] = 0;
+    close(fd);
+    const char *loc = strstr(response, "\r\nlocation: ");
+    if (!loc) loc = strstr(response, "\r\nLocation: ");
+    if (strncmp(response, "HTTP/1.1 302", 12) != 0 || !loc) {
+        fprintf(stderr, "    the authorize endpoint answered: %.200s\n", response);
+        return NULL;
+    }
+    loc += strlen("\r\nlocation: ");
+    return strndup(loc, strcspn(loc, "\r\n"));
+}
+
+/* The value of query parameter `name` in `url` (caller frees), or NULL. */
+static char *query_param(const char *url, const char *name) {
+    size_t len = strlen(name);
+    for (const char *p = strchr(url, '?'); p; p = strchr(p + 1, '&')) {
+        if (strncmp(p + 1, name, len) == 0 && p[1 + len] == '=') return strndup(p + 2 + len, strcspn(p + 2 + len, "&"));
+    }
+    return NULL;
+}
+
+/* An app-supplied store: two slots, and what the engine asked of it. Puts arrive on engine
+ * threads, hence the mutex. */
+#define STORE_SLOTS 4
+typedef struct {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond; /* signalled by release */
+    char *keys[STORE_SLOTS];
+    char *values[STORE_SLOTS];
+    int gets, puts, removes, released;
+} AppStore;
+
+static int store_slot(AppStore *s, const char *key) {
+    for (int i = 0; i < STORE_SLOTS; i++)
+        if (s->keys[i] && strcmp(s->keys[i], key) == 0) return i;
+    return -1;
+}
+
+static int store_get(void *user_data, const char *key, webex_storage_found_cb found, void *found_ctx) {
+    AppStore *s = user_data;
+    pthread_mutex_lock(&s->mutex);
+    s->gets++;
+    int i = store_slot(s, key);
+    if (i >= 0) found(found_ctx, s->values[i]);
+    pthread_mutex_unlock(&s->mutex);
+    return 0;
+}
+
+static int store_put(void *user_data, const char *key, const char *json) {
+    AppStore *s = user_data;
+    pthread_mutex_lock(&s->mutex);
+    s->puts++;
+    int i = store_slot(s, key);
+    for (int j = 0; i < 0 && j < STORE_SLOTS; j++)
+        if (!s->keys[j]) s->keys[i = j] = strdup(key);
+    if (i >= 0) {
+        free(s->values[i]);
+        s->values[i] = strdup(json);
+    }
+    pthread_mutex_unlock(&s->mutex);
+    return i >= 0 ? 0 : 1;
+}
+
+static int store_remove(void *user_data, const char *key) {
+    AppStore *s = user_data;
+    pthread_mutex_lock(&s->mutex);
+    s->removes++;
+    int i = store_slot(s, key);
+    if (i >= 0) {
+        free(s->keys[i]), free(s->values[i]);
+        s->keys[i] = s->values[i] = NULL;
+    }
+    pthread_mutex_unlock(&s->mutex);
+    return 0;
+}
+
+static void store_release(void *user_data) {
+    AppStore *s = user_data;
+    pthread_mutex_lock(&s->mutex);
+    s->released++;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->mutex);
+}
+
+static const webex_storage_callbacks STORE_CALLBACKS = {store_get, store_put, store_remove, store_release};
+
+/* How many device registrations (POST .../devices) the sandbox has seen. */
+static int device_registrations(void) {
+    char *requests = NULL;
+    int n = 0;
+    if (webex_sandbox_requests(sandbox, &requests) != WEBEX_OK) return -1;
+    for (const char *r = tj_first(requests); r; r = tj_next(r)) {
+        char *method = tj_string(r, "method"), *path = tj_string(r, "path");
+        const char *at = path ? strstr(path, "/devices") : NULL;
+        if (method && strcmp(method, "POST") == 0 && at && (at[8] == 0 || at[8] == '?')) n++;
+        free(method), free(path);
+    }
+    webex_string_free(requests);
+    return n;
+}
+
+/* The OAuth code flow with the same config document as every language, tokens and the device
+ * kept in the app's store, and a second client that starts from that store alone. */
+static void test_oauth_code_flow_and_an_app_store(void) {
+    char *info = NULL;
+    CHECK_STATUS(webex_sandbox_info(sandbox, &info), WEBEX_OK);
+    const char *oauth = tj_find(info, "oauth");
+    char *client_id = tj_string(oauth, "clientId"), *secret = tj_string(oauth, "clientSecret");
+    char *idbroker = tj_string(oauth, "idbroker"), *hydra = tj_string(info, "hydra"), *u2c = tj_string(info, "u2c");
+    AppStore store = {0};
+    pthread_mutex_init(&store.mutex, NULL);
+    pthread_cond_init(&store.cond, NULL);
+    uint64_t adapter = 0;
+    CHECK_STATUS(webex_storage_new(&STORE_CALLBACKS, &store, &adapter), WEBEX_OK);
+    char config[4096];
+    snprintf(config, sizeof config,
+             "{\"credentials\": {\"client_id\": \"%s\", \"client_secret\": \"%s\", \"redirect_uri\": "
+             "\"https://app.example.test/callback\", \"scope\": \"spark:all\", \"idbroker\": {\"url\": \"%s\"}},"
+             " \"services\": {\"discovery\": {\"hydra\": \"%s\", \"u2c\": \"%s\"}},"
+             " \"storage\": {\"boundedAdapter\": {\"adapter\": %llu}, \"unboundedAdapter\": {\"adapter\": %llu}}}",
+             S(client_id), S(secret), S(idbroker), S(hydra), S(u2c), (unsigned long long)adapter,
+             (unsigned long long)adapter);
+    uint64_t first = 0;
+    CHECK_STATUS(webex_client_new(config, NULL, NULL, &first), WEBEX_OK);
+    char *authorize = ok_op(first, "authorization.url", "{\"state\": \"xyz\"}");
+    /* The result is a JSON string; a URL needs no escapes. */
+    char *url = authorize && authorize[0] == '"' ? strndup(authorize + 1, strlen(authorize) - 2) : NULL;
+    char *location = url ? browser_consent(url, ALICE) : NULL;
+    char *code = location ? query_param(location, "code") : NULL;
+    char *state = location ? query_param(location, "state") : NULL;
+    CHECK(code && state && strcmp(state, "xyz") == 0);
+    char params[512];
+    snprintf(params, sizeof params, "{\"code\": \"%s\"}", S(code));
+    free(ok_op(first, "authorization.exchangeCode", params));
+    char *me = ok_op(first, "people.me", "{}");
+    CHECK(str_is(me, "displayName", "Alice"));
+    free(ok_op(first, "mercury.connect", "{}"));
+    int registrations = device_registrations();
+    CHECK(registrations >= 1);
+    CHECK_STATUS(webex_client_close(first), WEBEX_OK);
+    pthread_mutex_lock(&store.mutex);
+    int slot = store_slot(&store, "credentials");
+    CHECK(slot >= 0 && strstr(store.values[slot], "access_token") != NULL);
+    CHECK(store_slot(&store, "device") >= 0);
+    CHECK(store.released == 0); /* the handle is still registered */
+    pthread_mutex_unlock(&store.mutex);
+
+    /* A second client from the store alone: no code, no new device. */
+    uint64_t second = 0;
+    CHECK_STATUS(webex_client_new(config, NULL, NULL, &second), WEBEX_OK);
+    CHECK_STATUS(webex_storage_release(adapter), WEBEX_OK); /* clients keep what they use */
+    CHECK_STATUS(webex_storage_release(adapter), WEBEX_CLOSED);
+    char *again = ok_op(second, "people.me", "{}");
+    CHECK(str_is(again, "displayName", "Alice"));
+    free(ok_op(second, "mercury.connect", "{}"));
+    CHECK(device_registrations() == registrations);
+    CHECK_STATUS(webex_client_close(second), WEBEX_OK);
+    /* The client's background tasks let go of the store as they wind down: wait (30 s at most)
+     * for the release callback, which runs exactly once. */
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 30;
+    pthread_mutex_lock(&store.mutex);
+    while (store.released == 0 && pthread_cond_timedwait(&store.cond, &store.mutex, &deadline) == 0) {
+    }
+    CHECK(store.released == 1);
+    pthread_mutex_unlock(&store.mutex);
+
+    /* Bad input: missing callbacks are named. */
+    webex_storage_callbacks incomplete = {store_get, NULL, store_remove, NULL};
+    uint64_t none = 1;
+    CHECK_STATUS(webex_storage_new(&incomplete, &store, &none), WEBEX_INVALID_ARGUMENT);
+    CHECK(none == 0 && last_error_mentions("callbacks->put is NULL"));
+    CHECK_STATUS(webex_storage_new(NULL, &store, &none), WEBEX_INVALID_ARGUMENT);
+
+    for (int i = 0; i < STORE_SLOTS; i++) free(store.keys[i]), free(store.values[i]);
+    pthread_mutex_destroy(&store.mutex);
+    pthread_cond_destroy(&store.cond);
+    free(client_id), free(secret), free(idbroker), free(hydra), free(u2c), free(authorize), free(url);
+    free(location), free(code), free(state), free(me), free(again);
+    webex_string_free(info);
+}
+
 /* Runs after the others of its group: every name webex_operations lists was driven above. */
 static void test_every_operation_was_driven(void) {
     char *ops = NULL;
@@ -935,6 +1151,7 @@ static const Test TESTS[] = {
     {"ops", "webhooks", test_webhooks},
     {"ops", "scheduled meetings", test_scheduled_meetings},
     {"ops", "config and raw http", test_config_and_raw_http},
+    {"ops", "OAuth code flow and an app store", test_oauth_code_flow_and_an_app_store},
     {"events", "ready event through the callback", test_ready_event_through_the_callback},
     {"events", "a client without event callback works", test_a_client_without_event_callback_works},
     {"events", "live events through the callback", test_live_events_through_the_callback},

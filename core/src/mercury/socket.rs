@@ -37,8 +37,10 @@ pub fn proxy_for(url: &url::Url, configured: Option<&str>, env: &dyn Fn(&str) ->
     url::Url::parse(&candidate).ok()
 }
 
-/// Open a socket to `url`, through `proxy` when given, with frames capped at `max_frame`.
-pub async fn open(url: &url::Url, proxy: Option<&url::Url>, max_frame: usize) -> Result<Socket> {
+/// Open a socket to `url`, through `proxy` when given, with frames capped at `max_frame`;
+/// `verify_tls` false accepts any certificate (`http.verifyTls`: the app's explicit choice,
+/// warned about when the client starts).
+pub async fn open(url: &url::Url, proxy: Option<&url::Url>, max_frame: usize, verify_tls: bool) -> Result<Socket> {
     let host = url.host_str().ok_or_else(|| Error::protocol("the device's webSocketUrl has no host"))?.to_owned();
     let port = url.port_or_known_default().unwrap_or(443);
     let tcp = match proxy {
@@ -47,7 +49,7 @@ pub async fn open(url: &url::Url, proxy: Option<&url::Url>, max_frame: usize) ->
     };
     tcp.set_nodelay(true).ok();
     let stream: Box<dyn Transport> =
-        if url.scheme() == "wss" { Box::new(tls(&host, tcp).await?) } else { Box::new(tcp) };
+        if url.scheme() == "wss" { Box::new(tls(&host, tcp, verify_tls).await?) } else { Box::new(tcp) };
     let config = WebSocketConfig::default().max_message_size(Some(max_frame)).max_frame_size(Some(max_frame));
     let (socket, _response) = tokio_tungstenite::client_async_with_config(url.as_str(), stream, Some(config))
         .await
@@ -82,18 +84,65 @@ async fn connect_via_proxy(proxy: &url::Url, host: &str, port: u16) -> Result<Tc
     Ok(tcp)
 }
 
-async fn tls(host: &str, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>> {
+async fn tls(host: &str, tcp: TcpStream, verify: bool) -> Result<tokio_rustls::client::TlsStream<TcpStream>> {
     use rustls_platform_verifier::BuilderVerifierExt;
-    let config = rustls::ClientConfig::builder()
-        .with_platform_verifier()
-        .map_err(|e| Error::internal(format!("TLS set-up failed: {e}")))?
-        .with_no_client_auth();
+    let config = if verify {
+        rustls::ClientConfig::builder()
+            .with_platform_verifier()
+            .map_err(|e| Error::internal(format!("TLS set-up failed: {e}")))?
+            .with_no_client_auth()
+    } else {
+        rustls::ClientConfig::builder()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCertificate(rustls::crypto::ring::default_provider())))
+            .with_no_client_auth()
+    };
     let name = rustls::pki_types::ServerName::try_from(host.to_owned())
         .map_err(|e| Error::protocol(format!("bad TLS server name {host}: {e}")))?;
     tokio_rustls::TlsConnector::from(Arc::new(config))
         .connect(name, tcp)
         .await
         .map_err(|e| Error::new(ErrorCode::Network, format!("TLS handshake with {host} failed: {e}")))
+}
+
+/// `http.verifyTls: false`: any certificate is taken, but the handshake's signatures are still
+/// checked, so the session is at least bound to the key the server showed.
+#[derive(Debug)]
+struct AnyCertificate(rustls::crypto::CryptoProvider);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 fn network(url: &url::Url, e: std::io::Error) -> Error {
@@ -128,5 +177,34 @@ mod tests {
         let configured = proxy_for(&internal, Some("http://cfg:1"), &env).unwrap();
         assert_eq!(configured.host_str(), Some("cfg"));
         assert_eq!(proxy_for(&wss, None, &|_| None), None);
+    }
+
+    /// A `wss` server on loopback with a self-signed certificate: refused by default, taken
+    /// only when the app turned `http.verifyTls` off.
+    #[tokio::test]
+    async fn self_signed_sockets_need_verify_tls_off() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let cert = generated.cert.der().clone();
+        let key = rustls::pki_types::PrivateKeyDer::try_from(generated.signing_key.serialize_der()).unwrap();
+        let server = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(vec![cert], key).unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    if let Ok(tls) = acceptor.accept(tcp).await {
+                        let _ = tokio_tungstenite::accept_async(tls).await;
+                    }
+                });
+            }
+        });
+        let url = url::Url::parse(&format!("wss://localhost:{port}/mercury")).unwrap();
+        let refused = open(&url, None, 1 << 20, true).await.err().expect("a self-signed certificate is refused");
+        assert_eq!(refused.code, ErrorCode::Network);
+        assert!(refused.message.contains("TLS handshake with localhost failed"), "{}", refused.message);
+        assert!(open(&url, None, 1 << 20, false).await.is_ok());
     }
 }
