@@ -190,6 +190,25 @@ fn every_operation_through_the_boundary() {
         h.call("scheduledMeetings.patch", json!({"meetingId": meeting_id, "agenda": "notes"}))["agenda"],
         "notes"
     );
+    // meetings (signalling): join the scheduled meeting through Locus
+    let number = meeting["meetingNumber"].as_str().unwrap();
+    let m = h.call("meetings.create", json!({"destination": number}));
+    let mid = m["id"].as_str().unwrap();
+    assert_eq!(m["state"], "IDLE");
+    assert_eq!(m["destinationType"], "MEETING_NUMBER");
+    let media = h.try_call("meetings.join", json!({"meetingId": mid, "audio": {"send": true}})).unwrap_err();
+    assert_eq!(media.code, ErrorCode::Media);
+    assert_eq!(h.call("meetings.join", json!({"meetingId": mid}))["state"], "JOINED");
+    assert_eq!(h.call("meetings.get", json!({"meetingId": mid}))["members"][0]["isSelf"], true);
+    assert_eq!(h.call("meetings.members", json!({"meetingId": mid})).as_array().unwrap().len(), 1);
+    assert_eq!(h.call("meetings.list", json!({}))["items"][0]["id"], mid);
+    assert_eq!(h.call("meetings.muteAudio", json!({"meetingId": mid}))["audioMuted"], true);
+    assert_eq!(h.call("meetings.unmuteAudio", json!({"meetingId": mid}))["audioMuted"], false);
+    assert_eq!(h.call("meetings.muteVideo", json!({"meetingId": mid}))["videoMuted"], true);
+    assert_eq!(h.call("meetings.unmuteVideo", json!({"meetingId": mid}))["videoMuted"], false);
+    assert_eq!(h.call("meetings.leave", json!({"meetingId": mid}))["state"], "LEFT");
+    assert_eq!(h.call("meetings.join", json!({"meetingId": mid}))["state"], "JOINED");
+    assert_eq!(h.call("meetings.end", json!({"meetingId": mid}))["state"], "ENDED");
     h.call("scheduledMeetings.delete", json!({"meetingId": meeting_id}));
 
     // engine-level

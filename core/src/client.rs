@@ -35,6 +35,7 @@ struct Inner {
     envelopes: Mutex<Option<mpsc::UnboundedReceiver<Value>>>,
     catalog: tokio::sync::Mutex<bool>,
     persistent_device: bool,
+    meetings: Arc<crate::meetings::Meetings>,
 }
 
 impl Client {
@@ -58,6 +59,7 @@ impl Client {
         credentials.set_event_hook(lifecycle.clone());
         let mercury =
             Mercury::new(http.clone(), devices.clone(), mercury::Options::from_config(&config), tx, lifecycle);
+        let meetings = Arc::new(crate::meetings::Meetings::new(http.clone(), events.clone()));
         let client = Client {
             inner: Arc::new(Inner {
                 config,
@@ -69,6 +71,7 @@ impl Client {
                 envelopes: Mutex::new(Some(rx)),
                 catalog: tokio::sync::Mutex::new(false),
                 persistent_device,
+                meetings,
             }),
         };
         client.emit(Event::new("ready", json!({})));
@@ -93,6 +96,11 @@ impl Client {
     /// Device registration.
     pub fn devices(&self) -> &Arc<Devices> {
         &self.inner.devices
+    }
+
+    /// Meetings (joining them; `scheduled_meetings` is the `/meetings` REST API).
+    pub fn meetings(&self) -> &Arc<crate::meetings::Meetings> {
+        &self.inner.meetings
     }
 
     /// The event socket.
@@ -131,6 +139,7 @@ impl Client {
                 self.inner.http.clone(),
                 self.inner.events.clone(),
                 self.inner.listen.clone(),
+                self.inner.meetings.clone(),
                 verbose,
             ));
         }

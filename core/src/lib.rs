@@ -25,6 +25,7 @@ pub mod events;
 pub mod http;
 pub mod listener;
 pub mod log;
+pub mod meetings;
 pub mod mercury;
 pub mod rest;
 pub mod storage;

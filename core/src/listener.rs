@@ -120,6 +120,7 @@ pub async fn run(
     http: Http,
     hub: Arc<EventHub>,
     state: Arc<ListenState>,
+    meetings: Arc<crate::meetings::Meetings>,
     verbose_meeting_events: bool,
 ) {
     let mut seen = Seen::new(100_000);
@@ -150,12 +151,12 @@ pub async fn run(
                     } else if envelope.pointer("/data/eventType").and_then(Value::as_str) == Some("conversation.activity") {
                         queue.push_back(Box::pin(process(envelope, http.clone(), state.clone())));
                     } else if queue.is_empty() {
-                        log_meeting_event(&envelope, verbose_meeting_events);
+                        meeting_event(&envelope, &meetings, verbose_meeting_events);
                         for event in passthrough(&mut envelope) {
                             hub.emit(event);
                         }
                     } else {
-                        log_meeting_event(&envelope, verbose_meeting_events);
+                        meeting_event(&envelope, &meetings, verbose_meeting_events);
                         queue.push_back(Box::pin(futures_util::future::ready(passthrough(&mut envelope))));
                     }
                     if queue.len() < READS_IN_FLIGHT {
@@ -203,14 +204,16 @@ async fn process(envelope: Value, http: Http, state: Arc<ListenState>) -> Vec<Ev
     Vec::new()
 }
 
-/// Meeting events (`locus.*`) are logged whole at `info` when `meetings.logging.verboseEvents`
-/// is on (the default, as in the official SDK), else only their type at `debug`. The log layer
-/// redacts secrets from the text.
-fn log_meeting_event(envelope: &Value, verbose: bool) {
+/// Meeting events (`locus.*`) go to the client's meetings (they still pass through raw, for
+/// apps that follow Locus themselves), logged whole at `info` when
+/// `meetings.logging.verboseEvents` is on (the default, as in the official SDK), else only
+/// their type at `debug`. The log layer redacts secrets from the text.
+fn meeting_event(envelope: &Value, meetings: &crate::meetings::Meetings, verbose: bool) {
     let Some(kind) = envelope.pointer("/data/eventType").and_then(Value::as_str) else { return };
     if !kind.starts_with("locus.") {
         return;
     }
+    meetings.on_locus_event(&envelope["data"]);
     if verbose {
         tracing::info!(target: "webex::meetings", "meeting event {kind}: {}", envelope["data"]);
     } else {

@@ -31,7 +31,9 @@ pub(crate) fn catalog(st: &Shared) -> Value {
         ("wdm", format!("{base}/wdm/api/v1")),
         ("conversation", format!("{base}/conversation/api/v1")),
         ("mercury", format!("{base}/mercury/api/v1")),
-        ("locus", format!("{base}/locus/api/v1")),
+        ("locus", format!("{base}{}", crate::locus::LOCUS_PATH)),
+        // meetingInfo; the name is the one the JS SDK looks up (UNSURE for the real catalog).
+        ("webex-appapi-service", format!("{base}{}", crate::locus::APPAPI_PATH)),
         ("metrics", format!("{base}/metrics/api/v1")),
     ];
     if !st.catalog_wdm.load(Ordering::SeqCst) {

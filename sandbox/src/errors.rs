@@ -30,6 +30,8 @@ pub struct ApiError {
     pub status: StatusCode,
     /// Human-readable reason, says what is wrong.
     pub message: String,
+    /// A numeric `errorCode` added to the body (Locus answers carry one; hydra's do not).
+    pub code: Option<i64>,
 }
 
 /// Result type of every handler.
@@ -38,7 +40,12 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl ApiError {
     /// An error with an explicit status.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into() }
+        ApiError { status, message: message.into(), code: None }
+    }
+    /// The same error with an `errorCode` in its body.
+    pub fn with_code(mut self, code: i64) -> Self {
+        self.code = Some(code);
+        self
     }
     /// 400: the request is malformed or a field is invalid.
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -95,18 +102,25 @@ pub fn default_message(status: u16) -> &'static str {
 
 /// The error body `{"message", "errors": [{"description"}], "trackingId"}` as text.
 pub fn error_body(message: &str, tracking_id: &str) -> String {
+    error_value(message, tracking_id).to_string()
+}
+
+/// The error body as a JSON value.
+fn error_value(message: &str, tracking_id: &str) -> serde_json::Value {
     json!({
         "message": message,
         "errors": [{"description": message}],
         "trackingId": tracking_id,
     })
-    .to_string()
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = error_body(&self.message, &current_tracking_id());
-        let mut res = (self.status, body).into_response();
+        let mut body = error_value(&self.message, &current_tracking_id());
+        if let Some(code) = self.code {
+            body["errorCode"] = code.into();
+        }
+        let mut res = (self.status, body.to_string()).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
         res
     }

@@ -2,9 +2,10 @@
 //!
 //! A real HTTP server on loopback with in-memory state that speaks the Webex REST API
 //! ("hydra", under `/v1`), the U2C service catalog, WDM device registration and the Mercury
-//! websocket (with `conversation.activity` events for every hydra mutation), plus a
+//! websocket (with `conversation.activity` events for every hydra mutation), Locus meeting
+//! signalling (join, leave, mute, end; no media yet) with `locus.*` events, plus a
 //! `/_sandbox/` admin API for users, fault injection, the request log and Mercury controls.
-//! See `shared/protocol.md` §1, §3, §4 and §5.
+//! See `shared/protocol.md` §1, §3, §4, §5 and §6.
 
 mod activities;
 mod admin;
@@ -14,6 +15,7 @@ mod devices;
 mod errors;
 mod faults;
 pub mod ids;
+mod locus;
 mod markdown;
 mod mercury;
 mod middleware;
@@ -135,12 +137,14 @@ impl Sandbox {
             store.new_token(uuid);
         }
         let base_url = format!("http://{host_port}");
+        let loci = locus::LocusStore::new(&base_url, store.org);
         let hub = mercury::Hub::new(&base_url, opts.device_cap, opts.mercury_buffer_cap);
         let shared = Arc::new(Shared {
             base_url,
             host_port,
             host,
             store: Mutex::new(store),
+            locus: Mutex::new(loci),
             faults: Mutex::default(),
             log: Mutex::default(),
             mercury: Mutex::new(hub),

@@ -10,6 +10,7 @@ use tokio::sync::watch;
 
 use crate::errors::{ApiError, ApiResult};
 use crate::faults::Faults;
+use crate::locus::LocusStore;
 use crate::mercury::Hub;
 use crate::record::RequestLog;
 use crate::store::{Person, Store};
@@ -26,8 +27,11 @@ pub(crate) struct Shared {
     pub store: Mutex<Store>,
     pub faults: Mutex<Faults>,
     pub log: Mutex<RequestLog>,
+    /// Meetings in progress (Locus). Lock order: `store`, then `locus`, then `mercury`;
+    /// never an earlier one while holding a later one.
+    pub locus: Mutex<LocusStore>,
     /// Devices, their event buffers and the Mercury sockets. Lock order: `store` first,
-    /// then `mercury`; never the store while holding the hub.
+    /// (then `locus`,) then `mercury`; never the store while holding the hub.
     pub mercury: Mutex<Hub>,
     /// Whether the catalog lists `wdm` (a test hook).
     pub catalog_wdm: AtomicBool,

@@ -11,7 +11,7 @@ use webex_sandbox::{EXCESSIVE_DEVICES_MESSAGE, Sandbox, SandboxOptions};
 use common::ws::register;
 use common::{assert_error, call, client, json, start};
 
-const SERVICES: [(&str, &str); 7] = [
+const SERVICES: [(&str, &str); 8] = [
     ("hydra", "/v1"),
     ("u2c", "/u2c/api/v1"),
     ("wdm", "/wdm/api/v1"),
@@ -19,6 +19,7 @@ const SERVICES: [(&str, &str); 7] = [
     ("mercury", "/mercury/api/v1"),
     ("locus", "/locus/api/v1"),
     ("metrics", "/metrics/api/v1"),
+    ("webex-appapi-service", "/wbxappapi/v1"),
 ];
 
 fn check_catalog(sb: &Sandbox, v: &Value, with_wdm: bool) {
@@ -40,7 +41,7 @@ fn check_catalog(sb: &Sandbox, v: &Value, with_wdm: bool) {
         assert_eq!(entry["host"], host, "host without port");
         assert!(entry["priority"].is_number() && entry["ttl"].is_number());
     }
-    assert_eq!(links.len(), if with_wdm { 7 } else { 6 });
+    assert_eq!(links.len(), if with_wdm { 8 } else { 7 });
 }
 
 #[tokio::test]

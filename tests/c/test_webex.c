@@ -450,9 +450,31 @@ static void test_scheduled_meetings(void) {
     CHECK(str_is(upd, "title", "Sync 2"));
     char *patched = ok_op(c->handle, "scheduledMeetings.patch", "{\"meetingId\": \"%s\", \"agenda\": \"notes\"}", S(id));
     CHECK(str_is(patched, "agenda", "notes"));
+    /* Joining it through Locus (signalling; media is refused until it lands). */
+    char *meeting = ok_op(c->handle, "meetings.create", "{\"destination\": \"%s\"}", S(number));
+    char *mid = tj_string(meeting, "id");
+    CHECK(str_is(meeting, "state", "IDLE"));
+    char params[256];
+    snprintf(params, sizeof params, "{\"meetingId\": \"%s\", \"audio\": {\"send\": true}}", S(mid));
+    free(err_op(c->handle, "meetings.join", params, WEBEX_MEDIA));
+    const char *steps[][2] = {
+        {"meetings.join", "JOINED"}, {"meetings.get", "JOINED"}, {"meetings.muteAudio", "JOINED"},
+        {"meetings.unmuteAudio", "JOINED"}, {"meetings.muteVideo", "JOINED"}, {"meetings.unmuteVideo", "JOINED"},
+        {"meetings.leave", "LEFT"}, {"meetings.join", "JOINED"}, {"meetings.end", "ENDED"},
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        char *view = ok_op(c->handle, steps[i][0], "{\"meetingId\": \"%s\"}", S(mid));
+        CHECK(str_is(view, "state", steps[i][1]));
+        free(view);
+    }
+    char *members = ok_op(c->handle, "meetings.members", "{\"meetingId\": \"%s\"}", S(mid));
+    CHECK(members && members[0] == '[');
+    char *meetings = ok_op(c->handle, "meetings.list", "{}");
+    CHECK(meetings && mid && strstr(meetings, mid));
     char *del = ok_op(c->handle, "scheduledMeetings.delete", "{\"meetingId\": \"%s\"}", S(id));
     CHECK(del != NULL);
     free(m), free(id), free(number), free(got), free(list), free(upd), free(patched), free(del);
+    free(meeting), free(mid), free(members), free(meetings);
     client_close(c);
 }
 

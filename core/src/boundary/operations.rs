@@ -54,6 +54,7 @@ fn build() -> Vec<Operation> {
     let mut ops = crate::rest::operations();
     ops.extend(crate::listener::operations());
     ops.extend(crate::authorization::operations());
+    ops.extend(crate::meetings::operations());
     ops.extend([
         // engine-level operations
         call("config.get", "The effective config, secrets redacted.", |c, _: NoParams| async move {

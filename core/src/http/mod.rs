@@ -305,6 +305,16 @@ impl Http {
                 Err((_, o)) => (*o, None),
             };
             if let Ok(resp) = &outcome {
+                // Locus moved the object: 404 with errorCode 2000002 and the new `location`
+                // (protocol.md §6.1); followed like `cisco-location`, within the same budget.
+                if let Some(location) = locus_redirect(resp) {
+                    if redirects < self.inner.max_redirects && config::is_http_url(&location) {
+                        redirects += 1;
+                        request.url = location;
+                        request.query.clear();
+                        continue;
+                    }
+                }
                 if let Some(location) = resp.headers.get("cisco-location").and_then(|v| v.to_str().ok()) {
                     if redirects < self.inner.max_redirects && config::is_http_url(location) {
                         redirects += 1;
@@ -438,6 +448,15 @@ impl Http {
             .map(|h| parse_retry_after(h, self.inner.policy.retry_after_default));
         Error { code, message, status: Some(resp.status), tracking_id, retry_after }
     }
+}
+
+/// The `location` of a Locus redirect: HTTP 404 whose body has `errorCode` 2000002.
+fn locus_redirect(resp: &HttpResponse) -> Option<String> {
+    if resp.status != 404 {
+        return None;
+    }
+    let body: Value = serde_json::from_slice(&resp.body).ok()?;
+    (body.get("errorCode")?.as_i64()? == 2_000_002).then(|| body.get("location")?.as_str().map(str::to_owned))?
 }
 
 /// The cloud's own words in an error body (protocol.md §1.4): `message`, else the first

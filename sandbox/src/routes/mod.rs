@@ -8,7 +8,7 @@ mod memberships;
 mod message_post;
 mod messages;
 mod people;
-mod rooms;
+pub(crate) mod rooms;
 mod team_memberships;
 mod teams;
 mod webhooks;
@@ -38,6 +38,7 @@ pub(crate) fn app(st: AppState) -> Router {
         .merge(webhooks::routes())
         .merge(attachment_actions::routes())
         .merge(meetings::routes())
+        .merge(crate::locus::routes())
         .merge(crate::catalog::routes())
         .merge(crate::devices::routes())
         .merge(crate::mercury::socket::routes())

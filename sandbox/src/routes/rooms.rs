@@ -238,17 +238,34 @@ async fn remove(call: Call, Path(id): Path<String>) -> ApiResult<Response> {
     Ok(no_content())
 }
 
+/// A space's own meeting: what `GET /rooms/{id}/meetingInfo` answers and what Locus joins
+/// (`locus::resolve` looks rooms up by these).
+pub(crate) struct SpaceMeeting {
+    pub number: String,
+    pub sip_address: String,
+    pub link: String,
+}
+
+/// The space meeting of a room. Stable per room: derived from the room uuid so repeated
+/// calls agree and nothing needs storing.
+pub(crate) fn space_meeting(room: Uuid) -> SpaceMeeting {
+    let number = format!("2{:09}", room.as_u128() % 1_000_000_000);
+    SpaceMeeting {
+        sip_address: format!("{number}@sandbox.webex.com"),
+        link: format!("https://sandbox.webex.com/m/{room}"),
+        number,
+    }
+}
+
 async fn meeting_info(call: Call, Path(id): Path<String>) -> ApiResult<Response> {
     let store = call.st.store();
     let uuid = visible_room_uuid(&store, call.me.uuid, &id).ok_or_else(ApiError::not_found)?;
-    // Stable per room: derived from the room uuid so repeated calls agree.
-    let n = uuid.as_u128();
-    let number = format!("2{:09}", n % 1_000_000_000);
+    let m = space_meeting(uuid);
     Ok(json_ok(json!({
         "roomId": ids::encode_uuid(IdType::Room, uuid),
-        "meetingLink": format!("https://sandbox.webex.com/m/{uuid}"),
-        "sipAddress": format!("{number}@sandbox.webex.com"),
-        "meetingNumber": number,
+        "meetingLink": m.link,
+        "sipAddress": m.sip_address,
+        "meetingNumber": m.number,
         "meetingId": uuid.simple().to_string(),
         "callInTollFreeNumber": "+1-866-432-9903",
         "callInTollNumber": "+1-408-525-6800",

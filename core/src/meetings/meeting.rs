@@ -1,0 +1,352 @@
+//! One meeting: its Locus working copy, the requests that change it (join, leave, end, mute)
+//! and the events its changes emit.
+
+use super::dto::{self, Member};
+use super::info::DestinationType;
+use super::state::MeetingState;
+use crate::error::{Error, ErrorCode, Result};
+use crate::events::{Event, EventHub};
+use crate::http::{Http, HttpRequest};
+use reqwest::Method;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+
+/// A meeting as the operations answer it.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MeetingView {
+    /// This client's id for the meeting (`meetingId` of the other operations).
+    pub id: String,
+    /// Where it stands for this client.
+    pub state: MeetingState,
+    /// What `meetings.create` was given.
+    pub destination: String,
+    /// How the destination was read.
+    pub destination_type: DestinationType,
+    /// The meeting number.
+    pub meeting_number: Option<String>,
+    /// Its SIP address.
+    pub sip_uri: Option<String>,
+    /// Its link.
+    pub meeting_join_url: Option<String>,
+    /// Its title.
+    pub title: Option<String>,
+    /// The Locus URL once the meeting runs.
+    pub locus_url: Option<String>,
+    /// This client's participant id once joined.
+    pub self_id: Option<String>,
+    /// Whether this client muted its audio.
+    pub audio_muted: bool,
+    /// Whether this client muted its video.
+    pub video_muted: bool,
+    /// The roster.
+    pub members: Vec<Member>,
+}
+
+struct Working {
+    state: MeetingState,
+    locus: Option<Value>,
+    locus_url: Option<String>,
+    members: Vec<Member>,
+    audio_muted: bool,
+    video_muted: bool,
+}
+
+/// One meeting of a client.
+pub struct Meeting {
+    /// The id the operations take.
+    pub id: String,
+    destination: String,
+    destination_type: DestinationType,
+    info: Value,
+    /// Matches this client's ROAP messages over Mercury (protocol.md §6.2).
+    correlation_id: String,
+    http: Http,
+    hub: Arc<EventHub>,
+    working: Mutex<Working>,
+    /// Serialises the requests that change the meeting (join, leave, end, mute).
+    busy: tokio::sync::Mutex<()>,
+}
+
+impl Meeting {
+    /// A meeting resolved from `destination` (`info` is the meeting-info answer).
+    pub fn new(
+        destination: &str,
+        destination_type: DestinationType,
+        info: Value,
+        http: Http,
+        hub: Arc<EventHub>,
+    ) -> Meeting {
+        let locus_url = info.get("locusUrl").and_then(Value::as_str).map(str::to_owned);
+        Meeting {
+            id: uuid::Uuid::new_v4().to_string(),
+            destination: destination.to_owned(),
+            destination_type,
+            info,
+            correlation_id: uuid::Uuid::new_v4().to_string(),
+            http,
+            hub,
+            working: Mutex::new(Working {
+                state: MeetingState::Idle,
+                locus: None,
+                locus_url,
+                members: Vec::new(),
+                audio_muted: false,
+                video_muted: false,
+            }),
+            busy: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The meeting as the operations answer it.
+    pub fn view(&self) -> MeetingView {
+        let w = self.working.lock().unwrap_or_else(|e| e.into_inner());
+        let info = |k: &str| self.info.get(k).and_then(Value::as_str).map(str::to_owned);
+        MeetingView {
+            id: self.id.clone(),
+            state: w.state,
+            destination: self.destination.clone(),
+            destination_type: self.destination_type,
+            meeting_number: info("meetingNumber"),
+            sip_uri: info("sipUrl"),
+            meeting_join_url: info("meetingJoinUrl"),
+            title: info("meetingName"),
+            locus_url: w.locus_url.clone(),
+            self_id: w.locus.as_ref().and_then(|l| l.pointer("/self/id")).and_then(Value::as_str).map(str::to_owned),
+            audio_muted: w.audio_muted,
+            video_muted: w.video_muted,
+            members: w.members.clone(),
+        }
+    }
+
+    /// The Locus URL, once known.
+    pub fn locus_url(&self) -> Option<String> {
+        self.working.lock().ok()?.locus_url.clone()
+    }
+
+    fn state(&self) -> MeetingState {
+        self.working.lock().map(|w| w.state).unwrap_or(MeetingState::Idle)
+    }
+
+    /// Join: `POST <locus>/loci/call` by address, or `POST <locusUrl>/participant` when the
+    /// meeting is already running (protocol.md §6.1-§6.2). `device_url` is this client's WDM
+    /// device.
+    pub async fn join(&self, device_url: &str, moderator: Option<bool>, pin: Option<&str>) -> Result<MeetingView> {
+        let _busy = self.busy.lock().await;
+        let before = self.state();
+        match before {
+            MeetingState::Ended => {
+                return Err(Error::new(
+                    ErrorCode::Conflict,
+                    format!("meeting {} has ended; create it again with meetings.create", self.id),
+                ));
+            }
+            MeetingState::Joined | MeetingState::Lobby => return Ok(self.view()),
+            _ => {}
+        }
+        self.transition(MeetingState::Joining);
+        let mut body = json!({
+            "device": {"url": device_url, "deviceType": "WEB"},
+            "usingResource": null,
+            "correlationId": self.correlation_id,
+            "respOnlySdp": true,
+            "allowMultiDevice": true,
+            "supportsNativeLobby": 1,
+            "clientMediaPreferences": {"preferTranscoding": true, "joinCookie": null, "ipver": 4},
+        });
+        if let Some(m) = moderator {
+            body["moderator"] = json!(m);
+        }
+        if let Some(p) = pin {
+            body["pin"] = json!(p);
+        }
+        let request = match self.locus_url() {
+            Some(locus_url) => {
+                HttpRequest::new(Method::POST, format!("{locus_url}/participant?alternateRedirect=true"))
+            }
+            None => {
+                body["invitee"] = json!({"address": self.address()?});
+                HttpRequest::new(Method::POST, self.http.service_url("locus", "loci/call?alternateRedirect=true")?)
+            }
+        };
+        match self.http.send_json::<Value>(request.json(body)).await {
+            Ok(answer) => {
+                self.apply(answer.get("locus").unwrap_or(&Value::Null));
+                Ok(self.view())
+            }
+            Err(e) => {
+                // A refused join leaves the meeting where it was (an ended one is ENDED).
+                let after = if e.status == Some(409) { MeetingState::Ended } else { before };
+                self.transition(after);
+                Err(e)
+            }
+        }
+    }
+
+    /// The address `/loci/call` invites: the SIP address, else `wbxmn:<meeting number>`.
+    fn address(&self) -> Result<String> {
+        if let Some(sip) = self.info.get("sipUrl").and_then(Value::as_str) {
+            return Ok(sip.to_owned());
+        }
+        if let Some(n) = self.info.get("meetingNumber").and_then(Value::as_str) {
+            return Ok(format!("wbxmn:{n}"));
+        }
+        Err(Error::protocol("the meeting info names neither a SIP address nor a meeting number"))
+    }
+
+    fn self_url(&self) -> Result<(String, String)> {
+        let w = self.working.lock().map_err(|_| Error::internal("meeting state poisoned"))?;
+        let locus = w.locus.as_ref();
+        let url = locus.and_then(|l| l.pointer("/self/url")).and_then(Value::as_str);
+        let id = locus.and_then(|l| l.pointer("/self/id")).and_then(Value::as_str);
+        match (url, id, w.state) {
+            (Some(u), Some(i), MeetingState::Joined | MeetingState::Lobby) => Ok((u.to_owned(), i.to_owned())),
+            (_, _, state) => {
+                Err(Error::new(ErrorCode::Closed, format!("meeting {} is {}; join it first", self.id, state.as_str())))
+            }
+        }
+    }
+
+    /// Leave: `PUT <locusUrl>/participant/<selfId>/leave`.
+    pub async fn leave(&self, device_url: &str) -> Result<MeetingView> {
+        let _busy = self.busy.lock().await;
+        let (_, self_id) = self.self_url()?;
+        let locus_url = self.locus_url().ok_or_else(|| Error::internal("joined without a locus url"))?;
+        self.transition(MeetingState::Leaving);
+        let body = json!({
+            "device": {"url": device_url, "deviceType": "WEB"},
+            "usingResource": null,
+            "correlationId": self.correlation_id,
+        });
+        let url = format!("{locus_url}/participant/{self_id}/leave");
+        match self.http.send_json::<Value>(HttpRequest::new(Method::PUT, url).json(body)).await {
+            Ok(answer) => {
+                self.apply(answer.get("locus").unwrap_or(&Value::Null));
+                self.transition(MeetingState::Left);
+                Ok(self.view())
+            }
+            Err(e) => {
+                self.transition(MeetingState::Joined);
+                Err(e)
+            }
+        }
+    }
+
+    /// End the meeting for everyone (host or moderator): `POST <locusUrl>/end`.
+    pub async fn end(&self) -> Result<MeetingView> {
+        let _busy = self.busy.lock().await;
+        self.self_url()?;
+        let locus_url = self.locus_url().ok_or_else(|| Error::internal("joined without a locus url"))?;
+        let answer: Value = self.http.send_json(HttpRequest::new(Method::POST, format!("{locus_url}/end"))).await?;
+        if let Some(locus) = answer.get("locus") {
+            self.apply(locus);
+        }
+        self.transition(MeetingState::Ended);
+        Ok(self.view())
+    }
+
+    /// Mute or unmute this client's audio or video: `PUT <selfUrl>/media` with the local
+    /// mute state (protocol.md §6.3). UNSURE: the official SDK holds mute-only requests until
+    /// its first ROAP OFFER; without media there is none, so the state is sent at once.
+    pub async fn set_muted(&self, device_url: &str, audio: Option<bool>, video: Option<bool>) -> Result<MeetingView> {
+        let _busy = self.busy.lock().await;
+        let (self_url, _) = self.self_url()?;
+        let (audio_muted, video_muted) = {
+            let w = self.working.lock().map_err(|_| Error::internal("meeting state poisoned"))?;
+            (audio.unwrap_or(w.audio_muted), video.unwrap_or(w.video_muted))
+        };
+        let local_sdp = json!({"audioMuted": audio_muted, "videoMuted": video_muted}).to_string();
+        let body = json!({
+            "device": {"url": device_url, "deviceType": "WEB"},
+            "correlationId": self.correlation_id,
+            "clientMediaPreferences": {"preferTranscoding": true, "joinCookie": null, "ipver": 4},
+            "respOnlySdp": true,
+            "usingResource": null,
+            "localMedias": [{"localSdp": local_sdp, "mediaId": null}],
+        });
+        let answer: Value =
+            self.http.send_json(HttpRequest::new(Method::PUT, format!("{self_url}/media")).json(body)).await?;
+        if let Ok(mut w) = self.working.lock() {
+            w.audio_muted = audio_muted;
+            w.video_muted = video_muted;
+        }
+        if let Some(locus) = answer.get("locus") {
+            self.apply(locus);
+        }
+        Ok(self.view())
+    }
+
+    /// Re-read the whole Locus (after a delta or a reconnect): `GET <locusUrl>`.
+    pub async fn resync(&self) -> Result<()> {
+        let Some(locus_url) = self.locus_url() else { return Ok(()) };
+        let locus: Value = self.http.send_json(HttpRequest::get(locus_url)).await?;
+        self.apply(&locus);
+        Ok(())
+    }
+
+    /// Take a Locus DTO (from a response or an event): newer copies replace the working one,
+    /// the state and roster follow, and their changes are emitted. Returns whether it was used.
+    pub fn apply(&self, locus: &Value) -> bool {
+        if !dto::is_locus(locus) {
+            return false;
+        }
+        let mut events = Vec::new();
+        {
+            let Ok(mut w) = self.working.lock() else { return false };
+            let current = w.locus.as_ref().and_then(dto::sequence);
+            if !dto::is_newer(current, dto::sequence(locus)) {
+                return false;
+            }
+            if let Some(url) = locus.get("url").and_then(Value::as_str) {
+                w.locus_url = Some(url.to_owned());
+            }
+            let members = dto::roster(locus);
+            let delta = dto::diff(&w.members, &members);
+            if !delta.is_empty() {
+                events
+                    .push(Event::new("members:update", json!({"meetingId": self.id, "delta": delta, "full": members})));
+            }
+            w.members = members;
+            let next = dto::state_of(locus, w.state);
+            events.extend(self.state_event(&mut w, next));
+            w.locus = Some(locus.clone());
+        }
+        for e in events {
+            self.hub.emit(e);
+        }
+        true
+    }
+
+    fn transition(&self, next: MeetingState) {
+        let events = self.working.lock().map(|mut w| self.state_event(&mut w, next)).unwrap_or_default();
+        for e in events {
+            self.hub.emit(e);
+        }
+    }
+
+    /// Move to `next` if allowed; the events to emit once the lock is released:
+    /// `meeting:stateChange`, then `meeting:ended` or `meeting:self:left` where they apply.
+    fn state_event(&self, w: &mut Working, next: MeetingState) -> Vec<Event> {
+        let previous = w.state;
+        if previous == next || !previous.can_become(next) {
+            return Vec::new();
+        }
+        w.state = next;
+        tracing::info!(target: "webex::meetings", "meeting {}: {} -> {}", self.id, previous.as_str(), next.as_str());
+        let mut events = vec![Event::new(
+            "meeting:stateChange",
+            json!({"meetingId": self.id, "previousState": previous, "currentState": next}),
+        )];
+        match next {
+            MeetingState::Ended => events.push(Event::new("meeting:ended", json!({"meetingId": self.id}))),
+            // Removed by someone else (a moderator, the cloud), not by our own leave.
+            MeetingState::Left if previous != MeetingState::Leaving => {
+                events.push(Event::new("meeting:self:left", json!({"meetingId": self.id, "reason": "removed"})))
+            }
+            _ => {}
+        }
+        events
+    }
+}

@@ -1,0 +1,40 @@
+//! The Rust test API for meetings (Locus) on [`Sandbox`].
+
+use serde_json::Value;
+
+use crate::Sandbox;
+use crate::state::lock;
+
+impl Sandbox {
+    /// Every locus, including INACTIVE and ENDED ones, oldest first, as full DTOs without a
+    /// `self` (nobody's view): a JSON array.
+    pub fn loci_json(&self) -> Value {
+        let ls = lock(&self.shared.locus);
+        Value::Array((0..ls.loci.len()).map(|i| ls.dto(i, None)).collect())
+    }
+
+    /// Ends the active meeting with this meeting number for everybody, as its host would
+    /// (events `locus.participant_left` per participant, then `locus.controls_updated`).
+    /// `false` when the meeting is not running.
+    pub fn end_meeting(&self, meeting_number: &str) -> bool {
+        let mut ls = lock(&self.shared.locus);
+        let Some(i) = ls.active_for(meeting_number) else { return false };
+        ls.end(&mut lock(&self.shared.mercury), i, None);
+        true
+    }
+
+    /// Removes a JOINED person from the active meeting with this number, as the cloud does
+    /// (self `LEFT` with `removed: true`: the SDK's autoRejoin path); event
+    /// `locus.participant_left`. `false` when the meeting is not running or the person is not
+    /// in it.
+    pub fn kick(&self, meeting_number: &str, email: &str) -> bool {
+        let Some(person) = self.shared.store().person_by_email(email).map(|p| p.uuid) else { return false };
+        let mut ls = lock(&self.shared.locus);
+        let Some(i) = ls.active_for(meeting_number) else { return false };
+        let Some(pi) = ls.loci[i].participants.iter().position(|p| p.person.uuid == person && p.joined) else {
+            return false;
+        };
+        ls.leave(&mut lock(&self.shared.mercury), i, pi, true);
+        true
+    }
+}
