@@ -42,9 +42,62 @@ export interface WebexError extends Error {
  */
 export interface Config {
   credentials?: {access_token?: string; [member: string]: unknown} | string;
-  config?: {[member: string]: unknown};
+  config?: {storage?: StorageConfig; [member: string]: unknown};
   services?: {discovery?: {hydra?: string; u2c?: string; [member: string]: unknown}; [member: string]: unknown};
+  /** Where the engine keeps what must survive a restart (the credentials, the device). */
+  storage?: StorageConfig;
+  /** The engine's log: `level` (`silent`, `error` (default), `warn`, `info`, `debug`, `trace`) and `historyLength`. See {@link logger}. */
+  logger?: {level?: 'silent' | 'error' | 'warn' | 'log' | 'info' | 'debug' | 'trace'; historyLength?: number; [member: string]: unknown};
   [member: string]: unknown;
+}
+
+/**
+ * `storage` in the config: `boundedAdapter` holds the credentials, `unboundedAdapter` the
+ * device registration. Each is `'memory'` (the default), `{dir: '<path>'}` (one private
+ * JSON file per key), or the app's own {@link StorageAdapter} (one object may serve both).
+ */
+export interface StorageConfig {
+  boundedAdapter?: StorageSetting;
+  unboundedAdapter?: StorageSetting;
+  [member: string]: unknown;
+}
+
+/** One storage setting: `'memory'`, `{dir}`, or the app's adapter. */
+export type StorageSetting = 'memory' | {dir: string} | StorageAdapter;
+
+/**
+ * An app's store (a keyring, a database, a `Map`): the engine reads every key it uses with
+ * `get` once, when a client is created, and writes through with `put` and `delete`, in
+ * order, on the JS thread. Values are JSON text. What `put` or `delete` throws, or a
+ * Promise of theirs that rejects, is a warning in the engine log ({@link logger}), never a
+ * crash; a `get` that throws is logged and read as nothing stored.
+ */
+export interface StorageAdapter {
+  /**
+   * The JSON text stored under `key`, or null/undefined when there is none. Synchronous: a
+   * Promise (or any other type) is a `TypeError` when the client is created.
+   */
+  get(key: string): string | null | undefined;
+  /** Store `json` under `key` (may return a Promise: fire and forget). */
+  put(key: string, json: string): void;
+  /** Forget `key` (may return a Promise: fire and forget). */
+  delete(key: string): void;
+}
+
+/**
+ * Where the engine's log goes: `logger.on('log', (record) => ...)`. Records are redacted
+ * (no token, secret or JWT) and arrive in batches (every 50 ms at most); the config's
+ * `logger.level` (default `error`, the most verbose client wins) decides which records the
+ * engine makes. With no `log` listener, records are written to the console
+ * (`console.error`, `console.warn`, ...); with one, the console is left alone.
+ */
+export interface Logger extends EventEmitter {
+  on(event: 'log', listener: (record: LogRecord) => void): this;
+  once(event: 'log', listener: (record: LogRecord) => void): this;
+  off(event: 'log', listener: (record: LogRecord) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+  off(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
 /** One page of a list result. */
@@ -1389,6 +1442,164 @@ export interface Status {
   [member: string]: unknown;
 }
 
+/** How a destination names its meeting. */
+export type DestinationType = "MEETING_NUMBER" | "LINK" | "SIP" | "ROOM";
+
+/** Params of `meetings.create`. */
+export interface MeetingsCreateParams {
+  /** A meeting number, a meeting link, a SIP address or a room id. */
+  destination: string;
+  /** What the destination is, when it cannot be told from its form. */
+  type?: DestinationType | null;
+}
+
+/** Where a meeting stands for this client. */
+export type MeetingState2 = "IDLE" | "JOINING" | "LOBBY" | "JOINED" | "LEAVING" | "LEFT" | "ENDED";
+
+/** Where a member stands. */
+export type MemberStatus = "IN_MEETING" | "IN_LOBBY" | "NOT_IN_MEETING";
+
+/**
+ * One person of the roster, from a Locus participant (rules of the official SDK's
+ * `members/util.ts`).
+ */
+export interface Member {
+  /** The Locus participant id. */
+  id: string;
+  /** The person's hydra id (as `people.get` takes it). */
+  personId?: string | null;
+  /** Display name. */
+  name?: string | null;
+  /** Email, when Locus shows it. */
+  email?: string | null;
+  /** In the meeting, in the lobby, or not. */
+  status: MemberStatus;
+  /** This client. */
+  isSelf: boolean;
+  /** The meeting's host. */
+  isHost: boolean;
+  /** Has the moderator role. */
+  isModerator: boolean;
+  /** A guest. */
+  isGuest: boolean;
+  /** Audio muted: by a moderator (`controls.audio.muted`) or by themselves (`RECVONLY`). */
+  audioMuted: boolean;
+  /** Video muted, likewise. */
+  videoMuted: boolean;
+  [member: string]: unknown;
+}
+
+/** A meeting as the operations answer it. */
+export interface MeetingView {
+  /** This client's id for the meeting (`meetingId` of the other operations). */
+  id: string;
+  /** Where it stands for this client. */
+  state: MeetingState2;
+  /** What `meetings.create` was given. */
+  destination: string;
+  /** How the destination was read. */
+  destinationType: DestinationType;
+  /** The meeting number. */
+  meetingNumber?: string | null;
+  /** Its SIP address. */
+  sipUri?: string | null;
+  /** Its link. */
+  meetingJoinUrl?: string | null;
+  /** Its title. */
+  title?: string | null;
+  /** The Locus URL once the meeting runs. */
+  locusUrl?: string | null;
+  /** This client's participant id once joined. */
+  selfId?: string | null;
+  /** Whether this client muted its audio. */
+  audioMuted: boolean;
+  /** Whether this client muted its video. */
+  videoMuted: boolean;
+  /** The roster. */
+  members: Array<Member>;
+  [member: string]: unknown;
+}
+
+/** Which way media flows for one kind. */
+export interface MediaDirection {
+  /** Send this kind. */
+  send?: boolean | null;
+  /** Receive this kind. */
+  receive?: boolean | null;
+}
+
+/** Params of `meetings.join`. */
+export interface MeetingsJoinParams {
+  /** The id of the object. */
+  meetingId: string;
+  /** Join as moderator (host). */
+  moderator?: boolean | null;
+  /** The host PIN or meeting password, when asked for. */
+  pin?: string | null;
+  /** Audio: `{send, receive}` (off until media lands). */
+  audio?: MediaDirection | null;
+  /** Video: `{send, receive}` (off until media lands). */
+  video?: MediaDirection | null;
+}
+
+/** Params of `meetings.leave`. */
+export interface MeetingsLeaveParams {
+  /** The id of the object. */
+  meetingId: string;
+}
+
+/** Params of `meetings.end`. */
+export interface MeetingsEndParams {
+  /** The id of the object. */
+  meetingId: string;
+}
+
+/** Params of `meetings.muteAudio`. */
+export interface MeetingsMuteAudioParams {
+  /** The id of the object. */
+  meetingId: string;
+}
+
+/** Params of `meetings.unmuteAudio`. */
+export interface MeetingsUnmuteAudioParams {
+  /** The id of the object. */
+  meetingId: string;
+}
+
+/** Params of `meetings.muteVideo`. */
+export interface MeetingsMuteVideoParams {
+  /** The id of the object. */
+  meetingId: string;
+}
+
+/** Params of `meetings.unmuteVideo`. */
+export interface MeetingsUnmuteVideoParams {
+  /** The id of the object. */
+  meetingId: string;
+}
+
+/** Params of `meetings.get`. */
+export interface MeetingsGetParams {
+  /** The id of the object. */
+  meetingId: string;
+}
+
+/** Params of `meetings.members`. */
+export interface MeetingsMembersParams {
+  /** The id of the object. */
+  meetingId: string;
+}
+
+/** Params of `meetings.list`. */
+export interface MeetingsListParams {}
+
+/** `meetings.list` answer. */
+export interface MeetingList {
+  /** Every meeting of this client. */
+  items: Array<MeetingView>;
+  [member: string]: unknown;
+}
+
 /** Params of `config.get`. */
 export interface ConfigGetParams {}
 
@@ -1640,6 +1851,32 @@ export interface CredentialsNamespace extends EventEmitter {
   status(params?: CredentialsStatusParams): Promise<Status>;
 }
 
+/** `webex.meetings`. */
+export interface MeetingsNamespace extends EventEmitter {
+  /** Resolve a meeting number, link, SIP address or room id into a meeting to join. Operation `meetings.create`. */
+  create(params: MeetingsCreateParams): Promise<MeetingView>;
+  /** Join the meeting (the event socket is connected first). Operation `meetings.join`. A string is taken as `meetingId`. */
+  join(params: MeetingsJoinParams | string): Promise<MeetingView>;
+  /** Leave the meeting. Operation `meetings.leave`. A string is taken as `meetingId`. */
+  leave(params: MeetingsLeaveParams | string): Promise<MeetingView>;
+  /** End the meeting for everyone (host or moderator). Operation `meetings.end`. A string is taken as `meetingId`. */
+  end(params: MeetingsEndParams | string): Promise<MeetingView>;
+  /** Mute this client's audio. Operation `meetings.muteAudio`. A string is taken as `meetingId`. */
+  muteAudio(params: MeetingsMuteAudioParams | string): Promise<MeetingView>;
+  /** Unmute this client's audio. Operation `meetings.unmuteAudio`. A string is taken as `meetingId`. */
+  unmuteAudio(params: MeetingsUnmuteAudioParams | string): Promise<MeetingView>;
+  /** Mute this client's video. Operation `meetings.muteVideo`. A string is taken as `meetingId`. */
+  muteVideo(params: MeetingsMuteVideoParams | string): Promise<MeetingView>;
+  /** Unmute this client's video. Operation `meetings.unmuteVideo`. A string is taken as `meetingId`. */
+  unmuteVideo(params: MeetingsUnmuteVideoParams | string): Promise<MeetingView>;
+  /** The meeting, with its roster. Operation `meetings.get`. A string is taken as `meetingId`. */
+  get(params: MeetingsGetParams | string): Promise<MeetingView>;
+  /** The meeting's roster. Operation `meetings.members`. A string is taken as `meetingId`. */
+  members(params: MeetingsMembersParams | string): Promise<Array<Member>>;
+  /** Every meeting this client created. Operation `meetings.list`. */
+  list(params?: MeetingsListParams): Promise<MeetingList>;
+}
+
 /** `webex.config`. */
 export interface ConfigNamespace extends EventEmitter {
   /** The effective config, secrets redacted. Operation `config.get`. */
@@ -1729,6 +1966,17 @@ export interface Operations {
   "credentials.set": {params: CredentialsSetParams; result: null; kind: "call"};
   "credentials.refresh": {params: CredentialsRefreshParams; result: null; kind: "call"};
   "credentials.status": {params: CredentialsStatusParams; result: Status; kind: "call"};
+  "meetings.create": {params: MeetingsCreateParams; result: MeetingView; kind: "call"};
+  "meetings.join": {params: MeetingsJoinParams; result: MeetingView; kind: "call"};
+  "meetings.leave": {params: MeetingsLeaveParams; result: MeetingView; kind: "call"};
+  "meetings.end": {params: MeetingsEndParams; result: MeetingView; kind: "call"};
+  "meetings.muteAudio": {params: MeetingsMuteAudioParams; result: MeetingView; kind: "call"};
+  "meetings.unmuteAudio": {params: MeetingsUnmuteAudioParams; result: MeetingView; kind: "call"};
+  "meetings.muteVideo": {params: MeetingsMuteVideoParams; result: MeetingView; kind: "call"};
+  "meetings.unmuteVideo": {params: MeetingsUnmuteVideoParams; result: MeetingView; kind: "call"};
+  "meetings.get": {params: MeetingsGetParams; result: MeetingView; kind: "call"};
+  "meetings.members": {params: MeetingsMembersParams; result: Array<Member>; kind: "call"};
+  "meetings.list": {params: MeetingsListParams; result: MeetingList; kind: "call"};
   "config.get": {params: ConfigGetParams; result: unknown; kind: "call"};
   "logs.history": {params: LogsHistoryParams; result: Array<LogRecord>; kind: "call"};
   "pages.next": {params: PagesNextParams; result: unknown; kind: "call"};
@@ -1754,6 +2002,25 @@ export interface SandboxUser {
   personId: string;
   displayName: string;
   type: 'bot' | 'person';
+}
+
+/** The sandbox's OAuth integration. */
+export interface SandboxOAuth {
+  /** `credentials.client_id`. */
+  clientId: string;
+  /** `credentials.client_secret`. */
+  clientSecret: string;
+  /** `credentials.idbroker.url`; its authorize endpoint consents at once for `login_hint`. */
+  idbroker: string;
+}
+
+/** A request the sandbox saw. */
+export interface SandboxRequest {
+  method: string;
+  /** Path and query. */
+  path: string;
+  /** The status it answered. */
+  status: number;
 }
 
 /** A fault to inject into the sandbox: the next matching requests fail, stall, or both. */
@@ -1791,6 +2058,10 @@ export class Sandbox {
   readonly users: SandboxUser[];
   /** The bot (the default identity of `config()`). */
   readonly bot: SandboxUser;
+  /** The OAuth integration (for `credentials.client_id` etc.). */
+  readonly oauth: SandboxOAuth;
+  /** The requests the sandbox saw (the last 10,000), oldest first. */
+  requests(): SandboxRequest[];
   /** The user with this email; throws `NOT_FOUND` if there is none. */
   user(email: string): SandboxUser;
   /** The access token of the user with this email. */
@@ -1825,6 +2096,8 @@ declare class Webex extends EventEmitter {
   static readonly errorCodes: ReadonlyArray<{name: ErrorCode; number: number}>;
   /** The engine's version. */
   static readonly version: string;
+  /** The engine's log records as `log` events (see {@link Logger}). */
+  static readonly logger: Logger;
   /** Whether `ready` was emitted. */
   readonly ready: boolean;
   /** Whether `close()` was called. */
@@ -1843,6 +2116,7 @@ declare class Webex extends EventEmitter {
   readonly catalog: CatalogNamespace;
   readonly authorization: AuthorizationNamespace;
   readonly credentials: CredentialsNamespace;
+  readonly meetings: MeetingsNamespace;
   readonly config: ConfigNamespace;
   readonly logs: LogsNamespace;
   readonly pages: PagesNamespace;
@@ -1864,3 +2138,4 @@ export default Webex;
 export declare const operations: typeof Webex.operations;
 export declare const errorCodes: typeof Webex.errorCodes;
 export declare const version: string;
+export declare const logger: Logger;

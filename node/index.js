@@ -170,7 +170,8 @@ class Webex extends EventEmitter {
     Object.defineProperty(this, '_held', {value: [], writable: true});
     Object.defineProperty(this, '_flushQueued', {value: false, writable: true});
     Object.defineProperty(this, '_listeningTo', {value: new Set()});
-    Object.defineProperty(this, '_native', {value: new native.NativeClient(JSON.stringify(attrs || {}), eventCallback(new WeakRef(this)))});
+    const onEvent = eventCallback(new WeakRef(this));
+    Object.defineProperty(this, '_native', {value: withAppStorage(attrs || {}, (json) => new native.NativeClient(json, onEvent))});
     /** Whether the client is ready (the `ready` event was emitted). */
     this.ready = false;
     // Until `ready` arrives (at once: the engine emits it first), and while listening, the
@@ -283,6 +284,74 @@ function deliver(targets, data) {
 
 PAGES_NEXT = OPERATIONS.find((o) => o.name === 'pages.next');
 
+// ---- storage adapters -----------------------------------------------------------------------
+
+const ADAPTER_SETTINGS = ['boundedAdapter', 'unboundedAdapter'];
+
+// An app's adapter (`{get, put, delete}`): an object with any of those members. The
+// addon checks it has all three (a TypeError names the missing one).
+function isAppAdapter(value) {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    ['get', 'put', 'delete'].some((m) => m in value)
+  );
+}
+
+/**
+ * Create the native client from `attrs`, with every app storage adapter in
+ * `[config.]storage.boundedAdapter|unboundedAdapter` registered with the engine for the time
+ * of the creation and named by its handle (`{adapter: <handle>}`); the client keeps what it
+ * uses. One object used for both settings is registered once.
+ */
+function withAppStorage(attrs, create) {
+  const handles = new Map(); // adapter -> handle
+  const swap = (holder) => {
+    const storage = holder !== null && typeof holder === 'object' ? holder.storage : undefined;
+    if (storage === null || typeof storage !== 'object') return holder;
+    let copy;
+    for (const name of ADAPTER_SETTINGS) {
+      const adapter = storage[name];
+      if (!isAppAdapter(adapter)) continue;
+      if (!handles.has(adapter)) handles.set(adapter, native.registerStorage(adapter));
+      copy = copy || {...storage};
+      copy[name] = {adapter: handles.get(adapter)};
+    }
+    return copy ? {...holder, storage: copy} : holder;
+  };
+  try {
+    let doc = swap(attrs);
+    const inner = swap(doc.config);
+    if (inner !== doc.config) doc = {...doc, config: inner};
+    return create(JSON.stringify(doc));
+  } finally {
+    for (const handle of handles.values()) native.releaseStorage(handle);
+  }
+}
+
+// ---- engine logs ----------------------------------------------------------------------------
+
+const CONSOLE_METHOD = {error: 'error', warn: 'warn', info: 'info', debug: 'debug', trace: 'debug'};
+
+/**
+ * The engine's log records, redacted (no token, secret or JWT): `logger.on('log', (record) =>
+ * ...)` with `{level, target, message, timestampMs}`, in batches as the engine hands them over
+ * (every 50 ms at most). The config's `logger.level` (default `error`) decides which records
+ * the engine makes. With no `log` listener, records go to the console (`console.error`,
+ * `console.warn`, ...), as the official SDK prints them; with one, the console is left alone.
+ */
+const logger = new EventEmitter();
+
+native.addLogSink((json) => {
+  const records = JSON.parse(json);
+  const listening = logger.listenerCount('log') > 0;
+  for (const record of records) {
+    if (listening) logger.emit('log', record);
+    else console[CONSOLE_METHOD[record.level] || 'log'](`webex-native ${record.level} ${record.target}: ${record.message}`);
+  }
+});
+
 /**
  * The embedded sandbox: a local Webex-compatible cloud on loopback, served by the engine.
  * `const sb = await Sandbox.start(); const webex = Webex.init(sb.config())`.
@@ -310,6 +379,16 @@ class Sandbox {
     this.users = info.users;
     /** The bot user (the default identity of `config()`). */
     this.bot = info.users.find((u) => u.email === info.bot);
+    /**
+     * The sandbox's OAuth integration: `{clientId, clientSecret, idbroker}` (`idbroker` is
+     * `credentials.idbroker.url`; its authorize endpoint consents at once for `login_hint`).
+     */
+    this.oauth = info.oauth;
+  }
+
+  /** The requests the sandbox saw (the last 10,000), oldest first: `[{method, path, status}]`. */
+  requests() {
+    return JSON.parse(this._native.requests());
   }
 
   /** The user with this email; throws `NOT_FOUND` if there is none. */
@@ -371,5 +450,6 @@ Webex.PageRequest = PageRequest;
 Webex.operations = OPERATIONS;
 Webex.errorCodes = ERROR_CODES;
 Webex.version = native.version();
+Webex.logger = logger;
 
 module.exports = Webex;

@@ -2,5 +2,5 @@
 import Webex from './index.js';
 
 export default Webex;
-export const {Sandbox, Page, PageRequest, operations, errorCodes, version} = Webex;
+export const {Sandbox, Page, PageRequest, operations, errorCodes, version, logger} = Webex;
 export {Webex};

@@ -218,9 +218,62 @@ export interface WebexError extends Error {
  */
 export interface Config {
   credentials?: {access_token?: string; [member: string]: unknown} | string;
-  config?: {[member: string]: unknown};
+  config?: {storage?: StorageConfig; [member: string]: unknown};
   services?: {discovery?: {hydra?: string; u2c?: string; [member: string]: unknown}; [member: string]: unknown};
+  /** Where the engine keeps what must survive a restart (the credentials, the device). */
+  storage?: StorageConfig;
+  /** The engine's log: \`level\` (\`silent\`, \`error\` (default), \`warn\`, \`info\`, \`debug\`, \`trace\`) and \`historyLength\`. See {@link logger}. */
+  logger?: {level?: 'silent' | 'error' | 'warn' | 'log' | 'info' | 'debug' | 'trace'; historyLength?: number; [member: string]: unknown};
   [member: string]: unknown;
+}
+
+/**
+ * \`storage\` in the config: \`boundedAdapter\` holds the credentials, \`unboundedAdapter\` the
+ * device registration. Each is \`'memory'\` (the default), \`{dir: '<path>'}\` (one private
+ * JSON file per key), or the app's own {@link StorageAdapter} (one object may serve both).
+ */
+export interface StorageConfig {
+  boundedAdapter?: StorageSetting;
+  unboundedAdapter?: StorageSetting;
+  [member: string]: unknown;
+}
+
+/** One storage setting: \`'memory'\`, \`{dir}\`, or the app's adapter. */
+export type StorageSetting = 'memory' | {dir: string} | StorageAdapter;
+
+/**
+ * An app's store (a keyring, a database, a \`Map\`): the engine reads every key it uses with
+ * \`get\` once, when a client is created, and writes through with \`put\` and \`delete\`, in
+ * order, on the JS thread. Values are JSON text. What \`put\` or \`delete\` throws, or a
+ * Promise of theirs that rejects, is a warning in the engine log ({@link logger}), never a
+ * crash; a \`get\` that throws is logged and read as nothing stored.
+ */
+export interface StorageAdapter {
+  /**
+   * The JSON text stored under \`key\`, or null/undefined when there is none. Synchronous: a
+   * Promise (or any other type) is a \`TypeError\` when the client is created.
+   */
+  get(key: string): string | null | undefined;
+  /** Store \`json\` under \`key\` (may return a Promise: fire and forget). */
+  put(key: string, json: string): void;
+  /** Forget \`key\` (may return a Promise: fire and forget). */
+  delete(key: string): void;
+}
+
+/**
+ * Where the engine's log goes: \`logger.on('log', (record) => ...)\`. Records are redacted
+ * (no token, secret or JWT) and arrive in batches (every 50 ms at most); the config's
+ * \`logger.level\` (default \`error\`, the most verbose client wins) decides which records the
+ * engine makes. With no \`log\` listener, records are written to the console
+ * (\`console.error\`, \`console.warn\`, ...); with one, the console is left alone.
+ */
+export interface Logger extends EventEmitter {
+  on(event: 'log', listener: (record: LogRecord) => void): this;
+  once(event: 'log', listener: (record: LogRecord) => void): this;
+  off(event: 'log', listener: (record: LogRecord) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+  off(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
 /** One page of a list result. */
@@ -290,6 +343,25 @@ export interface SandboxUser {
   type: 'bot' | 'person';
 }
 
+/** The sandbox's OAuth integration. */
+export interface SandboxOAuth {
+  /** \`credentials.client_id\`. */
+  clientId: string;
+  /** \`credentials.client_secret\`. */
+  clientSecret: string;
+  /** \`credentials.idbroker.url\`; its authorize endpoint consents at once for \`login_hint\`. */
+  idbroker: string;
+}
+
+/** A request the sandbox saw. */
+export interface SandboxRequest {
+  method: string;
+  /** Path and query. */
+  path: string;
+  /** The status it answered. */
+  status: number;
+}
+
 /** A fault to inject into the sandbox: the next matching requests fail, stall, or both. */
 export interface SandboxFault {
   /** Request path prefix, e.g. \`/v1/messages\`. */
@@ -325,6 +397,10 @@ export class Sandbox {
   readonly users: SandboxUser[];
   /** The bot (the default identity of \`config()\`). */
   readonly bot: SandboxUser;
+  /** The OAuth integration (for \`credentials.client_id\` etc.). */
+  readonly oauth: SandboxOAuth;
+  /** The requests the sandbox saw (the last 10,000), oldest first. */
+  requests(): SandboxRequest[];
   /** The user with this email; throws \`NOT_FOUND\` if there is none. */
   user(email: string): SandboxUser;
   /** The access token of the user with this email. */
@@ -359,6 +435,8 @@ declare class Webex extends EventEmitter {
   static readonly errorCodes: ReadonlyArray<{name: ErrorCode; number: number}>;
   /** The engine's version. */
   static readonly version: string;
+  /** The engine's log records as \`log\` events (see {@link Logger}). */
+  static readonly logger: Logger;
   /** Whether \`ready\` was emitted. */
   readonly ready: boolean;
   /** Whether \`close()\` was called. */
@@ -381,6 +459,7 @@ export default Webex;
 export declare const operations: typeof Webex.operations;
 export declare const errorCodes: typeof Webex.errorCodes;
 export declare const version: string;
+export declare const logger: Logger;
 `;
 
 if (process.argv.includes('--check')) {

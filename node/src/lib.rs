@@ -11,6 +11,9 @@
 //! Lifetimes: the event function is weak (it does not keep the process alive) unless the JS
 //! side asks for it while it listens ([`NativeClient::keep_alive`]); `close()` and the napi
 //! finalizer (`Drop`) release it and the client's handle.
+//!
+//! Also: an app's storage adapter as the engine's `AppStore` ([`storage`]), and engine logs
+//! into JS in batches ([`logs`]).
 
 use napi::JsDeferred;
 use napi::bindgen_prelude::*;
@@ -21,6 +24,9 @@ use std::sync::{Arc, Mutex};
 use webex_core::boundary::{self, Handle, engine};
 use webex_core::{ErrorCode, Event};
 use webex_sandbox::{Fault, Sandbox, SandboxOptions};
+
+pub mod logs;
+pub mod storage;
 
 /// The event function: called with `{"type", "data"}` JSON text; weak, never callee-handled.
 type EventFn = ThreadsafeFunction<String, (), String, Status, false, true, 0>;
@@ -274,7 +280,8 @@ impl NativeSandbox {
         Ok(f(sandbox))
     }
 
-    /// `{base, hydra, u2c, orgId, users: [{email, token, personId, displayName, type}]}` as JSON.
+    /// `{base, hydra, u2c, wdm, orgId, users: [{email, token, personId, displayName, type}],
+    /// oauth: {clientId, clientSecret, idbroker}}` as JSON.
     #[napi]
     pub fn info(&self) -> Result<String> {
         self.with(|s| {
@@ -304,6 +311,20 @@ impl NativeSandbox {
     #[napi]
     pub fn clear_faults(&self) -> Result<()> {
         self.with(|s| s.clear_faults())
+    }
+
+    /// The requests the sandbox saw (the last 10,000), oldest first, as JSON
+    /// `[{method, path, status}]`.
+    #[napi]
+    pub fn requests(&self) -> Result<String> {
+        self.with(|s| {
+            let list: Vec<serde_json::Value> = s
+                .requests()
+                .into_iter()
+                .map(|r| serde_json::json!({"method": r.method, "path": r.path, "status": r.status}))
+                .collect();
+            serde_json::Value::Array(list).to_string()
+        })
     }
 
     /// Stop serving; resolves when the port is closed. A second stop resolves at once.
