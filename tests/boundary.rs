@@ -196,7 +196,7 @@ fn every_operation_through_the_boundary() {
     let mid = m["id"].as_str().unwrap();
     assert_eq!(m["state"], "IDLE");
     assert_eq!(m["destinationType"], "MEETING_NUMBER");
-    let media = h.try_call("meetings.join", json!({"meetingId": mid, "audio": {"send": true}})).unwrap_err();
+    let media = h.try_call("meetings.join", json!({"meetingId": mid, "video": {"send": true}})).unwrap_err();
     assert_eq!(media.code, ErrorCode::Media);
     assert_eq!(h.call("meetings.join", json!({"meetingId": mid}))["state"], "JOINED");
     assert_eq!(h.call("meetings.get", json!({"meetingId": mid}))["members"][0]["isSelf"], true);
@@ -207,7 +207,10 @@ fn every_operation_through_the_boundary() {
     assert_eq!(h.call("meetings.muteVideo", json!({"meetingId": mid}))["videoMuted"], true);
     assert_eq!(h.call("meetings.unmuteVideo", json!({"meetingId": mid}))["videoMuted"], false);
     assert_eq!(h.call("meetings.leave", json!({"meetingId": mid}))["state"], "LEFT");
-    assert_eq!(h.call("meetings.join", json!({"meetingId": mid}))["state"], "JOINED");
+    // Again with audio: media connects to the sandbox's media server before the join resolves.
+    let joined = h.call("meetings.join", json!({"meetingId": mid, "audio": {"send": true, "receive": true}}));
+    assert_eq!((joined["state"].clone(), joined["mediaState"].clone()), (json!("JOINED"), json!("CONNECTED")));
+    assert!(h.call("meetings.getStats", json!({"meetingId": mid})).is_array());
     assert_eq!(h.call("meetings.end", json!({"meetingId": mid}))["state"], "ENDED");
     h.call("scheduledMeetings.delete", json!({"meetingId": meeting_id}));
 

@@ -84,9 +84,17 @@ impl Devices {
             },
             None => self.register().await?,
         };
-        self.storage.put(STORAGE_KEY, &device.raw)?;
+        self.persist(&device);
         *current = Some(device.clone());
         Ok(device)
+    }
+
+    /// Keep the registration in storage. A store that cannot write is logged and the device is
+    /// used from memory: a failing app store never fails the socket (storage.rs).
+    fn persist(&self, device: &Device) {
+        if let Err(e) = self.storage.put(STORAGE_KEY, &device.raw) {
+            tracing::warn!(target: "webex::device", "the device registration is kept in memory only: {}", e.message);
+        }
     }
 
     /// Refresh the registration (PUT); a forgotten device (404) is registered anew.
@@ -99,7 +107,7 @@ impl Devices {
             },
             None => self.register().await?,
         };
-        self.storage.put(STORAGE_KEY, &device.raw)?;
+        self.persist(&device);
         *current = Some(device.clone());
         Ok(device)
     }
@@ -107,7 +115,9 @@ impl Devices {
     /// Unregister (DELETE) and forget the device, here and in storage.
     pub async fn unregister(&self) -> Result<()> {
         let device = self.current.lock().await.take();
-        self.storage.delete(STORAGE_KEY)?;
+        if let Err(e) = self.storage.delete(STORAGE_KEY) {
+            tracing::warn!(target: "webex::device", "the stored device registration could not be forgotten: {}", e.message);
+        }
         if let Some(d) = device {
             match self.http.send(HttpRequest::new(Method::DELETE, d.url)).await {
                 Err(e) if e.code != ErrorCode::NotFound => return Err(e),

@@ -11,6 +11,11 @@
 //! - `EventQueue.next_batch` waits (GIL released) for the client's events, which the engine's
 //!   sink queues without ever touching the GIL, so an engine thread never blocks on Python.
 //!
+//! An app's storage adapter (a Python object with `get`/`put`/`delete`) is registered with
+//! `register_storage` and named in the config by its handle (`storage.rs`); the engine calls it
+//! from its threads, attaching to the interpreter for each call, which is safe because every
+//! call above waits with the GIL released.
+//!
 //! Errors cross as the engine's error JSON; Python turns it into one exception class per code
 //! (`set_error_factory`). A panic never crosses: the engine's boundary catches its own, and
 //! this crate has no code that panics on input.
@@ -33,6 +38,7 @@ use webex_core::{Error, ErrorCode, Event};
 
 mod logs;
 mod sandbox;
+mod storage;
 
 /// Builds the Python exception for an engine error (set once by `webex_native._errors`).
 static ERROR_FACTORY: OnceLock<Py<PyAny>> = OnceLock::new();
@@ -365,6 +371,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(client_is_open, m)?)?;
     m.add_function(wrap_pyfunction!(logs::set_log_handler, m)?)?;
+    m.add_function(wrap_pyfunction!(storage::register_storage, m)?)?;
+    m.add_function(wrap_pyfunction!(storage::release_storage, m)?)?;
     Ok(())
 }
 

@@ -102,6 +102,21 @@ def exercise(ops: Ops, sb: Sandbox) -> None:
                   end="2030-01-01T12:00:00Z")
     assert updated.title == "Sync 2"
     assert ops("scheduledMeetings.patch", meeting.id, agenda="notes").agenda == "notes"
+    # Joining it through Locus (signalling; video is refused until media lands).
+    m = ops("meetings.create", destination=meeting.meetingNumber)
+    assert m.state == "IDLE" and m.destinationType == "MEETING_NUMBER"
+    assert isinstance(ops.fails("meetings.join", m.id, video={"send": True}), webex_native.MediaError)
+    assert ops("meetings.join", m.id).state == "JOINED"
+    assert ops("meetings.get", m.id)["members"][0].isSelf is True
+    assert len(ops("meetings.members", m.id)) == 1
+    assert ops("meetings.list")["items"][0].id == m.id
+    assert ops("meetings.muteAudio", m.id).audioMuted is True
+    assert ops("meetings.unmuteAudio", m.id).audioMuted is False
+    assert ops("meetings.muteVideo", m.id).videoMuted is True
+    assert ops("meetings.unmuteVideo", m.id).videoMuted is False
+    assert ops("meetings.leave", m.id).state == "LEFT"
+    assert ops("meetings.join", m.id).state == "JOINED"
+    assert ops("meetings.end", m.id).state == "ENDED"
     ops("scheduledMeetings.delete", meeting.id)
 
     # Live events, device and socket.
@@ -218,6 +233,14 @@ async def exercise_async(webex: AsyncWebex, sb: Sandbox) -> None:
     assert await op("scheduledMeetings.list", from_="2029-12-31T00:00:00Z", to="2030-01-02T00:00:00Z")
     await op("scheduledMeetings.update", meeting.id, title="S2", start="2030-01-01T10:00:00Z", end="2030-01-01T12:00:00Z")
     await op("scheduledMeetings.patch", meeting.id, agenda="a")
+    m = await op("meetings.create", destination=meeting.meetingNumber)
+    assert isinstance(await fails("meetings.join", m.id, video={"send": True}), webex_native.MediaError)
+    for verb, state in [("join", "JOINED"), ("get", "JOINED"), ("muteAudio", "JOINED"), ("unmuteAudio", "JOINED"),
+                        ("muteVideo", "JOINED"), ("unmuteVideo", "JOINED"), ("leave", "LEFT"), ("join", "JOINED"),
+                        ("end", "ENDED")]:
+        assert (await op(f"meetings.{verb}", m.id)).state == state
+    assert len(await op("meetings.members", m.id)) == 1
+    assert (await op("meetings.list"))["items"][0].id == m.id
     await op("scheduledMeetings.delete", meeting.id)
     await op("catalog.load")
     await op("device.register")

@@ -455,7 +455,7 @@ static void test_scheduled_meetings(void) {
     char *mid = tj_string(meeting, "id");
     CHECK(str_is(meeting, "state", "IDLE"));
     char params[256];
-    snprintf(params, sizeof params, "{\"meetingId\": \"%s\", \"audio\": {\"send\": true}}", S(mid));
+    snprintf(params, sizeof params, "{\"meetingId\": \"%s\", \"video\": {\"send\": true}}", S(mid));
     free(err_op(c->handle, "meetings.join", params, WEBEX_MEDIA));
     const char *steps[][2] = {
         {"meetings.join", "JOINED"}, {"meetings.get", "JOINED"}, {"meetings.muteAudio", "JOINED"},

@@ -6,6 +6,8 @@
 - Events: ``client.on("messages:created", handler)``, ``client.events()``.
 - Errors: `WebexError` and one subclass per engine error code (`NotFoundError`, ...).
 - Logs: the ``webex_native`` logger.
+- Storage: ``storage.boundedAdapter`` / ``unboundedAdapter`` may be the app's own store, any
+  object with ``get``/``put``/``delete`` (`StorageAdapter`).
 - `Sandbox`: a local Webex-compatible cloud in this process.
 """
 
@@ -21,6 +23,7 @@ from ._model import Event, Model
 from ._ops import OPERATIONS
 from ._client import AsyncEventStream, AsyncPageIterator, AsyncWebex, EventStream, PageIterator, Webex
 from ._sandbox import Sandbox
+from ._storage import StorageAdapter
 from . import _errors
 
 __version__: str = _native.VERSION
@@ -39,6 +42,7 @@ __all__ = [
     "Webex",
     "AsyncWebex",
     "Sandbox",
+    "StorageAdapter",
     "Model",
     "Event",
     "EventStream",

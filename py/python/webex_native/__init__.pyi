@@ -5,7 +5,7 @@
 import asyncio
 import builtins
 from typing import (Any, AsyncIterator, Awaitable, Callable, Dict, Generic, Iterator, List, Mapping,
-                    Optional, Sequence, Tuple, TypeVar, Union, overload)
+                    Optional, Protocol, Sequence, Tuple, TypeVar, Union, overload, runtime_checkable)
 
 __version__: str
 TRACE: int
@@ -69,6 +69,14 @@ class AsyncEventStream(AsyncIterator[Event]):
     async def aclose(self) -> None: ...
     def close(self) -> None: ...
 
+@runtime_checkable
+class StorageAdapter(Protocol):
+    """The app's own store for `storage.boundedAdapter` / `storage.unboundedAdapter`: keys such as
+    "credentials" and "device", values JSON text (they hold tokens). Exceptions are logged, not raised."""
+    def get(self, key: str, /) -> Optional[str]: ...
+    def put(self, key: str, value: str, /) -> None: ...
+    def delete(self, key: str, /) -> None: ...
+
 class Sandbox:
     """A local Webex-compatible cloud in this process (bot, alice@example.com, bob@example.com)."""
     base_url: str
@@ -79,6 +87,8 @@ class Sandbox:
     def __init__(self, port: int = 0) -> None: ...
     @property
     def users(self) -> List[Model]: ...
+    @property
+    def oauth(self) -> Model: ...
     def token(self, email: Optional[str] = None) -> str: ...
     def config(self, email: Optional[str] = None, **overrides: Any) -> Dict[str, Any]: ...
     def add_user(self, email: str, display_name: str = "") -> Model: ...
@@ -347,6 +357,52 @@ class Status(Model):
     expiresAt: Optional[int]
     renewal: str
 
+class Member(Model):
+    """One person of the roster, from a Locus participant (rules of the official SDK's"""
+    id: str
+    personId: Optional[str]
+    name: Optional[str]
+    email: Optional[str]
+    status: str
+    isSelf: bool
+    isHost: bool
+    isModerator: bool
+    isGuest: bool
+    audioMuted: bool
+    videoMuted: bool
+
+class MeetingView(Model):
+    """A meeting as the operations answer it."""
+    id: str
+    state: str
+    destination: str
+    destinationType: str
+    meetingNumber: Optional[str]
+    sipUri: Optional[str]
+    meetingJoinUrl: Optional[str]
+    title: Optional[str]
+    locusUrl: Optional[str]
+    selfId: Optional[str]
+    audioMuted: bool
+    videoMuted: bool
+    mediaState: str
+    members: List[Member]
+
+class TrackStats(Model):
+    """One row of `meetings.getStats`: a sent or received RTP stream."""
+    kind: str
+    direction: str
+    ssrc: int
+    packets: int
+    bytes: int
+    packetsLost: Optional[int]
+    jitter: Optional[float]
+    roundTripTime: Optional[float]
+
+class MeetingList(Model):
+    """`meetings.list` answer."""
+    ...
+
 class LogRecord(Model):
     """One log record."""
     level: str
@@ -539,6 +595,43 @@ class CredentialsNamespace:
         """Renew the access token now."""
     def status(self) -> Status:
         """Whether the client can authorize, and until when."""
+
+class MeetingsNamespace:
+    """The `meetings.*` operations."""
+    def create(self, *, destination: str, type: Optional[str] = None) -> MeetingView:
+        """Resolve a meeting number, link, SIP address or room id into a meeting to join."""
+    def join(self, meetingId: str, *, moderator: Optional[bool] = None, pin: Optional[str] = None, audio: Optional[Mapping[str, Any]] = None, video: Optional[Mapping[str, Any]] = None) -> MeetingView:
+        """Join the meeting (the event socket is connected first); with audio, resolves once media is connected."""
+    def leave(self, meetingId: str) -> MeetingView:
+        """Leave the meeting."""
+    def end(self, meetingId: str) -> MeetingView:
+        """End the meeting for everyone (host or moderator)."""
+    def muteAudio(self, meetingId: str) -> MeetingView:
+        """Mute this client's audio."""
+    def mute_audio(self, meetingId: str) -> MeetingView:
+        """Mute this client's audio."""
+    def unmuteAudio(self, meetingId: str) -> MeetingView:
+        """Unmute this client's audio."""
+    def unmute_audio(self, meetingId: str) -> MeetingView:
+        """Unmute this client's audio."""
+    def muteVideo(self, meetingId: str) -> MeetingView:
+        """Mute this client's video."""
+    def mute_video(self, meetingId: str) -> MeetingView:
+        """Mute this client's video."""
+    def unmuteVideo(self, meetingId: str) -> MeetingView:
+        """Unmute this client's video."""
+    def unmute_video(self, meetingId: str) -> MeetingView:
+        """Unmute this client's video."""
+    def get(self, meetingId: str) -> MeetingView:
+        """The meeting, with its roster."""
+    def members(self, meetingId: str) -> List[Member]:
+        """The meeting's roster."""
+    def getStats(self, meetingId: str) -> List[TrackStats]:
+        """Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time."""
+    def get_stats(self, meetingId: str) -> List[TrackStats]:
+        """Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time."""
+    def list(self) -> MeetingList:
+        """Every meeting this client created."""
 
 class ConfigNamespace:
     """The `config.*` operations."""
@@ -744,6 +837,43 @@ class AsyncCredentialsNamespace:
     def status(self) -> asyncio.Future[Status]:
         """Whether the client can authorize, and until when."""
 
+class AsyncMeetingsNamespace:
+    """The `meetings.*` operations."""
+    def create(self, *, destination: str, type: Optional[str] = None) -> asyncio.Future[MeetingView]:
+        """Resolve a meeting number, link, SIP address or room id into a meeting to join."""
+    def join(self, meetingId: str, *, moderator: Optional[bool] = None, pin: Optional[str] = None, audio: Optional[Mapping[str, Any]] = None, video: Optional[Mapping[str, Any]] = None) -> asyncio.Future[MeetingView]:
+        """Join the meeting (the event socket is connected first); with audio, resolves once media is connected."""
+    def leave(self, meetingId: str) -> asyncio.Future[MeetingView]:
+        """Leave the meeting."""
+    def end(self, meetingId: str) -> asyncio.Future[MeetingView]:
+        """End the meeting for everyone (host or moderator)."""
+    def muteAudio(self, meetingId: str) -> asyncio.Future[MeetingView]:
+        """Mute this client's audio."""
+    def mute_audio(self, meetingId: str) -> asyncio.Future[MeetingView]:
+        """Mute this client's audio."""
+    def unmuteAudio(self, meetingId: str) -> asyncio.Future[MeetingView]:
+        """Unmute this client's audio."""
+    def unmute_audio(self, meetingId: str) -> asyncio.Future[MeetingView]:
+        """Unmute this client's audio."""
+    def muteVideo(self, meetingId: str) -> asyncio.Future[MeetingView]:
+        """Mute this client's video."""
+    def mute_video(self, meetingId: str) -> asyncio.Future[MeetingView]:
+        """Mute this client's video."""
+    def unmuteVideo(self, meetingId: str) -> asyncio.Future[MeetingView]:
+        """Unmute this client's video."""
+    def unmute_video(self, meetingId: str) -> asyncio.Future[MeetingView]:
+        """Unmute this client's video."""
+    def get(self, meetingId: str) -> asyncio.Future[MeetingView]:
+        """The meeting, with its roster."""
+    def members(self, meetingId: str) -> asyncio.Future[List[Member]]:
+        """The meeting's roster."""
+    def getStats(self, meetingId: str) -> asyncio.Future[List[TrackStats]]:
+        """Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time."""
+    def get_stats(self, meetingId: str) -> asyncio.Future[List[TrackStats]]:
+        """Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time."""
+    def list(self) -> asyncio.Future[MeetingList]:
+        """Every meeting this client created."""
+
 class AsyncConfigNamespace:
     """The `config.*` operations."""
     def get(self) -> asyncio.Future[Any]:
@@ -783,6 +913,7 @@ class Webex:
     catalog: CatalogNamespace
     authorization: AuthorizationNamespace
     credentials: CredentialsNamespace
+    meetings: MeetingsNamespace
     config: ConfigNamespace
     logs: LogsNamespace
     pages: PagesNamespace
@@ -821,6 +952,7 @@ class AsyncWebex:
     catalog: AsyncCatalogNamespace
     authorization: AsyncAuthorizationNamespace
     credentials: AsyncCredentialsNamespace
+    meetings: AsyncMeetingsNamespace
     config: AsyncConfigNamespace
     logs: AsyncLogsNamespace
     pages: AsyncPagesNamespace
@@ -844,6 +976,7 @@ __all__ = [
     'Webex',
     'AsyncWebex',
     'Sandbox',
+    'StorageAdapter',
     'Model',
     'Event',
     'EventStream',
@@ -887,5 +1020,9 @@ __all__ = [
     'Meeting',
     'Granted',
     'Status',
+    'Member',
+    'MeetingView',
+    'TrackStats',
+    'MeetingList',
     'LogRecord',
 ]

@@ -34,7 +34,7 @@ from typing import (
     Union,
 )
 
-from . import _native
+from . import _native, _storage
 from ._errors import error_class, from_json
 from ._model import Event, wrap
 from ._ops import NAMESPACES, Operation, encode_params, snake
@@ -52,8 +52,10 @@ _END = object()
 # ---------------------------------------------------------------------------------- config
 
 
-def _config_json(config: Config, overrides: Mapping[str, Any]) -> str:
-    """The config document as JSON: a dict (or JSON text) and/or top-level keywords."""
+def _config_json(config: Config, overrides: Mapping[str, Any]) -> Tuple[str, List[int]]:
+    """The config document as JSON: a dict (or JSON text) and/or top-level keywords. Storage
+    adapter objects in it (`StorageAdapter`) are registered with the engine and replaced by
+    their handles; the handles come back with the JSON, to release once the client exists."""
     if config is None:
         doc: Dict[str, Any] = {}
     elif isinstance(config, str):
@@ -76,10 +78,23 @@ def _config_json(config: Config, overrides: Mapping[str, Any]) -> str:
         level = log.getEffectiveLevel()
         name = "trace" if level < logging.DEBUG else "debug" if level < logging.INFO else "info" if level < logging.WARNING else "warn" if level < logging.ERROR else "error"
         doc["logger"] = {**(logger or {}), "level": name}
+    handles = _storage.register_adapters(doc)
     try:
-        return json.dumps(doc)
+        return json.dumps(doc), handles
     except (TypeError, ValueError) as e:
+        _storage.release(handles)
         raise error_class("INVALID_ARGUMENT")(f"config cannot be sent as JSON: {e}") from None
+
+
+def _native_client(config: Config, overrides: Mapping[str, Any]) -> Any:
+    """A native client for this config. The engine reads the app's storage adapters while it
+    creates the client (this thread, GIL released); their registrations are released right
+    after, since the client keeps what it uses."""
+    text, handles = _config_json(config, overrides)
+    try:
+        return _native.NativeClient(text)
+    finally:
+        _storage.release(handles)
 
 
 # ---------------------------------------------------------------------------------- events
@@ -247,8 +262,8 @@ class _Core:
     Namespaces hold this, not the client, so a forgotten client is freed by reference
     counting and its native finalizer closes the engine client."""
 
-    def __init__(self, config_json: str, router: _Router) -> None:
-        self.native = _native.NativeClient(config_json)
+    def __init__(self, native: Any, router: _Router) -> None:
+        self.native = native
         self.router = router
         self.pump: Optional[threading.Thread] = None
         _open.add(self)
@@ -465,11 +480,15 @@ class Webex:
     ``Webex({"credentials": {"access_token": token}})`` or
     ``Webex(credentials={"access_token": token})``: the same config document as every other
     language. Use it as a context manager, or call `close()`.
+
+    ``storage.boundedAdapter`` (credentials) and ``storage.unboundedAdapter`` (the device
+    registration) may be an object of the app's with ``get``/``put``/``delete``
+    (`StorageAdapter`), besides ``"memory"`` and ``{"dir": path}``.
     """
 
     def __init__(self, config: Config = None, /, **options: Any) -> None:
         self._router = _Router(_call_sync_handler)
-        self._core = _Core(_config_json(config, options), self._router)
+        self._core = _Core(_native_client(config, options), self._router)
         self._core.start_pump(self._router.dispatch, self._router.close)
         _attach_namespaces(self, _SYNC_NAMESPACES)
 
@@ -616,7 +635,7 @@ class AsyncWebex:
         self._handlers = _AsyncHandlers()
         self._calls: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopCalls]" = weakref.WeakKeyDictionary()
         self._router = _Router(self._handlers.call)
-        self._core = _Core(_config_json(config, options), self._router)
+        self._core = _Core(_native_client(config, options), self._router)
         _attach_namespaces(self, _ASYNC_NAMESPACES)
         try:
             self._bind(asyncio.get_running_loop())

@@ -25,7 +25,7 @@ HEADER = '''\
 
 import asyncio
 from typing import (Any, AsyncIterator, Awaitable, Callable, Dict, Generic, Iterator, List, Mapping,
-                    Optional, Sequence, Tuple, TypeVar, Union, overload)
+                    Optional, Protocol, Sequence, Tuple, TypeVar, Union, overload, runtime_checkable)
 
 __version__: str
 TRACE: int
@@ -89,6 +89,14 @@ class AsyncEventStream(AsyncIterator[Event]):
     async def aclose(self) -> None: ...
     def close(self) -> None: ...
 
+@runtime_checkable
+class StorageAdapter(Protocol):
+    """The app's own store for `storage.boundedAdapter` / `storage.unboundedAdapter`: keys such as
+    "credentials" and "device", values JSON text (they hold tokens). Exceptions are logged, not raised."""
+    def get(self, key: str, /) -> Optional[str]: ...
+    def put(self, key: str, value: str, /) -> None: ...
+    def delete(self, key: str, /) -> None: ...
+
 class Sandbox:
     """A local Webex-compatible cloud in this process (bot, alice@example.com, bob@example.com)."""
     base_url: str
@@ -99,6 +107,8 @@ class Sandbox:
     def __init__(self, port: int = 0) -> None: ...
     @property
     def users(self) -> List[Model]: ...
+    @property
+    def oauth(self) -> Model: ...
     def token(self, email: Optional[str] = None) -> str: ...
     def config(self, email: Optional[str] = None, **overrides: Any) -> Dict[str, Any]: ...
     def add_user(self, email: str, display_name: str = "") -> Model: ...
@@ -159,6 +169,11 @@ def class_name(code: str) -> str:
 
 def _ident(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name)
+
+
+# What `Model` (a Mapping) already answers as an attribute: a member with such a name is only
+# reachable as ``model["items"]``, so it gets no attribute in the stubs.
+_MODEL_ATTRS = {"get", "items", "keys", "values", "to_dict"}
 
 
 class Gen:
@@ -231,7 +246,7 @@ class Gen:
         required = set(schema.get("required") or [])
         props = schema.get("properties") or {}
         for prop, sub in props.items():
-            if not _ident(prop):
+            if not _ident(prop) or prop in _MODEL_ATTRS:
                 continue
             t = self.type_of(sub, defs, for_input=False)
             if prop not in required and not t.startswith("Optional[") and t not in ("Any", "None"):
@@ -334,7 +349,7 @@ def generate(table: Optional[List[Dict[str, Any]]] = None) -> str:
     parts.append("\n# Namespaces: one per operation table namespace.\n")
     parts.extend(f"\n{text}" for text in ns_text)
     parts.append(CLIENTS.format(sync_attrs=attrs(False), async_attrs=attrs(True)))
-    names = ["Webex", "AsyncWebex", "Sandbox", "Model", "Event", "EventStream", "AsyncEventStream",
+    names = ["Webex", "AsyncWebex", "Sandbox", "StorageAdapter", "Model", "Event", "EventStream", "AsyncEventStream",
              "PageIterator", "AsyncPageIterator", "WebexError", "error_class", "operations", "TRACE",
              *[class_name(c) for c, _ in _native.error_codes()], *gen.order]
     parts.append("\n__all__ = [\n" + "".join(f"    {n!r},\n" for n in names) + "]\n")

@@ -37,6 +37,14 @@ class Sandbox:
         users: List[Model] = wrap(json.loads(self._native.info_json()).get("users", []))
         return users
 
+    @property
+    def oauth(self) -> Model:
+        """The sandbox's OAuth integration: ``clientId``, ``clientSecret`` and ``idbroker``
+        (the config's ``credentials.idbroker.url``). Its authorize endpoint consents at once
+        for the user named by ``login_hint``."""
+        oauth: Model = wrap(json.loads(self._native.info_json()).get("oauth", {}))
+        return oauth
+
     def token(self, email: Optional[str] = None) -> str:
         """The access token of a user (the bot by default)."""
         config = self.config(email)
