@@ -14,7 +14,14 @@ async fn no_token_in_any_log_line() {
     let sb = sandbox().await;
     let captured: Arc<Mutex<Vec<LogRecord>>> = Arc::default();
     let sink = captured.clone();
-    let id = log::add_sink(Arc::new(move |batch: &[LogRecord]| sink.lock().unwrap().extend_from_slice(batch)));
+    // The log thread delivers in batches; the marker logged last tells when all before it arrived.
+    let (flushed_tx, mut flushed) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let id = log::add_sink(Arc::new(move |batch: &[LogRecord]| {
+        sink.lock().unwrap().extend_from_slice(batch);
+        if batch.iter().any(|r| r.message == "flush marker") {
+            let _ = flushed_tx.send(());
+        }
+    }));
     let alice = sb.user(ALICE).unwrap();
     let mut cfg = config_for(&sb, &alice.token);
     cfg["logger"] = json!({"level": "trace", "historyLength": 100000});
@@ -37,12 +44,7 @@ async fn no_token_in_any_log_line() {
     let history = log::history();
     assert!(history.iter().any(|r| r.target.starts_with("webex::")), "no engine records: {history:?}");
     tracing::warn!(target: "webex::test", "flush marker");
-    loop {
-        if captured.lock().unwrap().iter().any(|r| r.message == "flush marker") {
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+    flushed.recv().await.expect("the log sink saw the marker");
     log::remove_sink(id);
     for r in history.iter().chain(captured.lock().unwrap().iter()) {
         assert!(!r.message.contains(&alice.token), "token in a log line: {r:?}");

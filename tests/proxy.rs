@@ -3,7 +3,9 @@
 //! traffic went through it.
 
 use serde_json::json;
-use std::process::{Child, Command};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use webex_core::rest::memberships::CreateMembership;
 use webex_core::rest::messages::CreateMessage;
 use webex_core::rest::rooms::CreateRoom;
@@ -13,7 +15,8 @@ use webex_tests::*;
 struct Proxy {
     child: Child,
     port: u16,
-    log: std::path::PathBuf,
+    /// What tinyproxy printed so far (it logs to stdout when no LogFile is set).
+    log: Arc<Mutex<String>>,
     dir: std::path::PathBuf,
 }
 
@@ -33,24 +36,37 @@ async fn start_tinyproxy() -> Proxy {
     let dir = std::env::temp_dir().join(format!("webex-proxy-{}", uuid_like()));
     std::fs::create_dir_all(&dir).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let log = dir.join("tinyproxy.log");
     let conf = dir.join("tinyproxy.conf");
     std::fs::write(
         &conf,
         format!(
-            "Port {port}\nListen 127.0.0.1\nTimeout 600\nMaxClients 100\nLogLevel Info\nLogFile \"{}\"\nPidFile \"{}\"\nAllow 127.0.0.1\n",
-            log.display(),
+            "Port {port}\nListen 127.0.0.1\nTimeout 600\nMaxClients 100\nLogLevel Info\nPidFile \"{}\"\nAllow 127.0.0.1\n",
             dir.join("tinyproxy.pid").display()
         ),
     )
     .unwrap();
-    let child = Command::new(binary).arg("-d").arg("-c").arg(&conf).spawn().expect("tinyproxy starts");
-    // Readiness: the port accepts connections (bounded: 10 s).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(std::time::Instant::now() < deadline, "tinyproxy did not start listening");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let mut child =
+        Command::new(binary).arg("-d").arg("-c").arg(&conf).stdout(Stdio::piped()).spawn().expect("tinyproxy starts");
+    // Readiness is the line tinyproxy prints once it accepts connections: read its output on
+    // a thread (which keeps collecting it for the assertions) and wait for that line.
+    let log: Arc<Mutex<String>> = Arc::default();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let mut ready_tx = Some(ready_tx);
+    let stdout = child.stdout.take().expect("piped stdout");
+    let collected = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("Accepting connections") {
+                if let Some(tx) = ready_tx.take() {
+                    let _ = tx.send(());
+                }
+            }
+            let mut log = collected.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    ready_rx.await.expect("tinyproxy exited before accepting connections");
     Proxy { child, port, log, dir }
 }
 
@@ -88,7 +104,7 @@ async fn rest_and_socket_go_through_the_configured_proxy() {
 
     let base = sb.base_url();
     let authority = base.trim_start_matches("http://");
-    let log = std::fs::read_to_string(&proxy.log).unwrap_or_default();
+    let log = proxy.log.lock().unwrap().clone();
     assert!(log.contains(&format!("CONNECT {authority}")), "the socket tunnelled through the proxy:\n{log}");
     let via_proxy = sb
         .requests()
