@@ -8,7 +8,6 @@ import asyncio
 import json
 import logging
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -96,13 +95,24 @@ def log_in(webex: Webex, email: str = ALICE) -> None:
 
 def logged(caplog: pytest.LogCaptureFixture, text: str) -> List[str]:
     """The ``webex_native`` messages, once one containing ``text`` arrived (the engine hands
-    its records over in batches from its log thread)."""
-    for _ in range(int(NET * 10)):
-        messages = [r.getMessage() for r in caplog.records if r.name == "webex_native"]
-        if any(text in m for m in messages):
-            return messages
-        time.sleep(0.1)
-    raise AssertionError(f"no log record with {text!r}")
+    its records over in batches from its log thread: wait for it, never poll)."""
+    arrived = threading.Event()
+
+    class Watch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if text in record.getMessage():
+                arrived.set()
+
+    watch = Watch()
+    logger = logging.getLogger("webex_native")
+    logger.addHandler(watch)
+    try:
+        already = any(text in r.getMessage() for r in caplog.records if r.name == "webex_native")
+        if not already and not arrived.wait(NET):
+            raise AssertionError(f"no log record with {text!r}")
+    finally:
+        logger.removeHandler(watch)
+    return [r.getMessage() for r in caplog.records if r.name == "webex_native"]
 
 
 def posts_to_devices(sb: Sandbox) -> int:
