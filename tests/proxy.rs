@@ -56,10 +56,8 @@ async fn start_tinyproxy() -> Proxy {
     let collected = log.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains("Accepting connections") {
-                if let Some(tx) = ready_tx.take() {
-                    let _ = tx.send(());
-                }
+            if let Some(tx) = ready_tx.take_if(|_| line.contains("Accepting connections")) {
+                let _ = tx.send(());
             }
             let mut log = collected.lock().unwrap();
             log.push_str(&line);
