@@ -1456,6 +1456,9 @@ export interface MeetingsCreateParams {
 /** Where a meeting stands for this client. */
 export type MeetingState2 = "IDLE" | "JOINING" | "LOBBY" | "JOINED" | "LEAVING" | "LEFT" | "ENDED";
 
+/** Where a meeting's media connection stands. */
+export type MediaState = "NONE" | "CONNECTING" | "CONNECTED" | "FAILED" | "DISCONNECTED";
+
 /** Where a member stands. */
 export type MemberStatus = "IN_MEETING" | "IN_LOBBY" | "NOT_IN_MEETING";
 
@@ -1515,6 +1518,8 @@ export interface MeetingView {
   audioMuted: boolean;
   /** Whether this client muted its video. */
   videoMuted: boolean;
+  /** Where this client's media connection stands. */
+  mediaState: MediaState;
   /** The roster. */
   members: Array<Member>;
   [member: string]: unknown;
@@ -1536,9 +1541,9 @@ export interface MeetingsJoinParams {
   moderator?: boolean | null;
   /** The host PIN or meeting password, when asked for. */
   pin?: string | null;
-  /** Audio: `{send, receive}` (off until media lands). */
+  /** Audio: `{send, receive}` (both off when not given). */
   audio?: MediaDirection | null;
-  /** Video: `{send, receive}` (off until media lands). */
+  /** Video: `{send, receive}` (not supported yet: must stay off). */
   video?: MediaDirection | null;
 }
 
@@ -1588,6 +1593,33 @@ export interface MeetingsGetParams {
 export interface MeetingsMembersParams {
   /** The id of the object. */
   meetingId: string;
+}
+
+/** Params of `meetings.getStats`. */
+export interface MeetingsGetStatsParams {
+  /** The id of the object. */
+  meetingId: string;
+}
+
+/** One row of `meetings.getStats`: a sent or received RTP stream. */
+export interface TrackStats {
+  /** `audio` (or `video`). */
+  kind: string;
+  /** `send` or `receive`. */
+  direction: string;
+  /** The RTP stream's SSRC. */
+  ssrc: number;
+  /** Packets sent or received. */
+  packets: number;
+  /** Payload bytes sent or received. */
+  bytes: number;
+  /** Packets lost (received streams; for sent streams, as the far end reported it). */
+  packetsLost?: number | null;
+  /** Interarrival jitter in seconds. */
+  jitter?: number | null;
+  /** Round-trip time in seconds (sent streams, once the far end sent a report). */
+  roundTripTime?: number | null;
+  [member: string]: unknown;
 }
 
 /** Params of `meetings.list`. */
@@ -1855,7 +1887,7 @@ export interface CredentialsNamespace extends EventEmitter {
 export interface MeetingsNamespace extends EventEmitter {
   /** Resolve a meeting number, link, SIP address or room id into a meeting to join. Operation `meetings.create`. */
   create(params: MeetingsCreateParams): Promise<MeetingView>;
-  /** Join the meeting (the event socket is connected first). Operation `meetings.join`. A string is taken as `meetingId`. */
+  /** Join the meeting (the event socket is connected first); with audio, resolves once media is connected. Operation `meetings.join`. A string is taken as `meetingId`. */
   join(params: MeetingsJoinParams | string): Promise<MeetingView>;
   /** Leave the meeting. Operation `meetings.leave`. A string is taken as `meetingId`. */
   leave(params: MeetingsLeaveParams | string): Promise<MeetingView>;
@@ -1873,6 +1905,8 @@ export interface MeetingsNamespace extends EventEmitter {
   get(params: MeetingsGetParams | string): Promise<MeetingView>;
   /** The meeting's roster. Operation `meetings.members`. A string is taken as `meetingId`. */
   members(params: MeetingsMembersParams | string): Promise<Array<Member>>;
+  /** Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time. Operation `meetings.getStats`. A string is taken as `meetingId`. */
+  getStats(params: MeetingsGetStatsParams | string): Promise<Array<TrackStats>>;
   /** Every meeting this client created. Operation `meetings.list`. */
   list(params?: MeetingsListParams): Promise<MeetingList>;
 }
@@ -1976,6 +2010,7 @@ export interface Operations {
   "meetings.unmuteVideo": {params: MeetingsUnmuteVideoParams; result: MeetingView; kind: "call"};
   "meetings.get": {params: MeetingsGetParams; result: MeetingView; kind: "call"};
   "meetings.members": {params: MeetingsMembersParams; result: Array<Member>; kind: "call"};
+  "meetings.getStats": {params: MeetingsGetStatsParams; result: Array<TrackStats>; kind: "call"};
   "meetings.list": {params: MeetingsListParams; result: MeetingList; kind: "call"};
   "config.get": {params: ConfigGetParams; result: unknown; kind: "call"};
   "logs.history": {params: LogsHistoryParams; result: Array<LogRecord>; kind: "call"};

@@ -207,7 +207,10 @@ fn every_operation_through_the_boundary() {
     assert_eq!(h.call("meetings.muteVideo", json!({"meetingId": mid}))["videoMuted"], true);
     assert_eq!(h.call("meetings.unmuteVideo", json!({"meetingId": mid}))["videoMuted"], false);
     assert_eq!(h.call("meetings.leave", json!({"meetingId": mid}))["state"], "LEFT");
-    assert_eq!(h.call("meetings.join", json!({"meetingId": mid}))["state"], "JOINED");
+    // Again with audio: media connects to the sandbox's media server before the join resolves.
+    let joined = h.call("meetings.join", json!({"meetingId": mid, "audio": {"send": true, "receive": true}}));
+    assert_eq!((joined["state"].clone(), joined["mediaState"].clone()), (json!("JOINED"), json!("CONNECTED")));
+    assert!(h.call("meetings.getStats", json!({"meetingId": mid})).is_array());
     assert_eq!(h.call("meetings.end", json!({"meetingId": mid}))["state"], "ENDED");
     h.call("scheduledMeetings.delete", json!({"meetingId": meeting_id}));
 
@@ -318,4 +321,58 @@ fn close_cancels_calls_in_flight_and_each_callback_runs_once() {
     for r in results {
         assert_eq!(r.unwrap_err().code, ErrorCode::Cancelled);
     }
+}
+
+#[test]
+fn audio_frames_cross_the_boundary() {
+    let (_rt, sb) = started_sandbox();
+    let alice = Harness::new(&sb, ALICE);
+    let bob = Harness::new(&sb, BOB);
+    let meeting = alice.call(
+        "scheduledMeetings.create",
+        json!({"title": "Tone", "start": "2030-01-01T10:00:00Z", "end": "2030-01-01T11:00:00Z"}),
+    );
+    let number = meeting["meetingNumber"].as_str().unwrap();
+    let audio = json!({"send": true, "receive": true});
+    let a = alice.call("meetings.create", json!({"destination": number}))["id"].as_str().unwrap().to_owned();
+    let alice_id = alice.call("meetings.join", json!({"meetingId": a, "audio": audio}))["selfId"].clone();
+    let b = bob.call("meetings.create", json!({"destination": number}))["id"].as_str().unwrap().to_owned();
+    // The sink is set before the join, from a thread that is not the engine's.
+    let (tx, rx) = mpsc::channel::<(Option<String>, Vec<i16>)>();
+    let tx = Mutex::new(tx);
+    let sink: webex_core::meetings::AudioSink = Arc::new(move |f: &webex_core::meetings::AudioFrame<'_>| {
+        let _ = tx.lock().unwrap().send((f.participant_id.map(str::to_owned), f.samples.to_vec()));
+    });
+    engine().meeting_set_audio_sink(bob.handle, &b, Some(sink)).unwrap();
+    assert_eq!(bob.call("meetings.join", json!({"meetingId": b, "audio": audio}))["mediaState"], "CONNECTED");
+
+    // Alice's frames go in from this plain thread, paced like a microphone.
+    let mut pcm = Vec::new();
+    for k in 0..500 {
+        engine().meeting_send_audio(alice.handle, &a, &tone_frame(440.0, k, 1), 1).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        while let Ok((who, frame)) = rx.try_recv() {
+            assert_eq!(who.as_deref(), alice_id.as_str());
+            pcm.extend(frame);
+        }
+        if pcm.len() >= 36_000 {
+            break;
+        }
+    }
+    assert!(pcm.len() >= 36_000, "Bob heard {} samples", pcm.len());
+    let f = dominant_frequency(&pcm[pcm.len() - 24_000..], 300, 600);
+    assert!((435..=445).contains(&f), "Bob hears {f} Hz");
+    let stats = alice.call("meetings.getStats", json!({"meetingId": a}));
+    assert!(stats.as_array().unwrap().iter().any(|s| s["direction"] == "send" && s["packets"].as_u64() > Some(0)));
+
+    let e = engine().meeting_send_audio(alice.handle, &a, &[0; 500], 1).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+    assert_eq!(engine().meeting_send_audio(alice.handle, "nope", &[0; 960], 1).unwrap_err().code, ErrorCode::NotFound);
+    alice.call("meetings.leave", json!({"meetingId": a}));
+    let e = engine().meeting_send_audio(alice.handle, &a, &[0; 960], 1).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Closed);
+    engine().meeting_set_audio_sink(bob.handle, &b, None).unwrap();
+    engine().client_close(alice.handle).unwrap();
+    engine().client_close(bob.handle).unwrap();
+    assert_eq!(engine().meeting_send_audio(alice.handle, &a, &[0; 960], 1).unwrap_err().code, ErrorCode::Closed);
 }

@@ -171,6 +171,9 @@ impl Client {
     /// Close the socket, unregister an in-memory device (a persisted one is kept for the next
     /// start), and end the event streams.
     pub async fn shutdown(&self) {
+        // Media connections close with the client (the meetings are not left: Locus drops
+        // the participant when its keep-alives stop).
+        self.inner.meetings.close_media().await;
         self.inner.mercury.disconnect().await;
         if !self.inner.persistent_device {
             if let Err(e) = self.inner.devices.unregister().await {

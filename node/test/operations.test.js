@@ -97,6 +97,21 @@ test('every operation family against the sandbox', async (t) => {
   const updated = await webex.scheduledMeetings.update({meetingId: meeting.id, title: 'Sync 2', start: '2030-01-01T10:00:00Z', end: '2030-01-01T12:00:00Z'});
   assert.equal(updated.title, 'Sync 2');
   assert.equal((await webex.scheduledMeetings.patch({meetingId: meeting.id, agenda: 'notes'})).agenda, 'notes');
+  // joining it: Locus signalling, then audio over WebRTC to the sandbox's media server
+  const m = await webex.meetings.create({destination: meeting.meetingNumber});
+  assert.equal(m.state, 'IDLE');
+  await assert.rejects(webex.meetings.join({meetingId: m.id, video: {send: true}}), {code: 'MEDIA'});
+  assert.equal((await webex.meetings.join({meetingId: m.id})).state, 'JOINED');
+  assert.equal((await webex.meetings.muteAudio(m.id)).audioMuted, true);
+  assert.equal((await webex.meetings.unmuteAudio(m.id)).audioMuted, false);
+  assert.equal((await webex.meetings.members(m.id))[0].isSelf, true);
+  assert.equal((await webex.meetings.leave(m.id)).state, 'LEFT');
+  const withAudio = await webex.meetings.join({meetingId: m.id, audio: {send: true, receive: true}});
+  assert.deepEqual([withAudio.state, withAudio.mediaState], ['JOINED', 'CONNECTED']);
+  assert.ok((await webex.meetings.getStats(m.id)).some((s) => s.kind === 'audio' && s.direction === 'send'));
+  assert.equal((await webex.meetings.get(m.id)).id, m.id);
+  assert.equal((await webex.meetings.list()).items.length, 1);
+  assert.equal((await webex.meetings.end(m.id)).state, 'ENDED');
   await webex.scheduledMeetings.delete(meeting.id);
 
   // live events, device, catalog

@@ -115,7 +115,9 @@ def exercise(ops: Ops, sb: Sandbox) -> None:
     assert ops("meetings.muteVideo", m.id).videoMuted is True
     assert ops("meetings.unmuteVideo", m.id).videoMuted is False
     assert ops("meetings.leave", m.id).state == "LEFT"
-    assert ops("meetings.join", m.id).state == "JOINED"
+    joined = ops("meetings.join", m.id, audio={"send": True, "receive": True})
+    assert (joined.state, joined.mediaState) == ("JOINED", "CONNECTED")
+    assert any(s.kind == "audio" and s.direction == "send" for s in ops("meetings.getStats", m.id))
     assert ops("meetings.end", m.id).state == "ENDED"
     ops("scheduledMeetings.delete", meeting.id)
 
@@ -240,6 +242,7 @@ async def exercise_async(webex: AsyncWebex, sb: Sandbox) -> None:
                         ("end", "ENDED")]:
         assert (await op(f"meetings.{verb}", m.id)).state == state
     assert len(await op("meetings.members", m.id)) == 1
+    assert await op("meetings.getStats", m.id) == []
     assert (await op("meetings.list"))["items"][0].id == m.id
     await op("scheduledMeetings.delete", meeting.id)
     await op("catalog.load")

@@ -3,7 +3,7 @@
 //! A real HTTP server on loopback with in-memory state that speaks the Webex REST API
 //! ("hydra", under `/v1`), the U2C service catalog, WDM device registration and the Mercury
 //! websocket (with `conversation.activity` events for every hydra mutation), Locus meeting
-//! signalling (join, leave, mute, end; no media yet) with `locus.*` events, plus a
+//! signalling (join, leave, mute, end) with `locus.*` events and an audio SFU (ROAP over `PUT <selfUrl>/media`), plus a
 //! `/_sandbox/` admin API for users, fault injection, the request log and Mercury controls.
 //! See `shared/protocol.md` §1, §3, §4, §5 and §6.
 
@@ -39,6 +39,7 @@ use tokio::task::JoinHandle;
 
 pub use devices::{DEFAULT_DEVICE_CAP, EXCESSIVE as EXCESSIVE_DEVICES_MESSAGE};
 pub use faults::Fault;
+pub use locus::sfu::ParticipantMedia;
 pub use mercury::MercuryClose;
 pub use mercury::buffer::DEFAULT_BUFFER_CAP;
 pub use mercury::socket::AUTH_TIMEOUT_REASON;
@@ -137,7 +138,7 @@ impl Sandbox {
             store.new_token(uuid);
         }
         let base_url = format!("http://{host_port}");
-        let loci = locus::LocusStore::new(&base_url, store.org);
+        let loci = locus::LocusStore::new(&base_url, store.org, opts.host);
         let hub = mercury::Hub::new(&base_url, opts.device_cap, opts.mercury_buffer_cap);
         let shared = Arc::new(Shared {
             base_url,

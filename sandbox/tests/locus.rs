@@ -328,17 +328,18 @@ async fn local_mute_moderator_mute_and_roap_offer() {
     assert_eq!(ev["locus"]["self"]["controls"]["audio"]["muted"], true);
     next_locus(&mut j.wa).await;
 
-    // An OFFER in stage 1 is refused with a ROAP ERROR; unmuting video emits its event.
+    // An OFFER whose SDP the media server cannot read is refused with a ROAP ERROR (a real
+    // offer is answered: tests/media.rs); unmuting video emits its event.
     let offer = json!({"messageType": "OFFER", "version": "2", "seq": 1, "sdps": ["v=0"], "tieBreaker": 7,
         "headers": ["includeAnswerInHttpResponse", "noOkInTransaction"]});
     let (s, v) = json(Method::PUT, &bob_media, &bob.token, Some(local_sdp(true, true, Some(offer)))).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["mediaConnections"][0]["mediaId"], "media-1");
     let sdp: Value = serde_json::from_str(v["mediaConnections"][0]["remoteSdp"].as_str().unwrap()).unwrap();
-    assert_eq!(
-        sdp,
-        json!({"roapMessage": {"messageType": "ERROR", "version": "2", "seq": 1, "errorType": "NOT_SUPPORTED"}})
-    );
+    let roap = &sdp["roapMessage"];
+    assert_eq!((roap["messageType"].clone(), roap["seq"].clone()), (json!("ERROR"), json!(1)), "{sdp}");
+    assert_eq!(roap["errorType"], "FAILED");
+    assert!(roap["errorCause"].as_str().unwrap().contains("Sdp"), "{sdp}");
     let ev = next_locus(&mut j.wa).await;
     assert_eq!(ev["eventType"], "locus.participant_video_muted");
     assert_eq!(participant(&ev["locus"], BOB)["status"]["videoStatus"], "RECVONLY");

@@ -467,6 +467,16 @@ static void test_scheduled_meetings(void) {
         CHECK(str_is(view, "state", steps[i][1]));
         free(view);
     }
+    /* Audio over WebRTC to the sandbox's media server, then its statistics. */
+    char *audio = ok_op(c->handle, "meetings.create", "{\"destination\": \"%s\"}", S(number));
+    char *aid = tj_string(audio, "id");
+    char *with_audio = ok_op(c->handle, "meetings.join",
+                             "{\"meetingId\": \"%s\", \"audio\": {\"send\": true, \"receive\": true}}", S(aid));
+    CHECK(str_is(with_audio, "mediaState", "CONNECTED"));
+    char *stats = ok_op(c->handle, "meetings.getStats", "{\"meetingId\": \"%s\"}", S(aid));
+    CHECK(stats && strstr(stats, "\"direction\":\"send\"") != NULL);
+    free(ok_op(c->handle, "meetings.leave", "{\"meetingId\": \"%s\"}", S(aid)));
+    free(audio), free(aid), free(with_audio), free(stats);
     char *members = ok_op(c->handle, "meetings.members", "{\"meetingId\": \"%s\"}", S(mid));
     CHECK(members && members[0] == '[');
     char *meetings = ok_op(c->handle, "meetings.list", "{}");

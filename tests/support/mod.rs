@@ -36,3 +36,33 @@ pub fn bot_client(sandbox: &Sandbox) -> Client {
 pub const ALICE: &str = "alice@example.com";
 /// Bob.
 pub const BOB: &str = "bob@example.com";
+
+/// Power of `freq` Hz in `samples` at 48 kHz (Goertzel).
+pub fn tone_power(samples: &[f64], freq: f64) -> f64 {
+    let w = 2.0 * std::f64::consts::PI * freq / 48_000.0;
+    let c = 2.0 * w.cos();
+    let (mut s1, mut s2) = (0.0, 0.0);
+    for &v in samples {
+        let s = v + c * s1 - s2;
+        s2 = s1;
+        s1 = s;
+    }
+    s1 * s1 + s2 * s2 - c * s1 * s2
+}
+
+/// The strongest frequency between `lo` and `hi` Hz (1 Hz steps) of mono 48 kHz PCM.
+pub fn dominant_frequency(pcm: &[i16], lo: u32, hi: u32) -> u32 {
+    let x: Vec<f64> = pcm.iter().map(|&s| s as f64).collect();
+    (lo..=hi).max_by(|a, b| tone_power(&x, *a as f64).total_cmp(&tone_power(&x, *b as f64))).unwrap_or(lo)
+}
+
+/// Frame `index` (960 samples per channel, 20 ms) of a continuous `hz` tone.
+pub fn tone_frame(hz: f64, index: usize, channels: usize) -> Vec<i16> {
+    (0..960)
+        .flat_map(|i| {
+            let t = (index * 960 + i) as f64 / 48_000.0;
+            let v = ((2.0 * std::f64::consts::PI * hz * t).sin() * 8000.0) as i16;
+            std::iter::repeat_n(v, channels)
+        })
+        .collect()
+}

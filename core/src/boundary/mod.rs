@@ -159,6 +159,43 @@ impl Engine {
     }
 }
 
+/// Audio frames across the boundary (issue7-design.md §5.4): no JSON, no runtime needed on
+/// the caller's thread.
+impl Engine {
+    fn meeting(&self, handle: Handle, meeting_id: &str) -> Result<Arc<crate::meetings::meeting::Meeting>> {
+        self.client(handle)?.client.meetings().get(meeting_id)
+    }
+
+    /// Sends one frame of audio to a meeting joined with `audio.send`: interleaved 16-bit PCM
+    /// at 48 kHz, `channels` 1 or 2, 480 or 960 samples per channel. Synchronous, thread-safe,
+    /// never blocks; the samples are encoded before it returns (the buffer may be reused).
+    pub fn meeting_send_audio(&self, handle: Handle, meeting_id: &str, pcm: &[i16], channels: u32) -> Result<()> {
+        guard(|| self.meeting(handle, meeting_id)?.send_audio(pcm, channels))
+    }
+
+    /// Where a meeting's received audio goes (`None` stops it); may be set before joining.
+    /// The sink runs on engine threads, one speaker's frames in order, and must not block.
+    /// UNSURE: clearing it does not yet wait for a sink call already running.
+    pub fn meeting_set_audio_sink(
+        &self,
+        handle: Handle,
+        meeting_id: &str,
+        sink: Option<crate::meetings::AudioSink>,
+    ) -> Result<()> {
+        guard(|| {
+            let sink = sink.map(|s| -> crate::meetings::AudioSink {
+                Arc::new(move |f: &crate::meetings::AudioFrame<'_>| {
+                    if std::panic::catch_unwind(AssertUnwindSafe(|| s(f))).is_err() {
+                        tracing::error!(target: "webex::boundary", "an audio callback panicked; frame dropped");
+                    }
+                })
+            });
+            self.meeting(handle, meeting_id)?.set_audio_sink(sink);
+            Ok(())
+        })
+    }
+}
+
 /// Run `f`, turning a panic into an `INTERNAL` error.
 pub fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     std::panic::catch_unwind(AssertUnwindSafe(f))

@@ -91,6 +91,20 @@ pub struct Member {
     pub video_muted: bool,
 }
 
+/// Audio CSI (`status.csis[0]`, the RTP CSRC the media server stamps) → participant id, for
+/// every participant of a DTO. UNSURE: `csis` comes from the Webex iOS SDK, not protocol.md.
+pub fn audio_csis(dto: &Value) -> std::collections::HashMap<u32, String> {
+    let Some(participants) = dto.get("participants").and_then(Value::as_array) else { return Default::default() };
+    participants
+        .iter()
+        .filter_map(|p| {
+            let id = p.get("id")?.as_str()?;
+            let csi = p.pointer("/status/csis/0")?.as_u64()?;
+            Some((u32::try_from(csi).ok()?, id.to_owned()))
+        })
+        .collect()
+}
+
 /// The roster of a DTO (participants removed from the meeting are left out).
 pub fn roster(dto: &Value) -> Vec<Member> {
     let self_id = dto.pointer("/self/id").and_then(Value::as_str);

@@ -1,9 +1,10 @@
-//! One meeting: its Locus working copy, the requests that change it (join, leave, end, mute)
-//! and the events its changes emit.
+//! One meeting: its Locus working copy, the requests that change it (join, leave, end, mute),
+//! the events its changes emit, and its media session (audio).
 
 use super::dto::{self, Member};
 use super::info::DestinationType;
-use super::state::MeetingState;
+use super::media::{AudioSink, FRAME_SIZES, MediaOptions, MediaSession, MediaShared, TrackStats};
+use super::state::{MediaState, MeetingState};
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{Event, EventHub};
 use crate::http::{Http, HttpRequest};
@@ -11,7 +12,9 @@ use reqwest::Method;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// A meeting as the operations answer it.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
@@ -41,6 +44,8 @@ pub struct MeetingView {
     pub audio_muted: bool,
     /// Whether this client muted its video.
     pub video_muted: bool,
+    /// Where this client's media connection stands.
+    pub media_state: MediaState,
     /// The roster.
     pub members: Vec<Member>,
 }
@@ -68,7 +73,16 @@ pub struct Meeting {
     working: Mutex<Working>,
     /// Serialises the requests that change the meeting (join, leave, end, mute).
     busy: tokio::sync::Mutex<()>,
+    /// Media state, sink and the CSI → participant map, shared with the media session.
+    media: Arc<MediaShared>,
+    /// The media session while joined with media.
+    session: Mutex<Option<Arc<MediaSession>>>,
+    /// The seq of this client's last ROAP OFFER (the first is 1).
+    roap_seq: AtomicU64,
 }
+
+/// How long a join waits for media to connect after the ANSWER.
+const MEDIA_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Meeting {
     /// A meeting resolved from `destination` (`info` is the meeting-info answer).
@@ -80,8 +94,12 @@ impl Meeting {
         hub: Arc<EventHub>,
     ) -> Meeting {
         let locus_url = info.get("locusUrl").and_then(Value::as_str).map(str::to_owned);
+        let id = uuid::Uuid::new_v4().to_string();
         Meeting {
-            id: uuid::Uuid::new_v4().to_string(),
+            media: Arc::new(MediaShared::new(&id, hub.clone())),
+            session: Mutex::new(None),
+            roap_seq: AtomicU64::new(0),
+            id,
             destination: destination.to_owned(),
             destination_type,
             info,
@@ -117,6 +135,7 @@ impl Meeting {
             self_id: w.locus.as_ref().and_then(|l| l.pointer("/self/id")).and_then(Value::as_str).map(str::to_owned),
             audio_muted: w.audio_muted,
             video_muted: w.video_muted,
+            media_state: self.media.state(),
             members: w.members.clone(),
         }
     }
@@ -132,9 +151,37 @@ impl Meeting {
 
     /// Join: `POST <locus>/loci/call` by address, or `POST <locusUrl>/participant` when the
     /// meeting is already running (protocol.md §6.1-§6.2). `device_url` is this client's WDM
-    /// device.
+    /// device. No media: see [`Meeting::join_with_media`].
     pub async fn join(&self, device_url: &str, moderator: Option<bool>, pin: Option<&str>) -> Result<MeetingView> {
+        self.join_with_media(device_url, moderator, pin, &MediaOptions::default()).await
+    }
+
+    /// Join, then (when `media` asks for audio) connect media: ROAP OFFER in
+    /// `PUT <selfUrl>/media`, the ANSWER from the HTTP response, and a wait until the
+    /// connection is up (10 s, else a MEDIA error naming the state reached; the meeting stays
+    /// JOINED without media and may be left). A join that lands in the lobby connects no
+    /// media (UNSURE: the official SDK offers media from the lobby too).
+    pub async fn join_with_media(
+        &self,
+        device_url: &str,
+        moderator: Option<bool>,
+        pin: Option<&str>,
+        media: &MediaOptions,
+    ) -> Result<MeetingView> {
         let _busy = self.busy.lock().await;
+        let view = self.join_locus(device_url, moderator, pin).await?;
+        if !media.wants_audio() || view.state != MeetingState::Joined || self.has_session() {
+            return Ok(view);
+        }
+        if let Err(e) = self.start_media(device_url, media).await {
+            self.stop_media().await;
+            self.media.set_state(MediaState::Failed);
+            return Err(e);
+        }
+        Ok(self.view())
+    }
+
+    async fn join_locus(&self, device_url: &str, moderator: Option<bool>, pin: Option<&str>) -> Result<MeetingView> {
         let before = self.state();
         match before {
             MeetingState::Ended => {
@@ -209,6 +256,141 @@ impl Meeting {
         }
     }
 
+    fn has_session(&self) -> bool {
+        self.session.lock().map(|s| s.is_some()).unwrap_or(false)
+    }
+
+    fn current_session(&self) -> Option<Arc<MediaSession>> {
+        self.session.lock().ok().and_then(|s| s.clone())
+    }
+
+    /// Where this client's media connection binds: loopback when the cloud is on loopback
+    /// (the sandbox), else every interface.
+    fn media_bind(&self) -> std::net::IpAddr {
+        let host =
+            self.locus_url().and_then(|u| url::Url::parse(&u).ok()).and_then(|u| u.host_str().map(str::to_owned));
+        let loopback = host.as_deref().is_some_and(|h| {
+            h == "localhost" || h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        });
+        if loopback {
+            std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+        } else {
+            std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+        }
+    }
+
+    /// Builds the media session, offers it through `PUT <selfUrl>/media` and applies the
+    /// answer (protocol.md §6.3).
+    async fn start_media(&self, device_url: &str, media: &MediaOptions) -> Result<()> {
+        let (self_url, _) = self.self_url()?;
+        self.media.set_state(MediaState::Connecting);
+        let (session, sdp) = MediaSession::offer(media, self.media.clone(), self.media_bind()).await?;
+        if let Ok(mut s) = self.session.lock() {
+            *s = Some(session.clone());
+        }
+        let seq = self.roap_seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let roap = json!({
+            "messageType": "OFFER",
+            "version": "2",
+            "seq": seq,
+            "sdps": [sdp],
+            "tieBreaker": uuid::Uuid::new_v4().as_u128() as u32,
+            "headers": ["includeAnswerInHttpResponse", "noOkInTransaction"],
+        });
+        let (audio_muted, video_muted) =
+            self.working.lock().map(|w| (w.audio_muted, w.video_muted)).unwrap_or((false, false));
+        let local_sdp = json!({"audioMuted": audio_muted, "videoMuted": video_muted, "roapMessage": roap}).to_string();
+        let body = json!({
+            "device": {"url": device_url, "deviceType": "WEB"},
+            "correlationId": self.correlation_id,
+            "clientMediaPreferences": {"preferTranscoding": true, "joinCookie": null, "ipver": 4},
+            "localMedias": [{"localSdp": local_sdp, "mediaId": null}],
+        });
+        let answer: Value =
+            self.http.send_json(HttpRequest::new(Method::PUT, format!("{self_url}/media")).json(body)).await?;
+        if let Some(locus) = answer.get("locus") {
+            self.apply(locus);
+        }
+        let sdp = answer_sdp(&answer, seq)?;
+        session.answer(sdp, MEDIA_CONNECT_TIMEOUT).await
+    }
+
+    /// Closes the media session, if any (media state DISCONNECTED); the meeting is not left.
+    pub async fn close_media(&self) {
+        self.stop_media().await;
+    }
+
+    /// Closes the media session, if any (media state DISCONNECTED).
+    async fn stop_media(&self) {
+        if let Some(s) = self.take_session() {
+            s.close_connection().await;
+        }
+    }
+
+    /// Takes the media session and stops it (state DISCONNECTED) under the session lock, so
+    /// whoever finds no session afterwards also finds it stopped.
+    fn take_session(&self) -> Option<Arc<MediaSession>> {
+        let mut slot = self.session.lock().ok()?;
+        let session = slot.take()?;
+        session.stop();
+        Some(session)
+    }
+
+    /// Sends one frame of this client's audio: interleaved 16-bit PCM at 48 kHz, `channels`
+    /// 1 or 2, 480 or 960 samples per channel (10 or 20 ms). Encodes on the caller's thread
+    /// and queues the packet for an engine task: never blocks, needs no runtime. While muted
+    /// the frame is accepted and dropped.
+    pub fn send_audio(&self, pcm: &[i16], channels: u32) -> Result<()> {
+        if !matches!(channels, 1 | 2) {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("audio must have 1 or 2 channels; got {channels}"),
+            ));
+        }
+        let frames = pcm.len() / channels as usize;
+        if !FRAME_SIZES.contains(&frames) || frames * channels as usize != pcm.len() {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "audio frame must be 480 or 960 samples per channel (10 or 20 ms at 48 kHz); got {} samples for {channels} channel(s)",
+                    pcm.len()
+                ),
+            ));
+        }
+        let (state, muted) =
+            self.working.lock().map(|w| (w.state, w.audio_muted)).unwrap_or((MeetingState::Idle, false));
+        let session = self.current_session().filter(|s| s.sends_audio());
+        let Some(session) = session.filter(|_| state == MeetingState::Joined) else {
+            return Err(Error::new(
+                ErrorCode::Closed,
+                format!(
+                    "meeting {} is {}; audio frames can be sent only while JOINED with audio sending on",
+                    self.id,
+                    state.as_str()
+                ),
+            ));
+        };
+        if muted {
+            return Ok(());
+        }
+        session.send_audio(pcm, channels)
+    }
+
+    /// Where received audio goes (None stops delivery). May be set before joining.
+    pub fn set_audio_sink(&self, sink: Option<AudioSink>) {
+        if let Ok(mut s) = self.media.sink.lock() {
+            *s = sink;
+        }
+    }
+
+    /// Per-stream media statistics (empty without media).
+    pub async fn stats(&self) -> Vec<TrackStats> {
+        match self.current_session() {
+            Some(s) => s.stats().await,
+            None => Vec::new(),
+        }
+    }
+
     /// Leave: `PUT <locusUrl>/participant/<selfId>/leave`.
     pub async fn leave(&self, device_url: &str) -> Result<MeetingView> {
         let _busy = self.busy.lock().await;
@@ -223,6 +405,7 @@ impl Meeting {
         let url = format!("{locus_url}/participant/{self_id}/leave");
         match self.http.send_json::<Value>(HttpRequest::new(Method::PUT, url).json(body)).await {
             Ok(answer) => {
+                self.stop_media().await;
                 self.apply(answer.get("locus").unwrap_or(&Value::Null));
                 self.transition(MeetingState::Left);
                 Ok(self.view())
@@ -240,6 +423,7 @@ impl Meeting {
         self.self_url()?;
         let locus_url = self.locus_url().ok_or_else(|| Error::internal("joined without a locus url"))?;
         let answer: Value = self.http.send_json(HttpRequest::new(Method::POST, format!("{locus_url}/end"))).await?;
+        self.stop_media().await;
         if let Some(locus) = answer.get("locus") {
             self.apply(locus);
         }
@@ -257,6 +441,8 @@ impl Meeting {
             let w = self.working.lock().map_err(|_| Error::internal("meeting state poisoned"))?;
             (audio.unwrap_or(w.audio_muted), video.unwrap_or(w.video_muted))
         };
+        // Muting stops the packets at once, before the cloud hears of it.
+        let before = self.working.lock().map(|mut w| std::mem::replace(&mut w.audio_muted, audio_muted)).ok();
         let local_sdp = json!({"audioMuted": audio_muted, "videoMuted": video_muted}).to_string();
         let body = json!({
             "device": {"url": device_url, "deviceType": "WEB"},
@@ -267,7 +453,15 @@ impl Meeting {
             "localMedias": [{"localSdp": local_sdp, "mediaId": null}],
         });
         let answer: Value =
-            self.http.send_json(HttpRequest::new(Method::PUT, format!("{self_url}/media")).json(body)).await?;
+            match self.http.send_json(HttpRequest::new(Method::PUT, format!("{self_url}/media")).json(body)).await {
+                Ok(a) => a,
+                Err(e) => {
+                    if let (Some(b), Ok(mut w)) = (before, self.working.lock()) {
+                        w.audio_muted = b;
+                    }
+                    return Err(e);
+                }
+            };
         if let Ok(mut w) = self.working.lock() {
             w.audio_muted = audio_muted;
             w.video_muted = video_muted;
@@ -309,6 +503,9 @@ impl Meeting {
                     .push(Event::new("members:update", json!({"meetingId": self.id, "delta": delta, "full": members})));
             }
             w.members = members;
+            if let Ok(mut csis) = self.media.csis.lock() {
+                *csis = dto::audio_csis(locus);
+            }
             let next = dto::state_of(locus, w.state);
             events.extend(self.state_event(&mut w, next));
             w.locus = Some(locus.clone());
@@ -316,7 +513,20 @@ impl Meeting {
         for e in events {
             self.hub.emit(e);
         }
+        self.drop_media_when_out();
         true
+    }
+
+    /// Out of the meeting (ended, removed) with a media session still open: close it.
+    fn drop_media_when_out(&self) {
+        if !matches!(self.state(), MeetingState::Ended | MeetingState::Left) {
+            return;
+        }
+        // The state changes now (a leave racing this event must see DISCONNECTED); the
+        // connection closes on the runtime.
+        if let (Some(s), Ok(rt)) = (self.take_session(), tokio::runtime::Handle::try_current()) {
+            rt.spawn(async move { s.close_connection().await });
+        }
     }
 
     fn transition(&self, next: MeetingState) {
@@ -348,5 +558,39 @@ impl Meeting {
             _ => {}
         }
         events
+    }
+}
+
+/// The SDP of the ROAP ANSWER in a `PUT /media` response (`mediaConnections[0].remoteSdp`, a
+/// JSON string of `{"roapMessage": ...}`), or the error the server answered instead.
+fn answer_sdp(response: &Value, seq: u64) -> Result<String> {
+    let remote = response.pointer("/mediaConnections/0/remoteSdp").and_then(Value::as_str).ok_or_else(|| {
+        // UNSURE: a cloud that answers over Mercury (`locus.message.roap`) is not followed yet.
+        Error::new(ErrorCode::Media, "the media offer got no answer in the HTTP response (no mediaConnections)")
+    })?;
+    let remote: Value = serde_json::from_str(remote)
+        .map_err(|e| Error::protocol(format!("mediaConnections[0].remoteSdp is not JSON: {e}")))?;
+    let roap = remote.get("roapMessage").unwrap_or(&Value::Null);
+    match roap.get("messageType").and_then(Value::as_str) {
+        Some("ANSWER") => {
+            if roap.get("seq").and_then(Value::as_u64).is_some_and(|s| s != seq) {
+                return Err(Error::protocol(format!("ROAP ANSWER for seq {} to OFFER seq {seq}", roap["seq"])));
+            }
+            roap.pointer("/sdps/0")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| Error::protocol("ROAP ANSWER without sdps"))
+        }
+        Some("ERROR") => Err(Error::new(
+            ErrorCode::Media,
+            format!(
+                "the media server refused the offer: {} {}",
+                roap.get("errorType").and_then(Value::as_str).unwrap_or("ERROR"),
+                roap.get("errorCause").and_then(Value::as_str).unwrap_or("")
+            )
+            .trim_end()
+            .to_owned(),
+        )),
+        other => Err(Error::protocol(format!("expected a ROAP ANSWER to the offer, got {other:?}"))),
     }
 }

@@ -1,12 +1,12 @@
 //! Meetings: resolve a destination, join and leave through Locus, follow the roster and the
 //! meeting's state from `locus.*` events (protocol.md §6).
 //!
-//! This is the signalling half; audio and video over WebRTC build on it. Until they land,
-//! joins carry no media (`audio`/`video` must stay off) and mute only changes what the roster
-//! shows.
+//! Audio flows over WebRTC ([`media`]) when a join asks for it (`audio: {send, receive}`);
+//! video is not supported yet (a join asking for it is refused with MEDIA).
 
 pub mod dto;
 pub mod info;
+pub mod media;
 pub mod meeting;
 pub mod state;
 
@@ -23,7 +23,8 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
 pub use dto::{Member, MemberStatus};
-pub use state::MeetingState;
+pub use media::{AudioFrame, AudioSink, MediaOptions, TrackStats};
+pub use state::{MediaState, MeetingState};
 
 /// The meetings of one client.
 pub struct Meetings {
@@ -61,6 +62,13 @@ impl Meetings {
     /// Every meeting of this client.
     pub fn list(&self) -> Vec<Arc<Meeting>> {
         self.all.lock().map(|all| all.clone()).unwrap_or_default()
+    }
+
+    /// Closes the media connection of every meeting (client shutdown).
+    pub async fn close_media(&self) {
+        for m in self.list() {
+            m.close_media().await;
+        }
     }
 
     /// A `locus.*` event's `data` (`{eventType, locusUrl, locus}`): applied to its meeting.
@@ -118,6 +126,18 @@ impl MediaDirection {
     }
 }
 
+impl JoinMeeting {
+    /// The media this join asks for (video is refused by the caller).
+    pub fn media(&self) -> MediaOptions {
+        let audio = self.audio.clone().unwrap_or_default();
+        MediaOptions {
+            send_audio: audio.send.unwrap_or(false),
+            receive_audio: audio.receive.unwrap_or(false),
+            ..MediaOptions::default()
+        }
+    }
+}
+
 /// `meetings.join` params.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -126,9 +146,9 @@ pub struct JoinMeeting {
     pub moderator: Option<bool>,
     /// The host PIN or meeting password, when asked for.
     pub pin: Option<String>,
-    /// Audio: `{send, receive}` (off until media lands).
+    /// Audio: `{send, receive}` (both off when not given).
     pub audio: Option<MediaDirection>,
-    /// Video: `{send, receive}` (off until media lands).
+    /// Video: `{send, receive}` (not supported yet: must stay off).
     pub video: Option<MediaDirection>,
 }
 
@@ -161,17 +181,17 @@ pub(crate) fn operations() -> Vec<crate::boundary::Operation> {
         call_id(
             "meetings.join",
             "meetingId",
-            "Join the meeting (the event socket is connected first).",
+            "Join the meeting (the event socket is connected first); with audio, resolves once media is connected.",
             |c, id, p: JoinMeeting| async move {
                 let meeting = c.meetings().get(&id)?;
-                if MediaDirection::wanted(&p.audio) || MediaDirection::wanted(&p.video) {
+                if MediaDirection::wanted(&p.video) {
                     return Err(Error::new(
                         ErrorCode::Media,
-                        "meetings.join: audio and video are not supported yet; join with them off (the default)",
+                        "meetings.join: video is not supported yet; join with it off (the default)",
                     ));
                 }
                 let device = device_url(&c).await?;
-                meeting.join(&device, p.moderator, p.pin.as_deref()).await
+                meeting.join_with_media(&device, p.moderator, p.pin.as_deref(), &p.media()).await
             },
         ),
         call_id("meetings.leave", "meetingId", "Leave the meeting.", |c, id, _: NoParams| async move {
@@ -194,6 +214,12 @@ pub(crate) fn operations() -> Vec<crate::boundary::Operation> {
         call_id("meetings.members", "meetingId", "The meeting's roster.", |c, id, _: NoParams| async move {
             Ok(c.meetings().get(&id)?.view().members)
         }),
+        call_id(
+            "meetings.getStats",
+            "meetingId",
+            "Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time.",
+            |c, id, _: NoParams| async move { Ok(c.meetings().get(&id)?.stats().await) },
+        ),
         call("meetings.list", "Every meeting this client created.", |c, _: NoParams| async move {
             Ok(MeetingList { items: c.meetings().list().iter().map(|m| m.view()).collect() })
         }),

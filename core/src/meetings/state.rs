@@ -54,6 +54,35 @@ impl MeetingState {
     }
 }
 
+/// Where a meeting's media connection stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MediaState {
+    /// No media (not joined, or joined without audio).
+    None,
+    /// Offer sent, waiting for ICE and DTLS.
+    Connecting,
+    /// Media flows.
+    Connected,
+    /// The connection failed or timed out (no reconnection yet: leave and join again).
+    Failed,
+    /// Closed by leave or end.
+    Disconnected,
+}
+
+impl MediaState {
+    /// The state as a word, for messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaState::None => "NONE",
+            MediaState::Connecting => "CONNECTING",
+            MediaState::Connected => "CONNECTED",
+            MediaState::Failed => "FAILED",
+            MediaState::Disconnected => "DISCONNECTED",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::MeetingState::*;

@@ -385,7 +385,19 @@ class MeetingView(Model):
     selfId: Optional[str]
     audioMuted: bool
     videoMuted: bool
+    mediaState: str
     members: List[Member]
+
+class TrackStats(Model):
+    """One row of `meetings.getStats`: a sent or received RTP stream."""
+    kind: str
+    direction: str
+    ssrc: int
+    packets: int
+    bytes: int
+    packetsLost: Optional[int]
+    jitter: Optional[float]
+    roundTripTime: Optional[float]
 
 class MeetingList(Model):
     """`meetings.list` answer."""
@@ -589,7 +601,7 @@ class MeetingsNamespace:
     def create(self, *, destination: str, type: Optional[str] = None) -> MeetingView:
         """Resolve a meeting number, link, SIP address or room id into a meeting to join."""
     def join(self, meetingId: str, *, moderator: Optional[bool] = None, pin: Optional[str] = None, audio: Optional[Mapping[str, Any]] = None, video: Optional[Mapping[str, Any]] = None) -> MeetingView:
-        """Join the meeting (the event socket is connected first)."""
+        """Join the meeting (the event socket is connected first); with audio, resolves once media is connected."""
     def leave(self, meetingId: str) -> MeetingView:
         """Leave the meeting."""
     def end(self, meetingId: str) -> MeetingView:
@@ -614,6 +626,10 @@ class MeetingsNamespace:
         """The meeting, with its roster."""
     def members(self, meetingId: str) -> List[Member]:
         """The meeting's roster."""
+    def getStats(self, meetingId: str) -> List[TrackStats]:
+        """Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time."""
+    def get_stats(self, meetingId: str) -> List[TrackStats]:
+        """Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time."""
     def list(self) -> MeetingList:
         """Every meeting this client created."""
 
@@ -826,7 +842,7 @@ class AsyncMeetingsNamespace:
     def create(self, *, destination: str, type: Optional[str] = None) -> asyncio.Future[MeetingView]:
         """Resolve a meeting number, link, SIP address or room id into a meeting to join."""
     def join(self, meetingId: str, *, moderator: Optional[bool] = None, pin: Optional[str] = None, audio: Optional[Mapping[str, Any]] = None, video: Optional[Mapping[str, Any]] = None) -> asyncio.Future[MeetingView]:
-        """Join the meeting (the event socket is connected first)."""
+        """Join the meeting (the event socket is connected first); with audio, resolves once media is connected."""
     def leave(self, meetingId: str) -> asyncio.Future[MeetingView]:
         """Leave the meeting."""
     def end(self, meetingId: str) -> asyncio.Future[MeetingView]:
@@ -851,6 +867,10 @@ class AsyncMeetingsNamespace:
         """The meeting, with its roster."""
     def members(self, meetingId: str) -> asyncio.Future[List[Member]]:
         """The meeting's roster."""
+    def getStats(self, meetingId: str) -> asyncio.Future[List[TrackStats]]:
+        """Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time."""
+    def get_stats(self, meetingId: str) -> asyncio.Future[List[TrackStats]]:
+        """Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time."""
     def list(self) -> asyncio.Future[MeetingList]:
         """Every meeting this client created."""
 
@@ -1002,6 +1022,7 @@ __all__ = [
     'Status',
     'Member',
     'MeetingView',
+    'TrackStats',
     'MeetingList',
     'LogRecord',
 ]

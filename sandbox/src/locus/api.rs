@@ -37,4 +37,23 @@ impl Sandbox {
         ls.leave(&mut lock(&self.shared.mercury), i, pi, true);
         true
     }
+
+    /// Media counters of every participant with a media session in the active meeting with
+    /// this number (join order); empty when the meeting is not running.
+    pub fn meeting_media(&self, meeting_number: &str) -> Vec<crate::ParticipantMedia> {
+        let ls = lock(&self.shared.locus);
+        let Some(i) = ls.active_for(meeting_number) else { return Vec::new() };
+        ls.sfu.media(ls.loci[i].id)
+    }
+
+    /// Drops a participant's media session (its peer connection closes; the Locus state is
+    /// unchanged), as a media server that lost the client would. `false` when there was none.
+    pub fn cut_media(&self, meeting_number: &str, email: &str) -> bool {
+        let ls = lock(&self.shared.locus);
+        let Some(i) = ls.active_for(meeting_number) else { return false };
+        let Some(p) = ls.loci[i].participants.iter().find(|p| p.person.email.eq_ignore_ascii_case(email)) else {
+            return false;
+        };
+        ls.sfu.remove(ls.loci[i].id, p.id)
+    }
 }

@@ -1,4 +1,4 @@
-//! Locus: meeting signalling without media (protocol.md §6; issue7-design.md §4, stage 1).
+//! Locus: meeting signalling (protocol.md §6; issue7-design.md §4) and, through [`sfu`], audio.
 //!
 //! A locus is one running instance of a meeting (scheduled meeting or space meeting). The
 //! first `/loci/call` for a meeting creates it ACTIVE; when the last participant leaves it
@@ -18,6 +18,7 @@ mod ops;
 mod resolve;
 mod roap;
 mod routes;
+pub(crate) mod sfu;
 
 use uuid::Uuid;
 
@@ -97,7 +98,8 @@ pub(crate) struct Participant {
     /// Moderator mute (`controls.audio/video.muted`).
     pub audio_locked: bool,
     pub video_locked: bool,
-    /// Audio and video CSIs (RTP CSRCs in stage 2), unique in the locus.
+    /// Audio and video CSIs, unique in the locus; the SFU stamps the audio one as the CSRC of
+    /// the packets it forwards.
     pub csis: [u32; 2],
 }
 
@@ -164,11 +166,18 @@ pub(crate) struct LocusStore {
     /// The org uuid (`orgId` in DTOs).
     pub org: Uuid,
     pub loci: Vec<Locus>,
+    /// The media server (its own locks; taken after `locus`, never before).
+    pub sfu: std::sync::Arc<sfu::Sfu>,
 }
 
 impl LocusStore {
-    pub fn new(base_url: &str, org: Uuid) -> Self {
-        LocusStore { base_url: base_url.to_string(), org, loci: Vec::new() }
+    pub fn new(base_url: &str, org: Uuid, media_bind: std::net::IpAddr) -> Self {
+        LocusStore {
+            base_url: base_url.to_string(),
+            org,
+            loci: Vec::new(),
+            sfu: std::sync::Arc::new(sfu::Sfu::new(media_bind)),
+        }
     }
 
     /// `<base>/locus/api/v1/loci/<id>`.

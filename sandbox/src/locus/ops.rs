@@ -126,6 +126,9 @@ impl LocusStore {
         p.removed = removed;
         p.devices.iter_mut().for_each(|d| d.joined = false);
         let person = p.person.uuid;
+        let participant = p.id;
+        self.sfu.remove(l.id, participant);
+        let l = &mut self.loci[i];
         if l.state == LocusState::Active && l.participants.iter().all(|p| !p.joined) {
             l.state = LocusState::Inactive;
         }
@@ -173,5 +176,6 @@ impl LocusStore {
         }
         self.loci[i].bump();
         self.publish_to(hub, i, "locus.controls_updated", &to);
+        self.sfu.close_room(self.loci[i].id);
     }
 }

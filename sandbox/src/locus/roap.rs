@@ -1,6 +1,6 @@
-//! ROAP (protocol.md §6.3) as far as stage 1 goes: TURN discovery is answered (without TURN:
-//! the sandbox is on loopback), an OFFER is refused (media arrives in stage 2), and the
-//! local mute flags riding in `localSdp` are decoded.
+//! ROAP (protocol.md §6.3): TURN discovery is answered (without TURN: the sandbox is on
+//! loopback), the local mute flags riding in `localSdp` are decoded. OFFERs in `PUT /media`
+//! go to the media server (`routes::media`); an OFFER inside a join is refused.
 
 use serde_json::{Value, json};
 
@@ -68,7 +68,8 @@ pub(crate) fn reply(roap: &Value) -> Option<Value> {
             "seq": seq,
             "headers": ["noOkInTransaction"],
         })),
-        // Stage 1 has no media server; media arrives in stage 2. The errorType is UNSURE.
+        // Offers are taken in `PUT <selfUrl>/media` only (what the SDKs do after joining).
+        // The errorType is UNSURE.
         "OFFER" => Some(json!({
             "messageType": "ERROR",
             "version": "2",

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::ops::{Join, Kind, Mute, ended};
 use super::resolve::{Key, resolve};
 use super::roap::{self, LocalMedia};
-use super::{Locus, LocusState, LocusStore, PersonRef};
+use super::{Locus, LocusState, LocusStore, PersonRef, sfu};
 use crate::body::Body;
 use crate::errors::{ApiError, ApiResult, json_ok};
 use crate::state::{AppState, Call, lock};
@@ -154,7 +154,10 @@ async fn leave(call: Call, Path((id, pid)): Path<(String, String)>) -> ApiResult
     Ok(json_ok(json!({"locus": ls.dto(i, Some(call.me.uuid))})))
 }
 
-/// `PUT <selfUrl>/media`: local mute flags and ROAP.
+/// `PUT <selfUrl>/media`: local mute flags and ROAP. An OFFER is answered by the media
+/// server ([`super::sfu`]) in the HTTP response (the sandbox always behaves as if the offer
+/// carried `includeAnswerInHttpResponse`; UNSURE whether Locus answers over Mercury
+/// without it).
 async fn media(
     call: Call,
     Path((id, pid)): Path<(String, String)>,
@@ -163,27 +166,62 @@ async fn media(
 ) -> ApiResult<Response> {
     let body = Body::parse(&headers, &bytes)?;
     let local = roap::local_media(&body)?.ok_or_else(|| ApiError::missing("localMedias"))?;
-    let mut ls = lock(&call.st.locus);
-    let i = locus_index(&ls, &id)?;
-    let pi = own_participant(&ls.loci[i], &pid, call.me.uuid)?;
-    if ls.loci[i].state == LocusState::Ended {
-        return Err(ended());
-    }
-    if !ls.loci[i].participants[pi].joined {
-        // UNSURE: the status and text Locus uses for media on a participant who left.
-        return Err(ApiError::conflict("The participant is not in the meeting."));
-    }
-    let mut hub = lock(&call.st.mercury);
-    for (kind, muted) in [(Kind::Audio, local.audio_muted), (Kind::Video, local.video_muted)] {
-        if let Some(muted) = muted {
-            ls.mute(&mut hub, i, pi, Mute { kind, by_moderator: false, muted }, call.me.uuid);
+    let (owner, sfu) = {
+        let mut ls = lock(&call.st.locus);
+        let i = locus_index(&ls, &id)?;
+        let pi = own_participant(&ls.loci[i], &pid, call.me.uuid)?;
+        if ls.loci[i].state == LocusState::Ended {
+            return Err(ended());
         }
-    }
-    drop(hub);
-    let reply = local.roap.as_ref().and_then(roap::reply);
+        if !ls.loci[i].participants[pi].joined {
+            // UNSURE: the status and text Locus uses for media on a participant who left.
+            return Err(ApiError::conflict("The participant is not in the meeting."));
+        }
+        let mut hub = lock(&call.st.mercury);
+        for (kind, muted) in [(Kind::Audio, local.audio_muted), (Kind::Video, local.video_muted)] {
+            if let Some(muted) = muted {
+                ls.mute(&mut hub, i, pi, Mute { kind, by_moderator: false, muted }, call.me.uuid);
+            }
+        }
+        let p = &ls.loci[i].participants[pi];
+        let owner =
+            sfu::Owner { locus: ls.loci[i].id, participant: p.id, email: p.person.email.clone(), csi: p.csis[0] };
+        (owner, ls.sfu.clone())
+    };
+    let reply = match &local.roap {
+        Some(offer) if offer.get("messageType").and_then(Value::as_str) == Some("OFFER") => {
+            Some(answer_offer(&sfu, owner, offer).await)
+        }
+        Some(other) => roap::reply(other),
+        None => None,
+    };
     let media_id = local.media_id.unwrap_or_else(|| Uuid::new_v4().to_string());
     let connections = roap::media_connections(&media_id, reply);
+    let ls = lock(&call.st.locus);
+    let i = locus_index(&ls, &id)?;
     Ok(json_ok(json!({"locus": ls.dto(i, Some(call.me.uuid)), "mediaConnections": connections})))
+}
+
+/// The ROAP ANSWER (or ERROR) to an OFFER: `sdps[0]` goes to the media server.
+async fn answer_offer(sfu: &std::sync::Arc<sfu::Sfu>, owner: sfu::Owner, offer: &Value) -> Value {
+    let seq = offer.get("seq").cloned().unwrap_or(Value::Null);
+    let sdp = offer.get("sdps").and_then(|s| s.get(0)).and_then(Value::as_str);
+    let Some(sdp) = sdp else {
+        // UNSURE: the errorType Locus uses for an OFFER without SDP.
+        return json!({"messageType": "ERROR", "version": "2", "seq": seq, "errorType": "INVALID_STATE"});
+    };
+    match sfu.offer(owner, sdp.to_string()).await {
+        Ok(answer) => json!({"messageType": "ANSWER", "version": "2", "seq": seq, "sdps": [answer]}),
+        Err(e) => {
+            log_media_failure(&e);
+            json!({"messageType": "ERROR", "version": "2", "seq": seq, "errorType": "FAILED", "errorCause": e})
+        }
+    }
+}
+
+/// The sandbox has no logger: media failures go to stderr for whoever runs the tests.
+fn log_media_failure(e: &str) {
+    eprintln!("webex-sandbox: media offer failed: {e}");
 }
 
 /// `muted` of `{"audio": {"muted": bool}}`-style bodies.

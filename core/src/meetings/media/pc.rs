@@ -1,0 +1,120 @@
+//! Building a WebRTC peer connection the way meetings need it (webrtc 0.21): Opus only,
+//! BUNDLE, no mDNS, no STUN, one concrete UDP address, and every connection event turned into
+//! a message on a channel.
+
+use crate::error::{Error, ErrorCode, Result};
+use rtc::ice::mdns::MulticastDnsMode;
+use rtc::interceptor::Registry;
+use rtc::peer_connection::configuration::media_engine::MIME_TYPE_OPUS;
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodecParameters, RtpCodecKind};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use webrtc::media_stream::track_remote::TrackRemote;
+use webrtc::peer_connection::{
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCBundlePolicy,
+    RTCConfigurationBuilder, RTCIceGatheringState, RTCPeerConnectionState, RTCRtcpMuxPolicy, SettingEngineBuilder,
+    configure_rtcp_reports,
+};
+
+/// The Opus payload type we offer (the browsers' choice).
+pub const OPUS_PT: u8 = 111;
+
+/// The Opus codec as offered: 48 kHz, 2 channels in SDP (RFC 7587), FEC on.
+pub fn opus_codec() -> RTCRtpCodec {
+    RTCRtpCodec {
+        mime_type: MIME_TYPE_OPUS.to_owned(),
+        clock_rate: 48_000,
+        channels: 2,
+        sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
+        rtcp_feedback: vec![],
+    }
+}
+
+/// What a connection tells its owner.
+pub enum PcEvent {
+    /// The connection state changed.
+    State(RTCPeerConnectionState),
+    /// A remote track arrived.
+    Track(Arc<dyn TrackRemote>),
+}
+
+struct Handler {
+    events: mpsc::UnboundedSender<PcEvent>,
+    gathered: watch::Sender<bool>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            self.gathered.send_replace(true);
+        }
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        let _ = self.events.send(PcEvent::State(state));
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let _ = self.events.send(PcEvent::Track(track));
+    }
+}
+
+/// A built connection and how to follow it.
+pub struct Built {
+    /// The connection.
+    pub pc: Arc<dyn PeerConnection>,
+    /// State changes and remote tracks.
+    pub events: mpsc::UnboundedReceiver<PcEvent>,
+    /// Becomes true when ICE gathering completes.
+    pub gathered: watch::Receiver<bool>,
+}
+
+/// Maps a webrtc error into ours.
+pub fn media_error(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::new(ErrorCode::Media, format!("{what}: {e}"))
+}
+
+/// A connection bound to `bind` (port 0). A concrete address keeps its host candidate even
+/// when it is loopback; mDNS is off and there are no STUN servers, so gathering is immediate.
+/// Needs a tokio runtime (the driver is spawned on it).
+pub async fn build(bind: IpAddr) -> Result<Built> {
+    let mut me = MediaEngine::default();
+    me.register_codec(RTCRtpCodecParameters { rtp_codec: opus_codec(), payload_type: OPUS_PT }, RtpCodecKind::Audio)
+        .map_err(|e| media_error("registering Opus", e))?;
+    // Sender and receiver reports only: they feed packetsLost, jitter and roundTripTime.
+    let registry = configure_rtcp_reports(Registry::new());
+    let se = SettingEngineBuilder::new()
+        .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+        .with_ice_timeouts(Some(Duration::from_secs(2)), Some(Duration::from_secs(6)), Some(Duration::from_secs(1)))
+        .with_host_acceptance_min_wait(Some(Duration::ZERO))
+        .build();
+    let cfg = RTCConfigurationBuilder::new()
+        .with_bundle_policy(RTCBundlePolicy::MaxBundle)
+        .with_rtcp_mux_policy(RTCRtcpMuxPolicy::Require)
+        .build();
+    let (tx, events) = mpsc::unbounded_channel();
+    let (gathered_tx, gathered) = watch::channel(false);
+    let pc = PeerConnectionBuilder::new()
+        .with_configuration(cfg)
+        .with_media_engine(me)
+        .with_setting_engine(se)
+        .with_interceptor_registry(registry)
+        .with_handler(Arc::new(Handler { events: tx, gathered: gathered_tx }))
+        .with_udp_addrs(vec![SocketAddr::new(bind, 0)])
+        .build()
+        .await
+        .map_err(|e| media_error("creating the peer connection", e))?;
+    Ok(Built { pc: Arc::new(pc), events, gathered })
+}
+
+/// Waits until ICE gathering is complete (ROAP has no trickle: the SDP must carry every
+/// candidate), at most `timeout`.
+pub async fn wait_gathered(gathered: &mut watch::Receiver<bool>, timeout: Duration) -> Result<()> {
+    match tokio::time::timeout(timeout, gathered.wait_for(|g| *g)).await {
+        Ok(Ok(_)) => Ok(()),
+        _ => Err(Error::new(ErrorCode::Media, "ICE gathering did not complete")),
+    }
+}

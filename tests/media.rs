@@ -1,0 +1,226 @@
+//! Meetings with real audio, end to end against the sandbox's media server: Alice's 440 Hz
+//! tone reaches Bob through WebRTC (ROAP offer/answer via Locus, SRTP on loopback, the SFU
+//! forwarding with Alice's CSI as CSRC), mute stops her packets at the server, unmute brings
+//! them back, leaving closes her media, and bad frames get clear errors.
+
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+use webex_core::meetings::meeting::{Meeting, MeetingView};
+use webex_core::meetings::{AudioFrame, AudioSink, MediaOptions, MediaState, MeetingState};
+use webex_core::rest::meetings::CreateMeeting;
+use webex_core::{Client, ErrorCode, Event};
+use webex_sandbox::Sandbox;
+use webex_tests::*;
+
+/// A scheduled meeting hosted by Alice: its number.
+async fn scheduled(alice: &Client) -> String {
+    let m = alice
+        .scheduled_meetings()
+        .create(&CreateMeeting {
+            title: Some("Tone check".into()),
+            start: Some("2030-01-01T10:00:00Z".into()),
+            end: Some("2030-01-01T10:30:00Z".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    m.meeting_number.unwrap()
+}
+
+async fn device(c: &Client) -> String {
+    c.connect().await.unwrap();
+    c.devices().current().await.unwrap().url
+}
+
+/// The next event of `kind` for meeting `id` that `pred` accepts.
+async fn wait(events: &mut UnboundedReceiver<Event>, kind: &str, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    let found = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let e = events.recv().await.unwrap_or_else(|| panic!("the stream ended before {kind}"));
+            if e.kind == kind && e.data["meetingId"] == id && pred(&e.data) {
+                return e.data;
+            }
+        }
+    });
+    found.await.unwrap_or_else(|_| panic!("no {kind} within 10 s"))
+}
+
+fn alice_muted(d: &Value, muted: bool) -> bool {
+    d["full"].as_array().is_some_and(|f| f.iter().any(|m| m["name"] == "Alice" && m["audioMuted"] == muted))
+}
+
+/// What Bob's sink saw: (speaker's participant id, PCM).
+type Heard = UnboundedReceiver<(Option<String>, Vec<i16>)>;
+
+/// A sink that forwards (speaker, PCM) to a channel.
+fn sink() -> (AudioSink, Heard) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let sink: AudioSink = Arc::new(move |f: &AudioFrame<'_>| {
+        assert_eq!((f.sample_rate, f.channels, f.frames), (48_000, 1, 960));
+        let _ = tx.send((f.participant_id.map(str::to_owned), f.samples.to_vec()));
+    });
+    (sink, rx)
+}
+
+fn audio() -> MediaOptions {
+    MediaOptions { send_audio: true, receive_audio: true, ..Default::default() }
+}
+
+async fn join(c: &Client, number: &str) -> (Arc<Meeting>, MeetingView) {
+    let m = c.meetings().create(number, None).await.unwrap();
+    let view = m.join_with_media(&device(c).await, None, None, &audio()).await.unwrap();
+    (m, view)
+}
+
+fn packets_of(sb: &Sandbox, number: &str, email: &str) -> u64 {
+    sb.meeting_media(number).iter().find(|m| m.email == email).map(|m| m.audio_packets).unwrap_or(0)
+}
+
+/// Alice's side of the test: a 440 Hz tone, one 20 ms frame per tick (real-time pacing).
+struct Speaker {
+    meeting: Arc<Meeting>,
+    tick: tokio::time::Interval,
+    next: usize,
+}
+
+impl Speaker {
+    async fn push(&mut self) {
+        self.tick.tick().await;
+        self.meeting.send_audio(&tone_frame(440.0, self.next, 1), 1).unwrap();
+        self.next += 1;
+    }
+}
+
+/// Pushes Alice's tone until Bob has heard `samples` of it (frames from before are dropped
+/// first); at most 10 s of pushing.
+async fn hear_alice(speaker: &mut Speaker, heard: &mut Heard, alice_id: &str, samples: usize) -> Vec<i16> {
+    while heard.try_recv().is_ok() {}
+    let mut pcm = Vec::new();
+    for _ in 0..500 {
+        speaker.push().await;
+        while let Ok((who, frame)) = heard.try_recv() {
+            assert_eq!(who.as_deref(), Some(alice_id), "Bob hears only Alice, by her CSI");
+            pcm.extend(frame);
+        }
+        if pcm.len() >= samples {
+            return pcm;
+        }
+    }
+    panic!("Bob heard only {} samples of Alice in 10 s", pcm.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bob_hears_alices_tone_and_her_mute() {
+    let sb = sandbox().await;
+    let alice = client_as(&sb, ALICE);
+    let bob = client_as(&sb, BOB);
+    alice.load_catalog().await.unwrap();
+    bob.load_catalog().await.unwrap();
+    let number = scheduled(&alice).await;
+    let mut a_events = alice.events();
+    let mut b_events = bob.events();
+
+    let (a, a_view) = join(&alice, &number).await;
+    assert_eq!((a_view.state, a_view.media_state), (MeetingState::Joined, MediaState::Connected));
+    let change = wait(&mut a_events, "media:stateChange", &a_view.id, |d| d["currentState"] == "CONNECTED").await;
+    assert_eq!(change["previousState"], "CONNECTING");
+    let alice_id = a_view.self_id.clone().unwrap();
+    let bob_meeting = bob.meetings().create(&number, None).await.unwrap();
+    let (bob_sink, mut heard) = sink();
+    bob_meeting.set_audio_sink(Some(bob_sink));
+
+    // Alice already talks while Bob joins (the server forwards to him before his media is up).
+    let mut speaker = Speaker { meeting: a.clone(), tick: tokio::time::interval(Duration::from_millis(20)), next: 0 };
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let talking = tokio::spawn(async move {
+        while stopped.try_recv().is_err() {
+            speaker.push().await;
+        }
+        speaker
+    });
+    let started = Instant::now();
+    let b_view = bob_meeting.join_with_media(&device(&bob).await, None, None, &audio()).await.unwrap();
+    assert_eq!(b_view.media_state, MediaState::Connected);
+    let joined_after = started.elapsed();
+    stop.send(()).unwrap();
+    let mut speaker = talking.await.unwrap();
+
+    // The tone: Bob's PCM from Alice peaks at 440 Hz.
+    let pcm = hear_alice(&mut speaker, &mut heard, &alice_id, 960).await;
+    let first_audio_after = started.elapsed();
+    assert!(!pcm.is_empty());
+    let pcm = hear_alice(&mut speaker, &mut heard, &alice_id, 30 * 960).await;
+    let f = dominant_frequency(&pcm[pcm.len() - 24_000..], 300, 600);
+    assert!((435..=445).contains(&f), "Bob hears {f} Hz");
+    eprintln!("media: Bob joined with audio in {joined_after:?}; first frame of Alice after {first_audio_after:?}");
+
+    // Stats: Alice sends, Bob receives.
+    let sent = a.stats().await;
+    assert!(sent.iter().any(|s| s.kind == "audio" && s.direction == "send" && s.packets > 0), "{sent:?}");
+    eprintln!("media: Alice stats {sent:?}");
+    let received = bob_meeting.stats().await;
+    eprintln!("media: Bob stats {received:?}");
+    assert!(received.iter().any(|s| s.direction == "receive" && s.packets > 0 && s.bytes > 0), "{received:?}");
+
+    // Mute: once Bob's roster shows it, Alice's further frames never reach the server.
+    let alice_device = device(&alice).await;
+    assert!(a.set_muted(&alice_device, Some(true), None).await.unwrap().audio_muted);
+    wait(&mut b_events, "members:update", &b_view.id, |d| alice_muted(d, true)).await;
+    let before = packets_of(&sb, &number, ALICE);
+    assert!(before > 0);
+    for _ in 0..25 {
+        speaker.push().await;
+    }
+    assert_eq!(packets_of(&sb, &number, ALICE), before, "muted Alice sent packets");
+
+    // Unmute: packets flow again and Bob hears 440 Hz again.
+    a.set_muted(&alice_device, Some(false), None).await.unwrap();
+    wait(&mut b_events, "members:update", &b_view.id, |d| alice_muted(d, false)).await;
+    let pcm = hear_alice(&mut speaker, &mut heard, &alice_id, 30 * 960).await;
+    assert!(packets_of(&sb, &number, ALICE) > before);
+    let f = dominant_frequency(&pcm[pcm.len() - 24_000..], 300, 600);
+    assert!((435..=445).contains(&f), "after unmute Bob hears {f} Hz");
+
+    // Bad frames.
+    let e = a.send_audio(&[0; 500], 1).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidArgument);
+    assert!(e.message.contains("480 or 960") && e.message.contains("500"), "{}", e.message);
+    assert_eq!(a.send_audio(&[0; 960], 3).unwrap_err().code, ErrorCode::InvalidArgument);
+
+    // Alice leaves: Bob's roster shows it, her media is closed, her frames are refused.
+    assert_eq!(a.leave(&alice_device).await.unwrap().state, MeetingState::Left);
+    assert_eq!(a.view().media_state, MediaState::Disconnected);
+    wait(&mut a_events, "media:stateChange", &a_view.id, |d| d["currentState"] == "DISCONNECTED").await;
+    wait(&mut b_events, "members:update", &b_view.id, |d| {
+        d["full"].as_array().is_some_and(|f| f.iter().any(|m| m["name"] == "Alice" && m["status"] == "NOT_IN_MEETING"))
+    })
+    .await;
+    let e = a.send_audio(&tone_frame(440.0, 0, 1), 1).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Closed);
+    assert!(e.message.contains("LEFT"), "{}", e.message);
+    let media: Vec<String> = sb.meeting_media(&number).into_iter().map(|m| m.email).collect();
+    assert_eq!(media, [BOB]);
+    alice.shutdown().await;
+    bob.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_before_joining_with_audio_are_refused() {
+    let sb = sandbox().await;
+    let alice = client_as(&sb, ALICE);
+    alice.load_catalog().await.unwrap();
+    let number = scheduled(&alice).await;
+    let m = alice.meetings().create(&number, None).await.unwrap();
+    let e = m.send_audio(&tone_frame(440.0, 0, 1), 1).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Closed);
+    assert!(e.message.contains("IDLE"), "{}", e.message);
+    // Joined without audio: still refused, with the reason.
+    m.join(&device(&alice).await, None, None).await.unwrap();
+    let e = m.send_audio(&tone_frame(440.0, 0, 2), 2).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Closed);
+    assert_eq!(m.view().media_state, MediaState::None);
+    assert!(m.stats().await.is_empty());
+    alice.shutdown().await;
+}
