@@ -27,6 +27,9 @@ bash tests/official/run.sh
 step "quick start on the embedded sandbox"
 cargo run --locked --example quickstart
 
+step "meeting example: a bot says 440 Hz in a sandbox meeting, a listener hears it"
+cargo run --locked --example meeting_bot
+
 # The C ABI. The header drift check (include/webex.h vs a fresh cbindgen run) is a Rust test,
 # ffi-c/tests/header.rs, so it already ran with the Rust tests above.
 step "C ABI: libwebex, C tests, C quick start (shared and static library)"
