@@ -175,10 +175,10 @@ impl Client {
         // the participant when its keep-alives stop).
         self.inner.meetings.close_media().await;
         self.inner.mercury.disconnect().await;
-        if !self.inner.persistent_device {
-            if let Err(e) = self.inner.devices.unregister().await {
-                tracing::warn!(target: "webex::device", "unregister on close failed: {e}");
-            }
+        if !self.inner.persistent_device
+            && let Err(e) = self.inner.devices.unregister().await
+        {
+            tracing::warn!(target: "webex::device", "unregister on close failed: {e}");
         }
         self.inner.events.close();
     }

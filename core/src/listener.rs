@@ -28,16 +28,16 @@ impl ListenState {
         if let Ok(mut r) = self.resources.lock() {
             r.insert(resource.to_owned());
         }
-        if let Ok(mut e) = self.envelope.lock() {
-            if e.is_null() {
-                *e = json!({
-                    "createdBy": me.get("id"),
-                    "orgId": me.get("orgId"),
-                    "ownedBy": "creator",
-                    "status": "active",
-                    "created": crate::time::now_iso(),
-                });
-            }
+        if let Ok(mut e) = self.envelope.lock()
+            && e.is_null()
+        {
+            *e = json!({
+                "createdBy": me.get("id"),
+                "orgId": me.get("orgId"),
+                "ownedBy": "creator",
+                "status": "active",
+                "created": crate::time::now_iso(),
+            });
         }
     }
 
@@ -100,10 +100,10 @@ impl Seen {
         if self.set.contains(&key) {
             return false;
         }
-        if self.order.len() == self.capacity {
-            if let Some(old) = self.order.pop_front() {
-                self.set.remove(&old);
-            }
+        if self.order.len() == self.capacity
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
         }
         self.order.push_back(key.clone());
         self.set.insert(key);

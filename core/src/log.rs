@@ -92,12 +92,11 @@ pub fn init(level: &str, history_length: usize) {
 
 /// Register a secret to redact from every record from now on.
 pub fn register_secret(secret: &str) {
-    if secret.len() >= 8 {
-        if let Ok(mut s) = state().secrets.lock() {
-            if !s.iter().any(|x| x == secret) {
-                s.push(secret.to_owned());
-            }
-        }
+    if secret.len() >= 8
+        && let Ok(mut s) = state().secrets.lock()
+        && !s.iter().any(|x| x == secret)
+    {
+        s.push(secret.to_owned());
     }
 }
 

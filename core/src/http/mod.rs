@@ -286,16 +286,15 @@ impl Http {
         loop {
             let used = credentials.access_token();
             let outcome = self.attempt(&request, &what).await;
-            if let Ok(resp) = &outcome {
-                if resp.status == 401
-                    && bearer
-                    && replays < self.inner.max_auth_replays
-                    && credentials.renewal() != Renewal::None
-                {
-                    replays += 1;
-                    self.renew_boxed(used.clone(), "unauthorized").await?;
-                    continue;
-                }
+            if let Ok(resp) = &outcome
+                && resp.status == 401
+                && bearer
+                && replays < self.inner.max_auth_replays
+                && credentials.renewal() != Renewal::None
+            {
+                replays += 1;
+                self.renew_boxed(used.clone(), "unauthorized").await?;
+                continue;
             }
             let (decision_input, retry_after) = match &outcome {
                 Ok(resp) => (
@@ -307,21 +306,23 @@ impl Http {
             if let Ok(resp) = &outcome {
                 // Locus moved the object: 404 with errorCode 2000002 and the new `location`
                 // (protocol.md §6.1); followed like `cisco-location`, within the same budget.
-                if let Some(location) = locus_redirect(resp) {
-                    if redirects < self.inner.max_redirects && config::is_http_url(&location) {
-                        redirects += 1;
-                        request.url = location;
-                        request.query.clear();
-                        continue;
-                    }
+                if let Some(location) = locus_redirect(resp)
+                    && redirects < self.inner.max_redirects
+                    && config::is_http_url(&location)
+                {
+                    redirects += 1;
+                    request.url = location;
+                    request.query.clear();
+                    continue;
                 }
-                if let Some(location) = resp.headers.get("cisco-location").and_then(|v| v.to_str().ok()) {
-                    if redirects < self.inner.max_redirects && config::is_http_url(location) {
-                        redirects += 1;
-                        request.url = location.to_owned();
-                        request.query.clear();
-                        continue;
-                    }
+                if let Some(location) = resp.headers.get("cisco-location").and_then(|v| v.to_str().ok())
+                    && redirects < self.inner.max_redirects
+                    && config::is_http_url(location)
+                {
+                    redirects += 1;
+                    request.url = location.to_owned();
+                    request.query.clear();
+                    continue;
                 }
             }
             match self.inner.policy.decide(attempt, decision_input, request.idempotent(), retry_after.as_deref()) {
@@ -375,13 +376,13 @@ impl Http {
                 rb = rb.header(name.as_str(), v);
             }
         }
-        if request.auth && self.inner.services.may_receive_token(&request.url) {
-            if let Some(auth) = self.inner.credentials.authorization() {
-                if let Ok(mut value) = HeaderValue::from_str(&auth) {
-                    value.set_sensitive(true);
-                    rb = rb.header("authorization", value);
-                }
-            }
+        if request.auth
+            && self.inner.services.may_receive_token(&request.url)
+            && let Some(auth) = self.inner.credentials.authorization()
+            && let Ok(mut value) = HeaderValue::from_str(&auth)
+        {
+            value.set_sensitive(true);
+            rb = rb.header("authorization", value);
         }
         rb = match &request.body {
             Body::Empty => rb,

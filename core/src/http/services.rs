@@ -55,10 +55,11 @@ impl Services {
         if in_config || self.catalog.read().is_ok_and(|c| c.values().any(|base| under_base(&target, base))) {
             return true;
         }
-        if self.validate_domains && target.scheme() == "https" {
-            if let Some(host) = target.host_str() {
-                return self.allowed_domains.iter().any(|d| host == d || host.ends_with(&format!(".{d}")));
-            }
+        if self.validate_domains
+            && target.scheme() == "https"
+            && let Some(host) = target.host_str()
+        {
+            return self.allowed_domains.iter().any(|d| host == d || host.ends_with(&format!(".{d}")));
         }
         false
     }

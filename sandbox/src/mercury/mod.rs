@@ -263,11 +263,9 @@ impl Hub {
             return;
         }
         let was_active = self.active(s.device).is_none_or(|a| a.order < s.order);
-        if was_active {
-            if let (Some(next), Some(d)) = (self.active(s.device), self.device(s.device)) {
-                for ev in d.buffer.iter() {
-                    let _ = next.tx.send(Out::Event(ev.clone()));
-                }
+        if was_active && let (Some(next), Some(d)) = (self.active(s.device), self.device(s.device)) {
+            for ev in d.buffer.iter() {
+                let _ = next.tx.send(Out::Event(ev.clone()));
             }
         }
     }

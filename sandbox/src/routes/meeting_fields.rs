@@ -172,10 +172,10 @@ pub(crate) fn apply(
         };
         body.check_type(k, kind)?;
         if let Some(v) = body.get(k) {
-            if let Some((_, allowed)) = ENUMS.iter().find(|(e, _)| e == k) {
-                if !allowed.contains(&v.as_str().unwrap_or("")) {
-                    return Err(ApiError::invalid(k, &format!("must be one of {}", allowed.join(", "))));
-                }
+            if let Some((_, allowed)) = ENUMS.iter().find(|(e, _)| e == k)
+                && !allowed.contains(&v.as_str().unwrap_or(""))
+            {
+                return Err(ApiError::invalid(k, &format!("must be one of {}", allowed.join(", "))));
             }
             fields.insert((*k).into(), v.clone());
         }

@@ -93,10 +93,10 @@ async fn list(call: Call) -> ApiResult<Response> {
     let store = call.st.store();
     let room = visible_room_uuid(&store, call.me.uuid, room_id).ok_or_else(ApiError::not_found)?;
     let my_id = call.me.id();
-    if let Some(m) = mentioned {
-        if m.split(',').any(|p| p.trim() != "me" && ids::uuid_of(p, IdType::People) != Some(call.me.uuid)) {
-            return Err(ApiError::invalid("mentionedPeople", "only 'me' or your own person id may be given"));
-        }
+    if let Some(m) = mentioned
+        && m.split(',').any(|p| p.trim() != "me" && ids::uuid_of(p, IdType::People) != Some(call.me.uuid))
+    {
+        return Err(ApiError::invalid("mentionedPeople", "only 'me' or your own person id may be given"));
     }
     let parent = match call.q("parentId") {
         None => None,

@@ -41,10 +41,10 @@ pub(crate) fn person_json(p: &Person, store: &Store, id: Option<&str>) -> Value 
         "status": if p.pending { "pending" } else { "active" },
         "type": p.kind,
     });
-    if last.is_empty() {
-        if let Some(o) = v.as_object_mut() {
-            o.remove("lastName");
-        }
+    if last.is_empty()
+        && let Some(o) = v.as_object_mut()
+    {
+        o.remove("lastName");
     }
     v
 }

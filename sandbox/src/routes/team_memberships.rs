@@ -61,11 +61,11 @@ async fn create(call: Call, headers: HeaderMap, bytes: Bytes) -> ApiResult<Respo
         return Err(ApiError::conflict("The person is already a member of the team."));
     }
     store.team_memberships.push(TeamMembership { person, team, is_moderator, created: now_ms() });
-    if let Some(general) = store.general_room(team) {
-        if !store.is_member(person, general) {
-            store.add_membership(person, general, is_moderator);
-            Emitter::new(&call.st, &store, call.me.uuid).membership(person, general, "add");
-        }
+    if let Some(general) = store.general_room(team)
+        && !store.is_member(person, general)
+    {
+        store.add_membership(person, general, is_moderator);
+        Emitter::new(&call.st, &store, call.me.uuid).membership(person, general, "add");
     }
     let m = store.team_membership(person, team).ok_or_else(ApiError::not_found)?;
     Ok(json_ok(tm_json(m, &store)))
