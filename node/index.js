@@ -190,6 +190,9 @@ class Webex extends EventEmitter {
       defineMethod(this, ns, op.name.slice(dot + 1), op);
     }
     Object.defineProperty(this, '_namespaces', {value: namespaces});
+    Object.defineProperty(this, '_audioHandlers', {value: new Map()});
+    const meetings = namespaces.get('meetings');
+    if (meetings) defineMeetingAudio(this, meetings);
     this.on('newListener', () => this._attached());
   }
 
@@ -215,6 +218,7 @@ class Webex extends EventEmitter {
    */
   close() {
     this._listeningTo.clear();
+    this._audioHandlers.clear();
     return this._native.close();
   }
 
@@ -269,6 +273,85 @@ class Webex extends EventEmitter {
       if (!deliver(entry.targets, entry.data)) this._held.push(entry);
     }
   }
+
+  // A received audio frame (see `meetings.onAudio`).
+  _audioFrame(frame) {
+    const handler = this._audioHandlers.get(frame.meetingId);
+    if (!handler) return; // cleared while the frame was queued
+    if (frame.participantId === undefined) frame.participantId = null;
+    handler(frame);
+  }
+}
+
+// ---- meeting audio -------------------------------------------------------------------------
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** `pcm` as an Int16Array: an Int16Array as it is, a Buffer (or any byte view) of int16 LE. */
+function int16Samples(pcm) {
+  if (pcm instanceof Int16Array) return pcm;
+  if (ArrayBuffer.isView(pcm) && pcm.BYTES_PER_ELEMENT === 1) {
+    if (pcm.byteLength % 2) {
+      throw webexError('INVALID_ARGUMENT', `meetings.sendAudio: pcm has ${pcm.byteLength} bytes; 16-bit samples take an even number`);
+    }
+    if (LITTLE_ENDIAN && pcm.byteOffset % 2 === 0) return new Int16Array(pcm.buffer, pcm.byteOffset, pcm.byteLength / 2);
+    const view = new DataView(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+    const out = new Int16Array(pcm.byteLength / 2);
+    for (let i = 0; i < out.length; i++) out[i] = view.getInt16(2 * i, true);
+    return out;
+  }
+  throw webexError('INVALID_ARGUMENT', `meetings.sendAudio: pcm must be an Int16Array or a Buffer of 16-bit little-endian samples, got ${describeValue(pcm)}`);
+}
+
+function describeValue(value) {
+  if (value === null) return 'null';
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  if (value instanceof ArrayBuffer) return 'an ArrayBuffer (wrap it: new Int16Array(buffer))';
+  return describe(value);
+}
+
+function meetingIdOf(method, meetingId) {
+  if (typeof meetingId !== 'string' || !meetingId) {
+    throw webexError('INVALID_ARGUMENT', `meetings.${method}: meetingId must be the id of meetings.create, got ${describeValue(meetingId)}`);
+  }
+  return meetingId;
+}
+
+// The frame callback of a meeting holds the client weakly, as the event callback does.
+function audioCallback(ref) {
+  return (frame) => {
+    const client = ref.deref();
+    if (client) client._audioFrame(frame);
+  };
+}
+
+/** `webex.meetings.sendAudio` and `webex.meetings.onAudio` (not operations: synchronous). */
+function defineMeetingAudio(client, ns) {
+  const sendAudio = (meetingId, pcm, channels = 1) => {
+    const id = meetingIdOf('sendAudio', meetingId);
+    const samples = int16Samples(pcm);
+    if (!Number.isInteger(channels) || channels < 0 || channels > 0xffffffff) {
+      throw webexError('INVALID_ARGUMENT', `meetings.sendAudio: channels must be 1 or 2, got ${describeValue(channels)}`);
+    }
+    client._native.sendAudio(id, samples, channels);
+  };
+  const onAudio = (meetingId, handler) => {
+    const id = meetingIdOf('onAudio', meetingId);
+    if (handler !== null && handler !== undefined && typeof handler !== 'function') {
+      throw webexError('INVALID_ARGUMENT', `meetings.onAudio: handler must be a function or null, got ${describeValue(handler)}`);
+    }
+    const handlers = client._audioHandlers;
+    if (handler) {
+      if (!handlers.has(id)) client._native.setAudioSink(id, audioCallback(new WeakRef(client)));
+      handlers.set(id, handler);
+    } else if (handlers.delete(id)) {
+      client._native.setAudioSink(id, null);
+    }
+  };
+  Object.defineProperty(sendAudio, 'name', {value: 'sendAudio'});
+  Object.defineProperty(onAudio, 'name', {value: 'onAudio'});
+  Object.defineProperty(ns, 'sendAudio', {value: sendAudio, enumerable: true});
+  Object.defineProperty(ns, 'onAudio', {value: onAudio, enumerable: true});
 }
 
 function deliver(targets, data) {
@@ -434,6 +517,15 @@ class Sandbox {
   /** Disarm every fault. */
   clearFaults() {
     this._native.clearFaults();
+  }
+
+  /**
+   * The media sessions of the running meeting with this number, as the sandbox's media server
+   * sees them: `[{email, audioPackets}]` (audio RTP packets received from each participant;
+   * `[]` when the meeting does not run).
+   */
+  meetingMedia(meetingNumber) {
+    return JSON.parse(this._native.meetingMedia(String(meetingNumber)));
   }
 
   /** Stop serving; resolves when the port is closed. */

@@ -73,6 +73,7 @@ npm install --prefix target/node --no-audit --no-fund --loglevel=error "$PWD/nod
 node node/scripts/gen-types.js --check
 node/node_modules/.bin/tsc -p examples/node --strict --noEmit
 NODE_PATH="$PWD/target/node/node_modules" node examples/node/quickstart.js
+NODE_PATH="$PWD/target/node/node_modules" node examples/node/meeting_bot.js
 unset WEBEX_NATIVE_PROFILE
 
 step "docs build without warnings"

@@ -154,6 +154,39 @@ for (const op of ops) {
 
 const EVENT_NAMESPACES = ['messages', 'memberships', 'rooms', 'attachmentActions'];
 
+// Members of a namespace that are not rows of the operation table (index.js adds them).
+const EXTRA_MEMBERS = {
+  meetings: `  /**
+   * Send one frame of audio to a meeting joined with \`audio: {send: true}\`: interleaved
+   * 16-bit PCM at 48 kHz, 480 or 960 samples per channel (10 or 20 ms), \`channels\` 1 (the
+   * default) or 2. \`pcm\` is an \`Int16Array\`, or a \`Buffer\` (any byte array) of int16
+   * little-endian samples. Not an operation: synchronous, no Promise. It never blocks: the
+   * engine encodes the frame before returning, so the buffer may be reused at once. Pace the
+   * frames in real time (one 20 ms frame every 20 ms, e.g. from \`setInterval\`).
+   *
+   * Throws a {@link WebexError}: \`INVALID_ARGUMENT\` for a wrong size (the message names it)
+   * or channel count, \`NOT_FOUND\` for an unknown meeting, \`CLOSED\` before joining with
+   * audio, after leaving, or once the client is closed.
+   */
+  sendAudio(meetingId: string, pcm: Int16Array | Uint8Array, channels?: 1 | 2): void;
+  /**
+   * Receive a meeting's audio: \`handler\` gets each decoded frame (20 ms) of each speaker, on
+   * the JS thread, one speaker's frames in order; \`null\` stops and releases the delivery, and
+   * so does \`close()\`. May be set before joining; a second handler replaces the first.
+   * Synchronous.
+   *
+   * Threads: the engine decodes on its media tasks and never waits for JS. Frames queue for
+   * the JS thread (at most 128 per meeting, 2.5 s of one speaker); when the handler falls that
+   * far behind, newer frames are dropped and counted in {@link MeetingAudioFrame.dropped}
+   * (and warned about in the engine log). The delivery never keeps the process alive by
+   * itself. A handler that throws is an uncaught exception, as in an event handler.
+   *
+   * Throws \`NOT_FOUND\` for an unknown meeting, \`CLOSED\` once the client is closed.
+   */
+  onAudio(meetingId: string, handler: ((frame: MeetingAudioFrame) => void) | null): void;
+`,
+};
+
 function method(entry) {
   const {op, verb, params, result} = entry;
   const p = op.idParam
@@ -172,7 +205,7 @@ let body = '';
 for (const [ns, entries] of namespaces) {
   const events = EVENT_NAMESPACES.includes(ns);
   body += `/** \`webex.${ns}\`${events ? `: after \`listen()\`, its events (\`created\`, \`deleted\`, ...) as \`on('<event>', handler)\`` : ''}. */\n`;
-  body += `export interface ${pascal(ns)}Namespace extends EventEmitter {\n${entries.map(method).join('')}`;
+  body += `export interface ${pascal(ns)}Namespace extends EventEmitter {\n${entries.map(method).join('')}${EXTRA_MEMBERS[ns] || ''}`;
   if (events) {
     body += `  on(event: ResourceEventName, listener: (event: ResourceEvent) => void): this;\n`;
     body += `  once(event: ResourceEventName, listener: (event: ResourceEvent) => void): this;\n`;
@@ -312,6 +345,26 @@ export interface ResourceEvent {
   [member: string]: unknown;
 }
 
+/** A frame of a meeting's received audio (\`meetings.onAudio\`): 48 kHz 16-bit PCM. */
+export interface MeetingAudioFrame {
+  /** The meeting (\`meetingId\` of the operations). */
+  meetingId: string;
+  /** The speaker's participant id (\`members[].id\`), or null when the roster does not name it. */
+  participantId: string | null;
+  /** Interleaved samples, \`frames × channels\` of them; the handler owns it. */
+  pcm: Int16Array;
+  /** Samples per channel (960 for 20 ms). */
+  frames: number;
+  /** 1 or 2. */
+  channels: number;
+  /** Always 48000. */
+  sampleRate: number;
+  /** The RTP timestamp of the packet (48 kHz clock). */
+  rtpTimestamp: number;
+  /** Frames of this meeting dropped so far because the JS thread was behind. */
+  dropped: number;
+}
+
 /** Lifecycle events of a client. */
 export type LifecycleEventName = 'ready' | 'online' | 'offline.transient' | 'offline.permanent' | 'offline.replaced';
 
@@ -360,6 +413,13 @@ export interface SandboxRequest {
   path: string;
   /** The status it answered. */
   status: number;
+}
+
+/** A participant's media session in a sandbox meeting, as its media server sees it. */
+export interface SandboxParticipantMedia {
+  email: string;
+  /** Audio RTP packets the sandbox received from them. */
+  audioPackets: number;
 }
 
 /** A fault to inject into the sandbox: the next matching requests fail, stall, or both. */
@@ -413,6 +473,8 @@ export class Sandbox {
   injectFault(fault: SandboxFault): number;
   /** Disarm every fault. */
   clearFaults(): void;
+  /** The media sessions of the running meeting with this number (\`[]\` when it does not run). */
+  meetingMedia(meetingNumber: string): SandboxParticipantMedia[];
   /** Stop serving; resolves when the port is closed. */
   stop(): Promise<void>;
 }

@@ -12,8 +12,9 @@
 //! side asks for it while it listens ([`NativeClient::keep_alive`]); `close()` and the napi
 //! finalizer (`Drop`) release it and the client's handle.
 //!
-//! Also: an app's storage adapter as the engine's `AppStore` ([`storage`]), and engine logs
-//! into JS in batches ([`logs`]).
+//! Also: an app's storage adapter as the engine's `AppStore` ([`storage`]), engine logs into
+//! JS in batches ([`logs`]), and meeting audio ([`media`]: frames sent synchronously, frames
+//! received through one weak, bounded thread-safe function per meeting).
 
 use napi::JsDeferred;
 use napi::bindgen_prelude::*;
@@ -26,6 +27,7 @@ use webex_core::{ErrorCode, Event};
 use webex_sandbox::{Fault, Sandbox, SandboxOptions};
 
 pub mod logs;
+pub mod media;
 pub mod storage;
 
 /// The event function: called with `{"type", "data"}` JSON text; weak, never callee-handled.
@@ -109,6 +111,7 @@ pub struct NativeClient {
     handle: Handle,
     events: Arc<Mutex<Option<EventFn>>>,
     closed: Arc<AtomicBool>,
+    audio: media::AudioSinks,
 }
 
 #[napi]
@@ -123,16 +126,21 @@ impl NativeClient {
         let events = Arc::new(Mutex::new(Some(tsfn)));
         let sink_events = events.clone();
         let sink: boundary::EventSink = Arc::new(move |event: &Event| {
-            if let Ok(guard) = sink_events.lock() {
-                if let Some(tsfn) = guard.as_ref() {
-                    tsfn.call(event.to_json(), ThreadsafeFunctionCallMode::NonBlocking);
-                }
+            if let Ok(guard) = sink_events.lock()
+                && let Some(tsfn) = guard.as_ref()
+            {
+                tsfn.call(event.to_json(), ThreadsafeFunctionCallMode::NonBlocking);
             }
         });
         match engine().client_new(&config_json, sink) {
             Ok(handle) => {
                 OPEN_CLIENTS.fetch_add(1, Ordering::Relaxed);
-                Ok(NativeClient { handle, events, closed: Arc::new(AtomicBool::new(false)) })
+                Ok(NativeClient {
+                    handle,
+                    events,
+                    closed: Arc::new(AtomicBool::new(false)),
+                    audio: media::AudioSinks::default(),
+                })
             }
             Err(e) => {
                 let error = js_error(&env, &e)?;
@@ -169,10 +177,10 @@ impl NativeClient {
                 }
             }),
         );
-        if let Err(e) = accepted {
-            if let Some(d) = slot.lock().ok().and_then(|mut s| s.take()) {
-                settle(d, Err(e));
-            }
+        if let Err(e) = accepted
+            && let Some(d) = slot.lock().ok().and_then(|mut s| s.take())
+        {
+            settle(d, Err(e));
         }
         Ok(promise)
     }
@@ -181,12 +189,47 @@ impl NativeClient {
     #[napi]
     #[allow(deprecated)] // ref/unref are what napi_ref_threadsafe_function is for.
     pub fn keep_alive(&self, env: Env, on: bool) -> Result<()> {
-        if let Ok(mut guard) = self.events.lock() {
-            if let Some(tsfn) = guard.as_mut() {
-                if on { tsfn.refer(&env)? } else { tsfn.unref(&env)? }
-            }
+        if let Ok(mut guard) = self.events.lock()
+            && let Some(tsfn) = guard.as_mut()
+        {
+            if on { tsfn.refer(&env)? } else { tsfn.unref(&env)? }
         }
         Ok(())
+    }
+
+    /// Send one frame of audio to meeting `meeting_id` (joined with `audio.send`): interleaved
+    /// 16-bit PCM at 48 kHz, `channels` 1 or 2, 480 or 960 samples per channel. Synchronous and
+    /// never blocks (the engine encodes it before returning). Throws the engine's `Error`
+    /// (`INVALID_ARGUMENT` for a wrong size, `CLOSED` before joining with audio or after
+    /// leaving or closing).
+    #[napi]
+    pub fn send_audio(&self, env: Env, meeting_id: String, pcm: Int16ArraySlice, channels: u32) -> Result<()> {
+        let result = if self.closed.load(Ordering::Acquire) {
+            Err(closed_error("meetings.sendAudio"))
+        } else {
+            engine().meeting_send_audio(self.handle, &meeting_id, &pcm, channels)
+        };
+        result.or_else(|e| Err(Error::from(js_error(&env, &e)?)))
+    }
+
+    /// Deliver meeting `meeting_id`'s received audio to `on_frame` (weak; at most
+    /// `media::QUEUE` frames wait for the JS thread, later ones are dropped and counted), or
+    /// stop and release it (`null`). Throws the engine's `Error` for an unknown meeting, and
+    /// `CLOSED` once the client is closed (clearing then does nothing).
+    #[napi(ts_args_type = "meetingId: string, onFrame: ((frame: JsAudioFrame) => void) | null")]
+    pub fn set_audio_sink(
+        &self,
+        env: Env,
+        meeting_id: String,
+        on_frame: Option<Function<media::JsAudioFrame, ()>>,
+    ) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            if on_frame.is_none() {
+                return Ok(());
+            }
+            return Err(Error::from(js_error(&env, &closed_error("meetings.onAudio"))?));
+        }
+        self.audio.set(self.handle, &meeting_id, on_frame)?.or_else(|e| Err(Error::from(js_error(&env, &e)?)))
     }
 
     /// Whether `close()` was called.
@@ -207,6 +250,7 @@ impl NativeClient {
         }
         let handle = self.handle;
         let events = self.events.clone();
+        self.audio.release_all();
         background_close(handle, events, move |result| settle(deferred, result));
         Ok(promise)
     }
@@ -216,6 +260,7 @@ impl Drop for NativeClient {
     // The napi finalizer: a client dropped without close() is closed in the background.
     fn drop(&mut self) {
         if !self.closed.swap(true, Ordering::AcqRel) {
+            self.audio.release_all();
             background_close(self.handle, self.events.clone(), |_| {});
         }
     }
@@ -322,6 +367,20 @@ impl NativeSandbox {
                 .requests()
                 .into_iter()
                 .map(|r| serde_json::json!({"method": r.method, "path": r.path, "status": r.status}))
+                .collect();
+            serde_json::Value::Array(list).to_string()
+        })
+    }
+
+    /// The media sessions of the meeting with this number, as the sandbox's media server sees
+    /// them, as JSON `[{email, audioPackets}]` (`[]` when the meeting does not run).
+    #[napi]
+    pub fn meeting_media(&self, meeting_number: String) -> Result<String> {
+        self.with(|s| {
+            let list: Vec<serde_json::Value> = s
+                .meeting_media(&meeting_number)
+                .into_iter()
+                .map(|m| serde_json::json!({"email": m.email, "audioPackets": m.audio_packets}))
                 .collect();
             serde_json::Value::Array(list).to_string()
         })
