@@ -59,6 +59,7 @@ MATURIN_PEP517_ARGS="--profile dev" "$py_venv/bin/pip" install --quiet --disable
 "$py_venv/bin/python" -m pytest -q py/tests
 "$py_venv/bin/python" -m mypy --strict examples/python
 "$py_venv/bin/python" examples/python/quickstart.py
+"$py_venv/bin/python" examples/python/meeting_bot.py
 
 # The Node.js addon. Its dev tools (typescript, @types/node) go to node/node_modules (git-ignored);
 # a user's install (`npm install ./node`, which runs the package's install script: cargo build

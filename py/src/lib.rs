@@ -3,13 +3,16 @@
 //! Glue only, like the C ABI (`ffi-c`): it exposes the engine's boundary
 //! (`webex_core::boundary`) to Python and nothing more. The Python side (`py/python/`) builds
 //! `client.rooms.create(...)` namespaces from the operation table, the exception classes from
-//! the error codes, and the blocking and asyncio clients on top of three primitives:
+//! the error codes, and the blocking and asyncio clients on top of these primitives:
 //!
 //! - `NativeClient.call` runs one operation and waits for it with the GIL released;
 //! - `NativeClient.call_async` starts one and hands the outcome to an asyncio loop with
 //!   `loop.call_soon_threadsafe` from the engine thread that finished it;
 //! - `EventQueue.next_batch` waits (GIL released) for the client's events, which the engine's
-//!   sink queues without ever touching the GIL, so an engine thread never blocks on Python.
+//!   sink queues without ever touching the GIL, so an engine thread never blocks on Python;
+//! - `AudioQueue.next_batch` does the same for received meeting audio (bounded: the oldest
+//!   frames go when Python falls behind), and `send_audio` encodes with the GIL released
+//!   (`media.rs`).
 //!
 //! An app's storage adapter (a Python object with `get`/`put`/`delete`) is registered with
 //! `register_storage` and named in the config by its handle (`storage.rs`); the engine calls it
@@ -37,6 +40,7 @@ use webex_core::boundary::{self, Handle, engine};
 use webex_core::{Error, ErrorCode, Event};
 
 mod logs;
+mod media;
 mod sandbox;
 mod storage;
 
@@ -65,23 +69,44 @@ struct Queue<T> {
 struct QueueState<T> {
     items: VecDeque<T>,
     closed: bool,
+    /// Items `push_bounded` dropped (oldest first) because the queue was full.
+    dropped: u64,
 }
 
 impl<T> Queue<T> {
     fn new() -> Arc<Queue<T>> {
         Arc::new(Queue {
-            state: Mutex::new(QueueState { items: VecDeque::new(), closed: false }),
+            state: Mutex::new(QueueState { items: VecDeque::new(), closed: false, dropped: 0 }),
             ready: Condvar::new(),
         })
     }
 
     fn push(&self, item: T) {
-        if let Ok(mut s) = self.state.lock() {
-            if !s.closed {
-                s.items.push_back(item);
-                self.ready.notify_all();
-            }
+        if let Ok(mut s) = self.state.lock()
+            && !s.closed
+        {
+            s.items.push_back(item);
+            self.ready.notify_all();
         }
+    }
+
+    /// Like `push`, but holds at most `capacity` items: the oldest go first, counted.
+    fn push_bounded(&self, item: T, capacity: usize) {
+        if let Ok(mut s) = self.state.lock()
+            && !s.closed
+        {
+            while s.items.len() >= capacity.max(1) {
+                s.items.pop_front();
+                s.dropped += 1;
+            }
+            s.items.push_back(item);
+            self.ready.notify_all();
+        }
+    }
+
+    /// How many items `push_bounded` dropped so far.
+    fn dropped(&self) -> u64 {
+        self.state.lock().map(|s| s.dropped).unwrap_or(0)
     }
 
     /// Ends the stream once what is queued has been taken.
@@ -144,6 +169,8 @@ struct NativeClient {
     handle: Handle,
     closed: AtomicBool,
     events: Arc<Queue<String>>,
+    /// Received meeting audio, from every meeting's sink (`media.rs`).
+    audio: Arc<Queue<media::RawFrame>>,
 }
 
 #[pymethods]
@@ -160,7 +187,7 @@ impl NativeClient {
         });
         let config = config_json.to_owned();
         let handle = py.detach(move || engine().client_new(&config, sink)).map_err(|e| to_pyerr(py, &e))?;
-        Ok(NativeClient { handle, closed: AtomicBool::new(false), events })
+        Ok(NativeClient { handle, closed: AtomicBool::new(false), events, audio: Queue::new() })
     }
 
     /// The engine handle (for diagnostics).
@@ -178,6 +205,26 @@ impl NativeClient {
     /// The client's event stream (one per client; the Python side fans it out).
     fn events(&self) -> EventQueue {
         EventQueue { queue: self.events.clone() }
+    }
+
+    /// The client's received meeting audio (one queue per client, for every meeting whose
+    /// sink is set with `set_audio_sink`).
+    fn audio(&self) -> media::AudioQueue {
+        media::AudioQueue { queue: self.audio.clone() }
+    }
+
+    /// Queues meeting `meeting_id`'s received audio for `audio()` (`on`), or stops it. Never
+    /// blocks; raises for a meeting this client does not know.
+    fn set_audio_sink(&self, py: Python<'_>, meeting_id: &str, on: bool) -> PyResult<()> {
+        let sink = on.then(|| media::sink(&self.audio));
+        py.detach(|| engine().meeting_set_audio_sink(self.handle, meeting_id, sink)).map_err(|e| to_pyerr(py, &e))
+    }
+
+    /// Sends one frame of audio to a meeting joined with `audio.send`: interleaved 16-bit PCM
+    /// in native byte order, 48 kHz, 480 or 960 samples per channel; the GIL released while
+    /// the engine encodes it. Never blocks.
+    fn send_audio(&self, py: Python<'_>, meeting_id: &str, pcm: &[u8], channels: u32) -> PyResult<()> {
+        media::send(py, self.handle, meeting_id, pcm, channels)
     }
 
     /// Runs operation `op` with JSON params and waits for it, the GIL released; returns the
@@ -243,6 +290,7 @@ impl NativeClient {
         }
         let result = py.detach(|| engine().client_close(self.handle));
         self.events.close();
+        self.audio.close();
         match result {
             Ok(()) => Ok(()),
             Err(e) if e.code == ErrorCode::Closed => Ok(()),
@@ -267,6 +315,7 @@ impl Drop for NativeClient {
             let _ = engine().client_close(handle);
         }
         self.events.close();
+        self.audio.close();
     }
 }
 
@@ -365,6 +414,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeClient>()?;
     m.add_class::<EventQueue>()?;
     m.add_class::<Completions>()?;
+    m.add_class::<media::AudioQueue>()?;
     m.add_class::<sandbox::NativeSandbox>()?;
     m.add_function(wrap_pyfunction!(set_error_factory, m)?)?;
     m.add_function(wrap_pyfunction!(operations_json, m)?)?;
@@ -390,6 +440,15 @@ mod tests {
         q.push(4);
         assert_eq!(q.take_all(), Some(vec![1, 2, 3]));
         assert_eq!(q.take_all(), None);
+    }
+
+    #[test]
+    fn a_bounded_push_drops_the_oldest() {
+        let q = Queue::new();
+        for i in 0..5 {
+            q.push_bounded(i, 3);
+        }
+        assert_eq!((q.take_all(), q.dropped()), (Some(vec![2, 3, 4]), 2));
     }
 
     #[test]

@@ -110,6 +110,19 @@ impl NativeSandbox {
         })
     }
 
+    /// The media sessions of the active meeting with this number, as JSON
+    /// `[{"email", "audioPackets"}]` (packets the sandbox's media server received from each).
+    fn meeting_media_json(&self, py: Python<'_>, meeting_number: &str) -> PyResult<String> {
+        self.with(py, |s| {
+            let list: Vec<_> = s
+                .meeting_media(meeting_number)
+                .into_iter()
+                .map(|m| json!({"email": m.email, "audioPackets": m.audio_packets}))
+                .collect();
+            Ok(serde_json::Value::Array(list).to_string())
+        })
+    }
+
     /// Whether `stop` ran.
     #[getter]
     fn stopped(&self) -> bool {

@@ -4,6 +4,8 @@
   both configured with the same config document as every other language, both with every
   operation of the engine's table as ``client.<namespace>.<verb>(...)``.
 - Events: ``client.on("messages:created", handler)``, ``client.events()``.
+- Meeting audio: ``client.meetings.send_audio(...)``, ``on_audio(...)``, ``audio_frames(...)``
+  (`AudioFrame`); frames are not operations, see ``webex_native._media`` for the threading.
 - Errors: `WebexError` and one subclass per engine error code (`NotFoundError`, ...).
 - Logs: the ``webex_native`` logger.
 - Storage: ``storage.boundedAdapter`` / ``unboundedAdapter`` may be the app's own store, any
@@ -22,6 +24,7 @@ from ._log import TRACE
 from ._model import Event, Model
 from ._ops import OPERATIONS
 from ._client import AsyncEventStream, AsyncPageIterator, AsyncWebex, EventStream, PageIterator, Webex
+from ._media import AsyncAudioStream, AudioFrame, Pcm
 from ._sandbox import Sandbox
 from ._storage import StorageAdapter
 from . import _errors
@@ -47,6 +50,9 @@ __all__ = [
     "Event",
     "EventStream",
     "AsyncEventStream",
+    "AudioFrame",
+    "AsyncAudioStream",
+    "Pcm",
     "PageIterator",
     "AsyncPageIterator",
     "WebexError",

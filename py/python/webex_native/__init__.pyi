@@ -4,6 +4,7 @@
 
 import asyncio
 import builtins
+from array import array
 from typing import (Any, AsyncIterator, Awaitable, Callable, Dict, Generic, Iterator, List, Mapping,
                     Optional, Protocol, Sequence, Tuple, TypeVar, Union, overload, runtime_checkable)
 
@@ -12,6 +13,9 @@ TRACE: int
 
 _T = TypeVar("_T")
 _H = TypeVar("_H", bound=Callable[["Event"], Any])
+
+#: A frame of interleaved signed 16-bit PCM in native byte order (at run time a NumPy int16 array works too).
+Pcm = Union[bytes, bytearray, memoryview, array[int]]
 
 class Model(Mapping[str, Any]):
     """A JSON object from the engine: attribute access, mapping access, to_dict()."""
@@ -69,6 +73,28 @@ class AsyncEventStream(AsyncIterator[Event]):
     async def aclose(self) -> None: ...
     def close(self) -> None: ...
 
+class AudioFrame:
+    """One 20 ms frame of a speaker's received audio: `pcm` is interleaved int16 in native byte order."""
+    meeting_id: str
+    participant_id: Optional[str]
+    pcm: bytes
+    frames: int
+    channels: int
+    sample_rate: int
+    rtp_timestamp: int
+    def __init__(self, meeting_id: str, participant_id: Optional[str], pcm: bytes, frames: int, channels: int,
+                 sample_rate: int, rtp_timestamp: int = 0) -> None: ...
+    def samples(self) -> array[int]: ...
+
+class AsyncAudioStream(AsyncIterator[AudioFrame]):
+    """`async for frame in client.meetings.audio_frames(meeting_id)`; `async with` closes it."""
+    def __aiter__(self) -> AsyncAudioStream: ...
+    async def __anext__(self) -> AudioFrame: ...
+    def close(self) -> None: ...
+    async def aclose(self) -> None: ...
+    async def __aenter__(self) -> AsyncAudioStream: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+
 @runtime_checkable
 class StorageAdapter(Protocol):
     """The app's own store for `storage.boundedAdapter` / `storage.unboundedAdapter`: keys such as
@@ -97,6 +123,7 @@ class Sandbox:
                      delay_ms: Optional[int] = None, count: Optional[int] = None) -> int: ...
     def clear_faults(self) -> None: ...
     def requests(self) -> List[Model]: ...
+    def meeting_media(self, meeting_number: str) -> List[Model]: ...
     @property
     def stopped(self) -> bool: ...
     def stop(self) -> None: ...
@@ -632,6 +659,12 @@ class MeetingsNamespace:
         """Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time."""
     def list(self) -> MeetingList:
         """Every meeting this client created."""
+    def send_audio(self, meeting_id: str, pcm: Pcm, channels: int = 1) -> None:
+        """Send one frame (480 or 960 int16 samples per channel, 48 kHz) to a meeting joined with audio.send; never blocks."""
+    def on_audio(self, meeting_id: str, handler: Optional[Callable[[AudioFrame], Any]]) -> None:
+        """Call handler(frame) on the client's audio thread for every frame received in the meeting; None stops."""
+    def dropped_audio_frames(self) -> int:
+        """Received frames dropped because the app fell behind (the client holds 500)."""
 
 class ConfigNamespace:
     """The `config.*` operations."""
@@ -873,6 +906,14 @@ class AsyncMeetingsNamespace:
         """Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time."""
     def list(self) -> asyncio.Future[MeetingList]:
         """Every meeting this client created."""
+    def send_audio(self, meeting_id: str, pcm: Pcm, channels: int = 1) -> None:
+        """Send one frame (480 or 960 int16 samples per channel, 48 kHz) to a meeting joined with audio.send; synchronous, never blocks."""
+    def on_audio(self, meeting_id: str, handler: Optional[Callable[[AudioFrame], Any]]) -> None:
+        """Call handler(frame) on the event loop for every frame received in the meeting; None stops."""
+    def audio_frames(self, meeting_id: str) -> AsyncAudioStream:
+        """`async for frame in ...`: the meeting's received frames on the event loop."""
+    def dropped_audio_frames(self) -> int:
+        """Received frames dropped because the app fell behind (the client holds 500)."""
 
 class AsyncConfigNamespace:
     """The `config.*` operations."""
@@ -981,6 +1022,9 @@ __all__ = [
     'Event',
     'EventStream',
     'AsyncEventStream',
+    'AudioFrame',
+    'AsyncAudioStream',
+    'Pcm',
     'PageIterator',
     'AsyncPageIterator',
     'WebexError',

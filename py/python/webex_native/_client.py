@@ -36,6 +36,7 @@ from typing import (
 
 from . import _native, _storage
 from ._errors import error_class, from_json
+from ._media import AsyncMeetingsAudio, AudioRouter, MeetingsAudio
 from ._model import Event, wrap
 from ._ops import NAMESPACES, Operation, encode_params, snake
 
@@ -266,6 +267,10 @@ class _Core:
         self.native = native
         self.router = router
         self.pump: Optional[threading.Thread] = None
+        # Received meeting audio: its own thread, started by the first receiver (`_media`).
+        self.audio_router: Optional[AudioRouter] = None
+        self.audio_pump: Optional[threading.Thread] = None
+        self._audio_lock = threading.Lock()
         _open.add(self)
 
     def start_pump(self, deliver: Callable[[List[str]], None], on_end: Callable[[], None]) -> None:
@@ -283,11 +288,53 @@ class _Core:
         self.pump = threading.Thread(target=run, name=f"webex-events-{self.native.handle}", daemon=True)
         self.pump.start()
 
+    def start_audio(self, loop: Optional[asyncio.AbstractEventLoop]) -> AudioRouter:
+        """The client's audio router, starting the thread that takes received frames from the
+        native queue in batches (GIL released while it waits) and delivers each batch: on that
+        thread (`loop` None, `Webex`) or on the loop with one ``call_soon_threadsafe``."""
+        with self._audio_lock:
+            if self.audio_router is not None:
+                return self.audio_router
+            queue = self.native.audio()
+            router = AudioRouter(queue)
+
+            if loop is None:
+                deliver: Callable[[List[Any], int], None] = router.dispatch
+                on_end: Callable[[], None] = router.close
+            else:
+                event_loop = loop
+
+                def deliver(batch: List[Any], dropped: int) -> None:
+                    try:
+                        event_loop.call_soon_threadsafe(router.dispatch, batch, dropped)
+                    except RuntimeError:
+                        pass  # the loop is closed: nobody is listening any more
+
+                def on_end() -> None:
+                    try:
+                        event_loop.call_soon_threadsafe(router.close)
+                    except RuntimeError:
+                        router.close()
+
+            def run() -> None:
+                # Holds only the queue and the router, never the client.
+                while True:
+                    got = queue.next_batch()
+                    if got is None:
+                        break
+                    deliver(*got)
+                on_end()
+
+            pump = threading.Thread(target=run, name=f"webex-audio-{self.native.handle}", daemon=True)
+            pump.start()
+            self.audio_router, self.audio_pump = router, pump
+            return router
+
     def close(self) -> None:
         self.native.close()
-        pump = self.pump
-        if pump is not None and pump is not threading.current_thread():
-            pump.join()
+        for pump in (self.pump, self.audio_pump):
+            if pump is not None and pump is not threading.current_thread():
+                pump.join()
 
 
 def _close_all() -> None:
@@ -445,6 +492,10 @@ class Namespace:
         return f"<webex_native namespace {self._name}>"
 
 
+# Methods that are not operations (meeting audio: frames, not JSON), mixed into a namespace.
+_MIXINS: Dict[Tuple[str, bool], type] = {("meetings", False): MeetingsAudio, ("meetings", True): AsyncMeetingsAudio}
+
+
 def _namespace_classes(asynchronous: bool) -> Dict[str, type]:
     classes: Dict[str, type] = {}
     for ns, ops in NAMESPACES.items():
@@ -454,7 +505,9 @@ def _namespace_classes(asynchronous: bool) -> Dict[str, type]:
             if snake(op.verb) != op.verb:
                 body[snake(op.verb)] = body[op.verb]
         prefix = "Async" if asynchronous else ""
-        classes[ns] = type(f"{prefix}{ns[:1].upper()}{ns[1:]}Namespace", (Namespace,), body)
+        mixin = _MIXINS.get((ns, asynchronous))
+        bases = (Namespace,) if mixin is None else (Namespace, mixin)
+        classes[ns] = type(f"{prefix}{ns[:1].upper()}{ns[1:]}Namespace", bases, body)
     return classes
 
 

@@ -4,8 +4,8 @@
     python -m webex_native._gen FILE       # write them to FILE
     python -m webex_native._gen --check FILE   # exit 1 if FILE differs (the drift test)
 
-The static part of the API (clients, sandbox, events, errors) is the template below; every
-namespace, method, parameter and result model comes from ``describe_operations()``.
+The static part of the API (clients, sandbox, events, errors, meeting audio) is the template
+below; every namespace, method, parameter and result model comes from ``describe_operations()``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ HEADER = '''\
 # py/tests/test_stubs.py fails when this file drifts from the table.
 
 import asyncio
+from array import array
 from typing import (Any, AsyncIterator, Awaitable, Callable, Dict, Generic, Iterator, List, Mapping,
                     Optional, Protocol, Sequence, Tuple, TypeVar, Union, overload, runtime_checkable)
 
@@ -32,6 +33,9 @@ TRACE: int
 
 _T = TypeVar("_T")
 _H = TypeVar("_H", bound=Callable[["Event"], Any])
+
+#: A frame of interleaved signed 16-bit PCM in native byte order (at run time a NumPy int16 array works too).
+Pcm = Union[bytes, bytearray, memoryview, array[int]]
 
 class Model(Mapping[str, Any]):
     """A JSON object from the engine: attribute access, mapping access, to_dict()."""
@@ -89,6 +93,28 @@ class AsyncEventStream(AsyncIterator[Event]):
     async def aclose(self) -> None: ...
     def close(self) -> None: ...
 
+class AudioFrame:
+    """One 20 ms frame of a speaker's received audio: `pcm` is interleaved int16 in native byte order."""
+    meeting_id: str
+    participant_id: Optional[str]
+    pcm: bytes
+    frames: int
+    channels: int
+    sample_rate: int
+    rtp_timestamp: int
+    def __init__(self, meeting_id: str, participant_id: Optional[str], pcm: bytes, frames: int, channels: int,
+                 sample_rate: int, rtp_timestamp: int = 0) -> None: ...
+    def samples(self) -> array[int]: ...
+
+class AsyncAudioStream(AsyncIterator[AudioFrame]):
+    """`async for frame in client.meetings.audio_frames(meeting_id)`; `async with` closes it."""
+    def __aiter__(self) -> AsyncAudioStream: ...
+    async def __anext__(self) -> AudioFrame: ...
+    def close(self) -> None: ...
+    async def aclose(self) -> None: ...
+    async def __aenter__(self) -> AsyncAudioStream: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+
 @runtime_checkable
 class StorageAdapter(Protocol):
     """The app's own store for `storage.boundedAdapter` / `storage.unboundedAdapter`: keys such as
@@ -117,6 +143,7 @@ class Sandbox:
                      delay_ms: Optional[int] = None, count: Optional[int] = None) -> int: ...
     def clear_faults(self) -> None: ...
     def requests(self) -> List[Model]: ...
+    def meeting_media(self, meeting_number: str) -> List[Model]: ...
     @property
     def stopped(self) -> bool: ...
     def stop(self) -> None: ...
@@ -161,6 +188,30 @@ class AsyncWebex:
     async def __aenter__(self) -> AsyncWebex: ...
     async def __aexit__(self, *exc: object) -> None: ...
 '''
+
+
+# What a namespace has besides its operations (`webex_native._media`: meeting audio is frames,
+# not JSON, so it is no row of the table).
+EXTRA_METHODS: Dict[Tuple[str, bool], str] = {
+    ("meetings", False): '''\
+    def send_audio(self, meeting_id: str, pcm: Pcm, channels: int = 1) -> None:
+        """Send one frame (480 or 960 int16 samples per channel, 48 kHz) to a meeting joined with audio.send; never blocks."""
+    def on_audio(self, meeting_id: str, handler: Optional[Callable[[AudioFrame], Any]]) -> None:
+        """Call handler(frame) on the client's audio thread for every frame received in the meeting; None stops."""
+    def dropped_audio_frames(self) -> int:
+        """Received frames dropped because the app fell behind (the client holds 500)."""
+''',
+    ("meetings", True): '''\
+    def send_audio(self, meeting_id: str, pcm: Pcm, channels: int = 1) -> None:
+        """Send one frame (480 or 960 int16 samples per channel, 48 kHz) to a meeting joined with audio.send; synchronous, never blocks."""
+    def on_audio(self, meeting_id: str, handler: Optional[Callable[[AudioFrame], Any]]) -> None:
+        """Call handler(frame) on the event loop for every frame received in the meeting; None stops."""
+    def audio_frames(self, meeting_id: str) -> AsyncAudioStream:
+        """`async for frame in ...`: the meeting's received frames on the event loop."""
+    def dropped_audio_frames(self) -> int:
+        """Received frames dropped because the app fell behind (the client holds 500)."""
+''',
+}
 
 
 def class_name(code: str) -> str:
@@ -311,7 +362,8 @@ class Gen:
             for name in names:
                 lines.append(f"    def {name}({self.params(op)}) -> {ret}:")
                 lines.append(f'        """{doc}"""')
-        return "\n".join(lines) + "\n"
+        extra = EXTRA_METHODS.get((ns, asynchronous))
+        return "\n".join(lines) + "\n" + (extra or "")
 
 
 def generate(table: Optional[List[Dict[str, Any]]] = None) -> str:
@@ -350,7 +402,7 @@ def generate(table: Optional[List[Dict[str, Any]]] = None) -> str:
     parts.extend(f"\n{text}" for text in ns_text)
     parts.append(CLIENTS.format(sync_attrs=attrs(False), async_attrs=attrs(True)))
     names = ["Webex", "AsyncWebex", "Sandbox", "StorageAdapter", "Model", "Event", "EventStream", "AsyncEventStream",
-             "PageIterator", "AsyncPageIterator", "WebexError", "error_class", "operations", "TRACE",
+             "AudioFrame", "AsyncAudioStream", "Pcm", "PageIterator", "AsyncPageIterator", "WebexError", "error_class", "operations", "TRACE",
              *[class_name(c) for c, _ in _native.error_codes()], *gen.order]
     parts.append("\n__all__ = [\n" + "".join(f"    {n!r},\n" for n in names) + "]\n")
     return "".join(parts)

@@ -90,6 +90,13 @@ class Sandbox:
         requests: List[Model] = wrap(json.loads(self._native.requests_json()))
         return requests
 
+    def meeting_media(self, meeting_number: str) -> List[Model]:
+        """The media sessions of the active meeting with this number, one per participant with
+        media: ``email`` and ``audioPackets`` (audio RTP packets the sandbox's media server
+        received from them so far). Empty when no such meeting is active."""
+        media: List[Model] = wrap(json.loads(self._native.meeting_media_json(meeting_number)))
+        return media
+
     @property
     def stopped(self) -> bool:
         return bool(self._native.stopped)
