@@ -186,7 +186,7 @@ async fn process(envelope: Value, http: Http, state: Arc<ListenState>) -> Vec<Ev
                         .service_url("hydra", "messages")
                         .and_then(|base| crate::rest::with_id(&base, "messageId", &message_id))
                     {
-                        Ok(url) => match http.send_json::<Value>(HttpRequest::get(url)).await {
+                        Ok(url) => match read_message(&http, url).await {
                             Ok(message) => {
                                 let actor = message.get("personId").cloned();
                                 out.push(state.wrap("messages", "created", message, actor));
@@ -220,6 +220,34 @@ fn meeting_event(envelope: &Value, meetings: &crate::meetings::Meetings, verbose
         tracing::debug!(target: "webex::meetings", "meeting event {kind}");
     }
 }
+
+/// Read a new message. The pipeline already retried; a read that still fails for a passing
+/// reason (rate limits, a server error, the network) is tried again for a while rather than
+/// dropping the event: events queued behind it wait, so order is kept and nothing is lost to
+/// a burst of 429s. A message that is gone (deleted, no access) is not retried.
+async fn read_message(http: &Http, url: String) -> crate::error::Result<Value> {
+    use crate::error::ErrorCode;
+    let mut wait = std::time::Duration::from_millis(500);
+    for attempt in 1.. {
+        match http.send_json::<Value>(HttpRequest::get(url.clone())).await {
+            Err(e)
+                if attempt < READ_ATTEMPTS
+                    && matches!(e.code, ErrorCode::RateLimited | ErrorCode::Server | ErrorCode::Network | ErrorCode::Timeout) =>
+            {
+                let pause = e.retry_after.unwrap_or(wait);
+                tracing::debug!(target: "webex::events", "reading a new message failed ({}); again in {pause:?}", e.code.as_str());
+                tokio::time::sleep(pause).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(8));
+            }
+            other => return other,
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// How often a new message is read before its event is given up (each read already carries
+/// the pipeline's own retries).
+const READ_ATTEMPTS: u32 = 8;
 
 /// Any other event type passes through as `event:<eventType>` with its `data`; the socket's own
 /// `mercury.*` events stay inside.

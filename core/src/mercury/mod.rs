@@ -394,6 +394,8 @@ async fn run_session(inner: &Inner, socket: Socket, cancel: &CancellationToken) 
     let socket_url = inner.devices.current().await.map(|d| d.web_socket_url);
     let mut pending: Option<(String, tokio::time::Instant)> = None;
     let mut replacement: Option<futures_util::future::BoxFuture<'_, std::result::Result<Opened, OpenError>>> = None;
+    // The old socket ended while its replacement was still opening.
+    let mut old_closed = false;
     loop {
         let pong_deadline = pending.as_ref().map(|(_, at)| *at);
         tokio::select! {
@@ -429,7 +431,9 @@ async fn run_session(inner: &Inner, socket: Socket, cancel: &CancellationToken) 
                     Ok((socket, early)) => {
                         // Make-before-break: the old socket drains until the server closes it (4001).
                         let old = std::mem::replace(&mut stream, futures_util::stream::empty().boxed());
-                        tokio::spawn(drain(old, out.clone(), inner.envelopes.clone()));
+                        if !std::mem::take(&mut old_closed) {
+                            tokio::spawn(drain(old, out.clone(), inner.envelopes.clone()));
+                        }
                         let (new_out, new_stream) = spawn_writer(socket);
                         out = new_out;
                         stream = new_stream;
@@ -439,7 +443,13 @@ async fn run_session(inner: &Inner, socket: Socket, cancel: &CancellationToken) 
                         }
                         tracing::info!(target: "webex::mercury", "switched to a new socket after the server's shutdown notice");
                     }
-                    Err(e) => tracing::warn!(target: "webex::mercury", "could not open the replacement socket: {}", e.error),
+                    Err(e) => {
+                        tracing::warn!(target: "webex::mercury", "could not open the replacement socket: {}", e.error);
+                        if old_closed {
+                            // Neither socket is left: reconnect (the cloud replays what was missed).
+                            return End::Closed(1006, "the replacement socket failed after the old one closed".into());
+                        }
+                    }
                 }
             }
             frame = stream.next() => {
@@ -449,7 +459,16 @@ async fn run_session(inner: &Inner, socket: Socket, cancel: &CancellationToken) 
                 let mut handled = 0;
                 while let Some(frame) = next.take() {
                     if let Some(end) = on_frame(inner, frame, &out, &mut pending, &mut replacement) {
-                        return end;
+                        if replacement.is_none() {
+                            return end;
+                        }
+                        // The server closes the old socket (4001) as soon as the new one
+                        // authorises, which can be read before the new one's handshake
+                        // finishes here: keep waiting for the new socket, not a reconnect.
+                        tracing::debug!(target: "webex::mercury", "the old socket closed during the switch; waiting for the new one");
+                        stream = futures_util::stream::pending().boxed();
+                        old_closed = true;
+                        break;
                     }
                     handled += 1;
                     if handled < BURST {
