@@ -232,7 +232,10 @@ async fn read_message(http: &Http, url: String) -> crate::error::Result<Value> {
         match http.send_json::<Value>(HttpRequest::get(url.clone())).await {
             Err(e)
                 if attempt < READ_ATTEMPTS
-                    && matches!(e.code, ErrorCode::RateLimited | ErrorCode::Server | ErrorCode::Network | ErrorCode::Timeout) =>
+                    && matches!(
+                        e.code,
+                        ErrorCode::RateLimited | ErrorCode::Server | ErrorCode::Network | ErrorCode::Timeout
+                    ) =>
             {
                 let pause = e.retry_after.unwrap_or(wait);
                 tracing::debug!(target: "webex::events", "reading a new message failed ({}); again in {pause:?}", e.code.as_str());
