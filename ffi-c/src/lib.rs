@@ -2,8 +2,9 @@
 //!
 //! `libwebex.so` / `libwebex.a` and `include/webex.h` (generated from this crate by cbindgen).
 //! It exposes the engine's boundary (`webex_core::boundary`) and nothing more: clients driven
-//! by operation name with JSON in and JSON out, events and results through callbacks, and the
-//! embedded sandbox so C programs and tests run offline.
+//! by operation name with JSON in and JSON out, events and results through callbacks, meeting
+//! audio as 16-bit PCM frames (no JSON on that path), and the embedded sandbox so C programs and
+//! tests run offline.
 //!
 //! Rules that hold for every function (the header repeats them where they apply):
 //! - Every function that can fail returns a [`WebexStatus`]; `WEBEX_OK` is 0 and every other
@@ -24,9 +25,11 @@ use std::sync::Arc;
 use webex_core::boundary::{self, engine};
 use webex_core::{Error, ErrorCode, Event, Result};
 
+mod media;
 mod sandbox;
 mod storage;
 
+pub use media::*;
 pub use sandbox::*;
 pub use storage::*;
 

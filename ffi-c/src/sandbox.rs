@@ -239,6 +239,36 @@ pub unsafe extern "C" fn webex_sandbox_requests(sandbox: u64, out_json: *mut *mu
     }
 }
 
+/// The media the sandbox's media server received in the active meeting with this number (a
+/// scheduled meeting's `meetingNumber`), one entry per participant with a media session, as
+/// JSON `[{"email", "audioPackets"}]` (`[]` when the meeting has no media or is not active).
+///
+/// Ownership: `meeting_number` is borrowed for the call. On `WEBEX_OK`, `*out_json` is the
+/// caller's; free it with `webex_string_free`. On failure it is set to NULL.
+///
+/// # Safety
+/// `meeting_number` is NULL or a NUL-terminated string; `out_json` is NULL or valid for one
+/// write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn webex_sandbox_meeting_media(
+    sandbox: u64,
+    meeting_number: *const c_char,
+    out_json: *mut *mut c_char,
+) -> WebexStatus {
+    // SAFETY: per this function's contract.
+    unsafe {
+        sandbox_string(sandbox, out_json, "out_json", |s| {
+            let number = str_arg(meeting_number, "meeting_number")?;
+            let rows: Vec<serde_json::Value> = s
+                .meeting_media(number)
+                .into_iter()
+                .map(|m| json!({"email": m.email, "audioPackets": m.audio_packets}))
+                .collect();
+            Ok(serde_json::Value::Array(rows).to_string())
+        })
+    }
+}
+
 /// Arms a fault: the next matching requests fail, stall, or both. `fault_json` is
 /// `{"path": "/v1/people/me", "method"?, "status"?, "retryAfter"?, "body"?, "delayMs"?,
 /// "count"? (default 1, 0 = until cleared)}`. `*out_fault_id` receives the fault's id.

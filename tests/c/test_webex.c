@@ -2,12 +2,14 @@
  * The C test suite of libwebex, against the embedded sandbox (real HTTP on loopback).
  *
  *   test_webex            every group
- *   test_webex misuse     one group (ops, events, clients, close, errors, misuse, all)
+ *   test_webex misuse     one group (ops, events, clients, close, errors, misuse, media, all)
  *
  * Callbacks run on engine threads; tests wait for them with a mutex and a condition variable
- * (never sleep). The last line is "N passed, M failed".
+ * (never sleep to synchronise; the media test sleeps 20 ms per audio frame it sends, which is
+ * media pacing). The last line is "N passed, M failed".
  */
 #include <arpa/inet.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -220,9 +222,13 @@ static Client *client_open(const char *email) {
     return c;
 }
 
-/* Waits (at most 30 s) for an event of `type` whose JSON contains `needle` (if not NULL);
- * returns a copy of it (caller frees), or NULL after a failed CHECK. */
-static char *client_wait_event_with(Client *c, const char *type, const char *needle) {
+/* Whether an event's JSON (of the awaited type) is the one awaited. */
+typedef int (*EventMatch)(const char *event_json, const void *arg);
+
+/* Waits (at most 30 s) for an event of `type` that `match` accepts (every one if NULL);
+ * returns a copy of it (caller frees), or NULL after a failed CHECK. `what` names it. */
+static char *client_wait_event_where(Client *c, const char *type, EventMatch match, const void *arg,
+                                     const char *what) {
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += 30;
@@ -230,9 +236,9 @@ static char *client_wait_event_with(Client *c, const char *type, const char *nee
     for (int seen = 0;;) {
         for (; seen < c->count; seen++) {
             char *t = tj_string(c->events[seen], "type");
-            int match = t && strcmp(t, type) == 0 && (!needle || strstr(c->events[seen], needle));
+            int found = t && strcmp(t, type) == 0 && (!match || match(c->events[seen], arg));
             free(t);
-            if (match) {
+            if (found) {
                 char *copy = strdup(c->events[seen]);
                 pthread_mutex_unlock(&c->mutex);
                 return copy;
@@ -240,11 +246,23 @@ static char *client_wait_event_with(Client *c, const char *type, const char *nee
         }
         if (pthread_cond_timedwait(&c->cond, &c->mutex, &deadline) != 0) {
             pthread_mutex_unlock(&c->mutex);
-            fprintf(stderr, "    no %s event containing %s within 30 s\n", type, needle ? needle : "anything");
+            fprintf(stderr, "    no %s event %s within 30 s\n", type, what);
             current_failed = 1;
             return NULL;
         }
     }
+}
+
+static int contains(const char *event_json, const void *needle) {
+    return strstr(event_json, needle) != NULL;
+}
+
+/* Waits (at most 30 s) for an event of `type` whose JSON contains `needle` (if not NULL);
+ * returns a copy of it (caller frees), or NULL after a failed CHECK. */
+static char *client_wait_event_with(Client *c, const char *type, const char *needle) {
+    char what[256];
+    snprintf(what, sizeof what, "containing %s", needle ? needle : "anything");
+    return client_wait_event_where(c, type, needle ? contains : NULL, needle, what);
 }
 
 static char *client_wait_event(Client *c, const char *type) {
@@ -1166,6 +1184,267 @@ static void test_sandbox_lifecycle_and_accessors(void) {
     webex_string_free(base), webex_string_free(token);
 }
 
+/* ---------- media: meeting audio through the C ABI ---------- */
+
+#define SAMPLE_RATE 48000
+#define FRAME 960 /* 20 ms */
+#define HEARD_CAP SAMPLE_RATE /* the last second is kept */
+
+/* A 440 Hz tone, frame `index` of it (mono, 20 ms), the same as the Rust tests' tone_frame. */
+static void tone_frame(double hz, int index, int16_t *out) {
+    const double pi = 3.14159265358979323846;
+    for (int i = 0; i < FRAME; i++) {
+        double t = (double)(index * FRAME + i) / SAMPLE_RATE;
+        out[i] = (int16_t)(sin(2.0 * pi * hz * t) * 8000.0);
+    }
+}
+
+/* The power of `hz` in `x` (Goertzel). */
+static double tone_power(const int16_t *x, size_t n, double hz) {
+    const double pi = 3.14159265358979323846;
+    double coeff = 2.0 * cos(2.0 * pi * hz / SAMPLE_RATE), s1 = 0, s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double s0 = x[i] + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    return s1 * s1 + s2 * s2 - coeff * s1 * s2;
+}
+
+/* The strongest whole frequency in lo..hi Hz. */
+static int dominant_frequency(const int16_t *x, size_t n, int lo, int hi) {
+    int best = lo;
+    double best_power = -1;
+    for (int hz = lo; hz <= hi; hz++) {
+        double p = tone_power(x, n, hz);
+        if (p > best_power) best_power = p, best = hz;
+    }
+    return best;
+}
+
+/* What Bob's audio callback saw (written on engine threads, read by the test under `mutex`;
+ * the test thread is Alice's microphone, so it polls this once per frame it sends). */
+typedef struct {
+    pthread_mutex_t mutex;
+    char speaker[128];        /* the participant id whose PCM is kept */
+    int16_t pcm[HEARD_CAP];   /* the speaker's latest samples, oldest first */
+    size_t len;
+    int frames;               /* every callback */
+    int unnamed, others;      /* frames with no participant id / another speaker */
+    int bad;                  /* frames with a wrong format or a wrong meeting id */
+    char meeting_id[128];
+    int cleared;              /* set by the test once clearing returned */
+    int after_clear;          /* callbacks that ran after that */
+    uint64_t replier;         /* Bob's client: the callback answers a few frames with silence */
+    int replies, replies_failed;
+} Heard;
+
+static void on_audio(void *user_data, const webex_audio_frame *f) {
+    Heard *h = user_data;
+    pthread_mutex_lock(&h->mutex);
+    h->frames++;
+    if (h->cleared) h->after_clear++;
+    if (f->sample_rate != SAMPLE_RATE || f->channels != 1 || f->frames != FRAME || !f->samples || !f->meeting_id ||
+        strcmp(f->meeting_id, h->meeting_id) != 0) {
+        h->bad++;
+    } else if (!f->participant_id) {
+        h->unnamed++;
+    } else if (strcmp(f->participant_id, h->speaker) != 0) {
+        h->others++;
+    } else {
+        size_t n = f->frames * f->channels;
+        if (h->len + n > HEARD_CAP) {
+            size_t drop = h->len + n - HEARD_CAP;
+            memmove(h->pcm, h->pcm + drop, (h->len - drop) * sizeof h->pcm[0]);
+            h->len -= drop;
+        }
+        memcpy(h->pcm + h->len, f->samples, n * sizeof f->samples[0]);
+        h->len += n;
+    }
+    int reply = h->replier && h->replies < 10;
+    if (reply) h->replies++;
+    pthread_mutex_unlock(&h->mutex);
+    if (reply) {
+        /* Sending from inside the audio callback (an engine thread) is allowed. */
+        static const int16_t silence[FRAME];
+        if (webex_meeting_send_audio(h->replier, f->meeting_id, silence, FRAME, 1) != WEBEX_OK) {
+            pthread_mutex_lock(&h->mutex);
+            h->replies_failed++;
+            pthread_mutex_unlock(&h->mutex);
+        }
+    }
+}
+
+/* Alice's microphone: frame `*next` of the tone, then 20 ms of real time (media pacing: one
+ * frame per frame's duration, as a sound card would deliver them). */
+static WebexStatus speak(uint64_t client, const char *meeting_id, int *next) {
+    int16_t frame[FRAME];
+    tone_frame(440.0, (*next)++, frame);
+    WebexStatus status = webex_meeting_send_audio(client, meeting_id, frame, FRAME, 1);
+    struct timespec tick = {0, 20 * 1000 * 1000};
+    nanosleep(&tick, NULL);
+    return status;
+}
+
+/* Alice talks until Bob heard `want` new samples of her (what he heard before is dropped);
+ * at most 30 s. Returns whether he did. */
+static int speak_until_heard(uint64_t alice, const char *meeting_id, int *next, Heard *h, size_t want) {
+    pthread_mutex_lock(&h->mutex);
+    h->len = 0;
+    pthread_mutex_unlock(&h->mutex);
+    for (int i = 0; i < 30 * 50; i++) {
+        CHECK_STATUS(speak(alice, meeting_id, next), WEBEX_OK);
+        pthread_mutex_lock(&h->mutex);
+        size_t len = h->len;
+        pthread_mutex_unlock(&h->mutex);
+        if (len >= want) return 1;
+    }
+    pthread_mutex_lock(&h->mutex);
+    fprintf(stderr, "    Bob heard %zu of %zu samples of Alice in 30 s (%d frames: %d unnamed, %d of others, %d bad)\n",
+            h->len, want, h->frames, h->unnamed, h->others, h->bad);
+    pthread_mutex_unlock(&h->mutex);
+    current_failed = 1;
+    return 0;
+}
+
+/* Bob's roster shows Alice with audioMuted == `arg` ("true" / "false"). */
+static int alice_audio_muted(const char *event_json, const void *arg) {
+    const char *data = tj_find(event_json, "data");
+    for (const char *m = tj_first(tj_find(data, "full")); m; m = tj_next(m)) {
+        char *name = tj_string(m, "name");
+        int alice = name && strcmp(name, "Alice") == 0;
+        free(name);
+        if (alice && tj_is(m, "audioMuted", arg)) return 1;
+    }
+    return 0;
+}
+
+/* The audio packets the sandbox's media server received from `email` in meeting `number`. */
+static unsigned long long audio_packets(const char *number, const char *email) {
+    char *media = NULL;
+    unsigned long long packets = 0;
+    CHECK_STATUS(webex_sandbox_meeting_media(sandbox, number, &media), WEBEX_OK);
+    for (const char *m = tj_first(media); m; m = tj_next(m)) {
+        char *who = tj_string(m, "email");
+        const char *n = tj_find(m, "audioPackets");
+        if (who && strcmp(who, email) == 0 && n) packets = strtoull(n, NULL, 10);
+        free(who);
+    }
+    webex_string_free(media);
+    return packets;
+}
+
+static void test_bob_hears_alices_tone_and_her_mute(void) {
+    Client *alice = client_open(ALICE), *bob = client_open(BOB);
+    char *scheduled = ok_op(alice->handle, "scheduledMeetings.create",
+                            "{\"title\": \"Tone check\", \"start\": \"2030-01-01T10:00:00Z\", "
+                            "\"end\": \"2030-01-01T10:30:00Z\"}");
+    char *number = tj_string(scheduled, "meetingNumber");
+    char *a_meeting = ok_op(alice->handle, "meetings.create", "{\"destination\": \"%s\"}", S(number));
+    char *a_id = tj_string(a_meeting, "id");
+    char *a_view = ok_op(alice->handle, "meetings.join",
+                         "{\"meetingId\": \"%s\", \"audio\": {\"send\": true, \"receive\": true}}", S(a_id));
+    CHECK(str_is(a_view, "mediaState", "CONNECTED"));
+    char *alice_pid = tj_string(a_view, "selfId");
+    CHECK(alice_pid != NULL);
+
+    /* Bob's callback is set before he joins; it keeps Alice's PCM. */
+    char *b_meeting = ok_op(bob->handle, "meetings.create", "{\"destination\": \"%s\"}", S(number));
+    char *b_id = tj_string(b_meeting, "id");
+    Heard *h = calloc(1, sizeof *h);
+    pthread_mutex_init(&h->mutex, NULL);
+    snprintf(h->speaker, sizeof h->speaker, "%s", S(alice_pid));
+    snprintf(h->meeting_id, sizeof h->meeting_id, "%s", S(b_id));
+    h->replier = bob->handle;
+    CHECK_STATUS(webex_meeting_set_audio_callback(bob->handle, S(b_id), on_audio, h), WEBEX_OK);
+    char *b_view = ok_op(bob->handle, "meetings.join",
+                         "{\"meetingId\": \"%s\", \"audio\": {\"send\": true, \"receive\": true}}", S(b_id));
+    CHECK(str_is(b_view, "mediaState", "CONNECTED"));
+
+    /* The tone: half a second of Bob's PCM from Alice peaks at 440 Hz. */
+    int next = 0;
+    if (speak_until_heard(alice->handle, S(a_id), &next, h, SAMPLE_RATE / 2)) {
+        pthread_mutex_lock(&h->mutex);
+        int hz = dominant_frequency(h->pcm + h->len - SAMPLE_RATE / 2, SAMPLE_RATE / 2, 300, 600);
+        pthread_mutex_unlock(&h->mutex);
+        if (hz < 435 || hz > 445) fprintf(stderr, "    Bob hears %d Hz\n", hz);
+        CHECK(hz >= 435 && hz <= 445);
+    }
+    pthread_mutex_lock(&h->mutex);
+    CHECK(h->bad == 0 && h->others == 0);
+    CHECK(h->replies > 0 && h->replies_failed == 0);
+    pthread_mutex_unlock(&h->mutex);
+
+    /* Mute: once Bob's roster shows it, Alice's frames are accepted but never reach the server. */
+    free(ok_op(alice->handle, "meetings.muteAudio", "{\"meetingId\": \"%s\"}", S(a_id)));
+    free(client_wait_event_where(bob, "members:update", alice_audio_muted, "true", "showing Alice muted"));
+    unsigned long long before = audio_packets(S(number), ALICE);
+    CHECK(before > 0);
+    for (int i = 0; i < 25; i++) CHECK_STATUS(speak(alice->handle, S(a_id), &next), WEBEX_OK);
+    CHECK(audio_packets(S(number), ALICE) == before);
+
+    /* Unmute: Bob hears her again; once his callback is cleared it is never called again. */
+    free(ok_op(alice->handle, "meetings.unmuteAudio", "{\"meetingId\": \"%s\"}", S(a_id)));
+    speak_until_heard(alice->handle, S(a_id), &next, h, 5 * FRAME);
+    CHECK(audio_packets(S(number), ALICE) > before);
+    CHECK_STATUS(webex_meeting_set_audio_callback(bob->handle, S(b_id), NULL, NULL), WEBEX_OK);
+    pthread_mutex_lock(&h->mutex);
+    h->cleared = 1;
+    pthread_mutex_unlock(&h->mutex);
+    for (int i = 0; i < 10; i++) CHECK_STATUS(speak(alice->handle, S(a_id), &next), WEBEX_OK);
+    pthread_mutex_lock(&h->mutex);
+    CHECK(h->after_clear == 0);
+    h->cleared = 0;
+    pthread_mutex_unlock(&h->mutex);
+    /* Set again, for the clear after the close below. */
+    CHECK_STATUS(webex_meeting_set_audio_callback(bob->handle, S(b_id), on_audio, h), WEBEX_OK);
+
+    /* Bad frames and arguments. */
+    int16_t silence[2 * FRAME] = {0};
+    CHECK_STATUS(webex_meeting_send_audio(alice->handle, S(a_id), silence, 500, 1), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("500") && last_error_mentions("480 or 960"));
+    CHECK_STATUS(webex_meeting_send_audio(alice->handle, S(a_id), silence, FRAME, 3), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("channels"));
+    CHECK_STATUS(webex_meeting_send_audio(alice->handle, S(a_id), NULL, FRAME, 1), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("samples is NULL"));
+    CHECK_STATUS(webex_meeting_send_audio(alice->handle, NULL, silence, FRAME, 1), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("meeting_id"));
+    CHECK_STATUS(webex_meeting_send_audio(alice->handle, S(a_id), silence, FRAME, 2), WEBEX_OK);
+    CHECK(webex_meeting_send_audio(alice->handle, "no-such-meeting", silence, FRAME, 1) == WEBEX_NOT_FOUND);
+    CHECK(webex_meeting_set_audio_callback(alice->handle, "no-such-meeting", on_audio, h) == WEBEX_NOT_FOUND);
+    CHECK_STATUS(webex_meeting_send_audio(0, S(a_id), silence, FRAME, 1), WEBEX_INVALID_HANDLE);
+    CHECK_STATUS(webex_meeting_set_audio_callback(bob->handle, NULL, NULL, NULL), WEBEX_INVALID_ARGUMENT);
+    char *media = NULL;
+    CHECK_STATUS(webex_sandbox_meeting_media(sandbox, NULL, &media), WEBEX_INVALID_ARGUMENT);
+    CHECK(media == NULL);
+    CHECK_STATUS(webex_sandbox_meeting_media(sandbox, "000", &media), WEBEX_OK);
+    CHECK(media && strcmp(media, "[]") == 0);
+    webex_string_free(media);
+
+    /* Alice leaves: her frames are refused; the server keeps only Bob's media. */
+    char *left = ok_op(alice->handle, "meetings.leave", "{\"meetingId\": \"%s\"}", S(a_id));
+    CHECK(str_is(left, "state", "LEFT"));
+    CHECK_STATUS(speak(alice->handle, S(a_id), &next), WEBEX_CLOSED);
+    CHECK(last_error_mentions("LEFT"));
+    CHECK_STATUS(webex_sandbox_meeting_media(sandbox, S(number), &media), WEBEX_OK);
+    CHECK(media && strstr(media, BOB) && !strstr(media, ALICE));
+    webex_string_free(media);
+    free(ok_op(bob->handle, "meetings.leave", "{\"meetingId\": \"%s\"}", S(b_id)));
+
+    uint64_t bob_handle = bob->handle;
+    client_close(alice);
+    client_close(bob);
+    /* Clearing works after the close too; then the callback's data may go. */
+    CHECK_STATUS(webex_meeting_set_audio_callback(bob_handle, S(b_id), NULL, NULL), WEBEX_OK);
+    CHECK_STATUS(webex_meeting_set_audio_callback(bob_handle, S(b_id), NULL, NULL), WEBEX_OK);
+    CHECK_STATUS(webex_meeting_set_audio_callback(bob_handle, S(b_id), on_audio, h), WEBEX_CLOSED);
+    CHECK_STATUS(webex_meeting_set_audio_callback(999999, S(b_id), NULL, NULL), WEBEX_INVALID_HANDLE);
+    pthread_mutex_destroy(&h->mutex);
+    free(h);
+    free(scheduled), free(number), free(a_meeting), free(a_id), free(a_view), free(alice_pid);
+    free(b_meeting), free(b_id), free(b_view), free(left);
+}
+
 /* ---------- main ---------- */
 
 typedef struct {
@@ -1201,6 +1480,7 @@ static const Test TESTS[] = {
     {"misuse", "unknown operation and unknown user", test_unknown_operation_and_unknown_user},
     {"misuse", "last error is per thread", test_last_error_is_per_thread},
     {"misuse", "sandbox lifecycle and accessors", test_sandbox_lifecycle_and_accessors},
+    {"media", "Bob hears Alice's tone and her mute", test_bob_hears_alices_tone_and_her_mute},
     /* Last: needs every group above (run without a group filter to be meaningful). */
     {"all", "every operation was driven", test_every_operation_was_driven},
 };
