@@ -159,7 +159,7 @@ impl Engine {
     }
 }
 
-/// Audio frames across the boundary (issue7-design.md §5.4): no JSON, no runtime needed on
+/// Audio frames across the boundary (docs/meetings-design.md §5.4): no JSON, no runtime needed on
 /// the caller's thread.
 impl Engine {
     fn meeting(&self, handle: Handle, meeting_id: &str) -> Result<Arc<crate::meetings::meeting::Meeting>> {

@@ -1,4 +1,4 @@
-//! Locus: meeting signalling (protocol.md §6; issue7-design.md §4) and, through [`sfu`], audio.
+//! Locus: meeting signalling (protocol.md §6; docs/meetings-design.md §4) and, through [`sfu`], audio.
 //!
 //! A locus is one running instance of a meeting (scheduled meeting or space meeting). The
 //! first `/loci/call` for a meeting creates it ACTIVE; when the last participant leaves it

@@ -1,4 +1,4 @@
-//! The sandbox media server (issue7-design.md §4.3, stage 2: audio): one WebRTC peer
+//! The sandbox media server (docs/meetings-design.md §4.3, stage 2: audio): one WebRTC peer
 //! connection per participant, answering the participant's ROAP OFFER, and forwarding each
 //! participant's audio RTP to the others. Every webrtc call of the sandbox lives here.
 //!

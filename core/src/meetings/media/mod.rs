@@ -1,10 +1,10 @@
-//! Meeting media over WebRTC (issue7-design.md §2, §5; stage 2: audio). A [`MediaSession`] is
+//! Meeting media over WebRTC (docs/meetings-design.md §2, §5; stage 2: audio). A `MediaSession` is
 //! one peer connection toward the media server: one audio m-line that sends (when sending),
 //! plus receive slots the server fills with the other participants' audio, each packet naming
 //! its speaker by CSRC (the participant's `status.csis[0]`). Every webrtc call of the engine
 //! lives under this module.
 //!
-//! Threads: [`MediaSession::send_audio`] encodes on the caller's thread and hands the packet
+//! Threads: `MediaSession::send_audio` encodes on the caller's thread and hands the packet
 //! to an engine task through a bounded queue, so it never blocks and needs no runtime.
 //! Received audio is decoded on an engine task per receive slot and given to the sink there.
 
