@@ -29,7 +29,6 @@ from typing import (
     Mapping,
     Optional,
     Sequence,
-    Set,
     Tuple,
     Union,
 )
@@ -38,6 +37,7 @@ from . import _native, _storage
 from ._errors import error_class, from_json
 from ._media import AsyncMeetingsAudio, AudioRouter, MeetingsAudio
 from ._model import Event, wrap
+from ._tasks import LoopTasks
 from ._ops import NAMESPACES, Operation, encode_params, snake
 
 __all__ = ["Webex", "AsyncWebex", "PageIterator", "AsyncPageIterator", "EventStream", "AsyncEventStream"]
@@ -650,28 +650,12 @@ class _LoopCalls:
                 future.set_result(data if raw else wrap(data))
 
 
-class _AsyncHandlers:
+class _AsyncHandlers(LoopTasks):
     """Runs handlers on the loop; coroutine handlers become tasks (kept until done). Holds
     no reference to the client, so the event thread never keeps a forgotten client alive."""
 
-    def __init__(self) -> None:
-        self.loop: Optional[asyncio.AbstractEventLoop] = None
-        self.tasks: Set["asyncio.Future[Any]"] = set()
-
     def call(self, handler: Handler, event: Event) -> None:
-        try:
-            result = handler(event)
-            if inspect.isawaitable(result):
-                task = asyncio.ensure_future(result, loop=self.loop)
-                self.tasks.add(task)
-                task.add_done_callback(self._done)
-        except Exception:
-            log.exception("an event handler for %r raised", event.type)
-
-    def _done(self, task: "asyncio.Future[Any]") -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("an event handler raised", exc_info=task.exception())
+        self.run(handler, event, f"an event handler for {event.type!r}")
 
 
 class AsyncWebex:

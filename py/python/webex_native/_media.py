@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import array
 import asyncio
-import inspect
 import logging
 import sys
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ._errors import error_class
+from ._tasks import LoopTasks
 
 __all__ = ["AudioFrame", "AsyncAudioStream", "MeetingsAudio", "AsyncMeetingsAudio", "Pcm"]
 
@@ -150,23 +150,10 @@ class _AsyncHandler(_Receiver):
 
     def __init__(self, handler: Callable[[AudioFrame], Any], loop: asyncio.AbstractEventLoop) -> None:
         self.handler = handler
-        self.loop = loop
-        self.tasks: Set["asyncio.Future[Any]"] = set()
+        self.runner = LoopTasks(loop)
 
     def put(self, frame: AudioFrame) -> None:
-        try:
-            result = self.handler(frame)
-            if inspect.isawaitable(result):
-                task = asyncio.ensure_future(result, loop=self.loop)
-                self.tasks.add(task)
-                task.add_done_callback(self._done)
-        except Exception:
-            log.exception("an audio handler for meeting %r raised", frame.meeting_id)
-
-    def _done(self, task: "asyncio.Future[Any]") -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("an audio handler raised", exc_info=task.exception())
+        self.runner.run(self.handler, frame, f"an audio handler for meeting {frame.meeting_id!r}")
 
 
 class AudioRouter:
