@@ -9,42 +9,21 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 use webex_core::meetings::meeting::{Meeting, MeetingView};
 use webex_core::meetings::{AudioFrame, AudioSink, MediaOptions, MediaState, MeetingState};
-use webex_core::rest::meetings::CreateMeeting;
 use webex_core::{Client, ErrorCode, Event};
 use webex_sandbox::Sandbox;
 use webex_tests::*;
 
 /// A scheduled meeting hosted by Alice: its number.
 async fn scheduled(alice: &Client) -> String {
-    let m = alice
-        .scheduled_meetings()
-        .create(&CreateMeeting {
-            title: Some("Tone check".into()),
-            start: Some("2030-01-01T10:00:00Z".into()),
-            end: Some("2030-01-01T10:30:00Z".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    m.meeting_number.unwrap()
+    scheduled_meeting(alice, "Tone check").await.meeting_number.unwrap()
 }
 
-async fn device(c: &Client) -> String {
-    c.connect().await.unwrap();
-    c.devices().current().await.unwrap().url
-}
-
-/// The next event of `kind` for meeting `id` that `pred` accepts.
+/// The next event of `kind` for meeting `id` that `pred` accepts (10 s at most: media
+/// tests must fail, not hang, when audio never comes).
 async fn wait(events: &mut UnboundedReceiver<Event>, kind: &str, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    let found = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let e = events.recv().await.unwrap_or_else(|| panic!("the stream ended before {kind}"));
-            if e.kind == kind && e.data["meetingId"] == id && pred(&e.data) {
-                return e.data;
-            }
-        }
-    });
-    found.await.unwrap_or_else(|_| panic!("no {kind} within 10 s"))
+    tokio::time::timeout(Duration::from_secs(10), meeting_event(events, kind, id, pred))
+        .await
+        .unwrap_or_else(|_| panic!("no {kind} within 10 s"))
 }
 
 fn alice_muted(d: &Value, muted: bool) -> bool {
@@ -70,7 +49,7 @@ fn audio() -> MediaOptions {
 
 async fn join(c: &Client, number: &str) -> (Arc<Meeting>, MeetingView) {
     let m = c.meetings().create(number, None).await.unwrap();
-    let view = m.join_with_media(&device(c).await, None, None, &audio()).await.unwrap();
+    let view = m.join_with_media(&connected_device(c).await, None, None, &audio()).await.unwrap();
     (m, view)
 }
 
@@ -141,7 +120,7 @@ async fn bob_hears_alices_tone_and_her_mute() {
         speaker
     });
     let started = Instant::now();
-    let b_view = bob_meeting.join_with_media(&device(&bob).await, None, None, &audio()).await.unwrap();
+    let b_view = bob_meeting.join_with_media(&connected_device(&bob).await, None, None, &audio()).await.unwrap();
     assert_eq!(b_view.media_state, MediaState::Connected);
     let joined_after = started.elapsed();
     stop.send(()).unwrap();
@@ -165,7 +144,7 @@ async fn bob_hears_alices_tone_and_her_mute() {
     assert!(received.iter().any(|s| s.direction == "receive" && s.packets > 0 && s.bytes > 0), "{received:?}");
 
     // Mute: once Bob's roster shows it, Alice's further frames never reach the server.
-    let alice_device = device(&alice).await;
+    let alice_device = connected_device(&alice).await;
     assert!(a.set_muted(&alice_device, Some(true), None).await.unwrap().audio_muted);
     wait(&mut b_events, "members:update", &b_view.id, |d| alice_muted(d, true)).await;
     let before = packets_of(&sb, &number, ALICE);
@@ -217,7 +196,7 @@ async fn frames_before_joining_with_audio_are_refused() {
     assert_eq!(e.code, ErrorCode::Closed);
     assert!(e.message.contains("IDLE"), "{}", e.message);
     // Joined without audio: still refused, with the reason.
-    m.join(&device(&alice).await, None, None).await.unwrap();
+    m.join(&connected_device(&alice).await, None, None).await.unwrap();
     let e = m.send_audio(&tone_frame(440.0, 0, 2), 2).unwrap_err();
     assert_eq!(e.code, ErrorCode::Closed);
     assert_eq!(m.view().media_state, MediaState::None);

@@ -3,38 +3,17 @@
 //! bad input. Audio and video are not part of this yet (signalling only).
 
 use serde_json::{Value, json};
-use tokio::sync::mpsc::UnboundedReceiver;
 use webex_core::meetings::meeting::MeetingView;
 use webex_core::meetings::{MeetingState, MemberStatus};
-use webex_core::rest::meetings::CreateMeeting;
 use webex_core::rest::rooms::CreateRoom;
-use webex_core::{Client, ErrorCode, Event};
+use webex_core::{Client, ErrorCode};
 use webex_sandbox::Fault;
 use webex_tests::*;
 
 /// A scheduled meeting hosted by Alice: (number, link, SIP address).
 async fn scheduled(alice: &Client) -> (String, String, String) {
-    let m = alice
-        .scheduled_meetings()
-        .create(&CreateMeeting {
-            title: Some("Standup".into()),
-            start: Some("2030-01-01T10:00:00Z".into()),
-            end: Some("2030-01-01T10:30:00Z".into()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let m = scheduled_meeting(alice, "Standup").await;
     (m.meeting_number.unwrap(), m.web_link.unwrap(), m.sip_address.unwrap())
-}
-
-/// The next event of `kind` for meeting `id` that `pred` accepts.
-async fn wait(events: &mut UnboundedReceiver<Event>, kind: &str, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    loop {
-        let e = events.recv().await.unwrap_or_else(|| panic!("the stream ended before {kind}"));
-        if e.kind == kind && e.data["meetingId"] == id && pred(&e.data) {
-            return e.data;
-        }
-    }
 }
 
 fn member<'a>(view: &'a MeetingView, name: &str) -> &'a webex_core::meetings::Member {
@@ -47,11 +26,6 @@ async fn joined(c: &Client, destination: &str) -> MeetingView {
     let view = m.join(&connected_device(c).await, None, None).await.unwrap();
     assert_eq!(view.state, MeetingState::Joined);
     view
-}
-
-async fn connected_device(c: &Client) -> String {
-    c.connect().await.unwrap();
-    c.devices().current().await.unwrap().url
 }
 
 #[tokio::test]
@@ -95,7 +69,7 @@ async fn two_clients_see_each_other_join_mute_leave_and_the_end() {
     assert_eq!(b.locus_url, a.locus_url, "Bob joined the running meeting");
     assert_eq!(member(&b, "Alice").status, MemberStatus::InMeeting);
     // Alice learns of Bob from a locus event.
-    let update = wait(&mut a_events, "members:update", &a.id, |d| {
+    let update = meeting_event(&mut a_events, "members:update", &a.id, |d| {
         d["delta"]["added"].as_array().is_some_and(|a| a.iter().any(|m| m["name"] == "Bob"))
     })
     .await;
@@ -105,7 +79,7 @@ async fn two_clients_see_each_other_join_mute_leave_and_the_end() {
     let alice_meeting = alice.meetings().get(&a.id).unwrap();
     let device = connected_device(&alice).await;
     assert!(alice_meeting.set_muted(&device, Some(true), None).await.unwrap().audio_muted);
-    wait(&mut b_events, "members:update", &b.id, |d| {
+    meeting_event(&mut b_events, "members:update", &b.id, |d| {
         d["delta"]["updated"]
             .as_array()
             .is_some_and(|u| u.iter().any(|m| m["name"] == "Alice" && m["audioMuted"] == true))
@@ -113,7 +87,7 @@ async fn two_clients_see_each_other_join_mute_leave_and_the_end() {
     .await;
     assert!(member(&bob.meetings().get(&b.id).unwrap().view(), "Alice").audio_muted);
     alice_meeting.set_muted(&device, Some(false), None).await.unwrap();
-    wait(&mut b_events, "members:update", &b.id, |d| {
+    meeting_event(&mut b_events, "members:update", &b.id, |d| {
         d["delta"]["updated"]
             .as_array()
             .is_some_and(|u| u.iter().any(|m| m["name"] == "Alice" && m["audioMuted"] == false))
@@ -124,7 +98,7 @@ async fn two_clients_see_each_other_join_mute_leave_and_the_end() {
     let bob_meeting = bob.meetings().get(&b.id).unwrap();
     let bob_device = connected_device(&bob).await;
     assert_eq!(bob_meeting.leave(&bob_device).await.unwrap().state, MeetingState::Left);
-    wait(&mut a_events, "members:update", &a.id, |d| {
+    meeting_event(&mut a_events, "members:update", &a.id, |d| {
         d["full"].as_array().is_some_and(|f| f.iter().any(|m| m["name"] == "Bob" && m["status"] == "NOT_IN_MEETING"))
     })
     .await;
@@ -132,7 +106,7 @@ async fn two_clients_see_each_other_join_mute_leave_and_the_end() {
 
     // Alice (host) ends it: both are ENDED, and a join afterwards is refused.
     assert_eq!(alice_meeting.end().await.unwrap().state, MeetingState::Ended);
-    wait(&mut b_events, "meeting:ended", &b.id, |_| true).await;
+    meeting_event(&mut b_events, "meeting:ended", &b.id, |_| true).await;
     assert_eq!(bob_meeting.view().state, MeetingState::Ended);
     let again = bob_meeting.join(&bob_device, None, None).await.err().unwrap();
     assert_eq!(again.code, ErrorCode::Conflict);

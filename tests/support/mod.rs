@@ -66,3 +66,37 @@ pub fn tone_frame(hz: f64, index: usize, channels: usize) -> Vec<i16> {
         })
         .collect()
 }
+
+/// A meeting scheduled by `host` (2030-01-01, 30 minutes): number, link, SIP address.
+pub async fn scheduled_meeting(host: &Client, title: &str) -> webex_core::rest::meetings::Meeting {
+    host.scheduled_meetings()
+        .create(&webex_core::rest::meetings::CreateMeeting {
+            title: Some(title.into()),
+            start: Some("2030-01-01T10:00:00Z".into()),
+            end: Some("2030-01-01T10:30:00Z".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("the meeting is scheduled")
+}
+
+/// The client's WDM device URL, with its event socket connected (meetings join as a device).
+pub async fn connected_device(c: &Client) -> String {
+    c.connect().await.expect("the event socket connects");
+    c.devices().current().await.expect("a registered device").url
+}
+
+/// The next event of `kind` for meeting `id` that `pred` accepts.
+pub async fn meeting_event(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<webex_core::Event>,
+    kind: &str,
+    id: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    loop {
+        let e = events.recv().await.unwrap_or_else(|| panic!("the stream ended before {kind}"));
+        if e.kind == kind && e.data["meetingId"] == id && pred(&e.data) {
+            return e.data;
+        }
+    }
+}
