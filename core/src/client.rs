@@ -59,7 +59,11 @@ impl Client {
         credentials.set_event_hook(lifecycle.clone());
         let mercury =
             Mercury::new(http.clone(), devices.clone(), mercury::Options::from_config(&config), tx, lifecycle);
-        let meetings = Arc::new(crate::meetings::Meetings::new(http.clone(), events.clone()));
+        let meetings = Arc::new(crate::meetings::Meetings::new(
+            http.clone(),
+            events.clone(),
+            crate::meetings::MeetingSettings::from_config(&config),
+        ));
         let client = Client {
             inner: Arc::new(Inner {
                 config,

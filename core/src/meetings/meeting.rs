@@ -4,6 +4,7 @@
 use super::dto::{self, Member};
 use super::info::DestinationType;
 use super::media::{AudioSink, FRAME_SIZES, MediaOptions, MediaSession, MediaShared, TrackStats};
+use super::settings::MeetingSettings;
 use super::state::{MediaState, MeetingState};
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{Event, EventHub};
@@ -70,6 +71,8 @@ pub struct Meeting {
     correlation_id: String,
     http: Http,
     hub: Arc<EventHub>,
+    /// The `meetings.*` config.
+    settings: Arc<MeetingSettings>,
     working: Mutex<Working>,
     /// Serialises the requests that change the meeting (join, leave, end, mute).
     busy: tokio::sync::Mutex<()>,
@@ -92,6 +95,7 @@ impl Meeting {
         info: Value,
         http: Http,
         hub: Arc<EventHub>,
+        settings: Arc<MeetingSettings>,
     ) -> Meeting {
         let locus_url = info.get("locusUrl").and_then(Value::as_str).map(str::to_owned);
         let id = uuid::Uuid::new_v4().to_string();
@@ -106,6 +110,7 @@ impl Meeting {
             correlation_id: uuid::Uuid::new_v4().to_string(),
             http,
             hub,
+            settings,
             working: Mutex::new(Working {
                 state: MeetingState::Idle,
                 locus: None,
@@ -284,7 +289,7 @@ impl Meeting {
     async fn start_media(&self, device_url: &str, media: &MediaOptions) -> Result<()> {
         let (self_url, _) = self.self_url()?;
         self.media.set_state(MediaState::Connecting);
-        let (session, sdp) = MediaSession::offer(media, self.media.clone(), self.media_bind()).await?;
+        let (session, sdp) = MediaSession::offer(media, &self.settings, self.media.clone(), self.media_bind()).await?;
         if let Ok(mut s) = self.session.lock() {
             *s = Some(session.clone());
         }

@@ -8,6 +8,7 @@ pub mod dto;
 pub mod info;
 pub mod media;
 pub mod meeting;
+pub mod settings;
 pub mod state;
 
 use crate::client::Client;
@@ -24,19 +25,21 @@ use std::sync::{Arc, Mutex};
 
 pub use dto::{Member, MemberStatus};
 pub use media::{AudioFrame, AudioSink, MediaOptions, TrackStats};
+pub use settings::MeetingSettings;
 pub use state::{MediaState, MeetingState};
 
 /// The meetings of one client.
 pub struct Meetings {
     http: Http,
     hub: Arc<EventHub>,
+    settings: Arc<MeetingSettings>,
     all: Mutex<Vec<Arc<Meeting>>>,
 }
 
 impl Meetings {
     /// No meetings yet.
-    pub fn new(http: Http, hub: Arc<EventHub>) -> Meetings {
-        Meetings { http, hub, all: Mutex::new(Vec::new()) }
+    pub fn new(http: Http, hub: Arc<EventHub>, settings: MeetingSettings) -> Meetings {
+        Meetings { http, hub, settings: Arc::new(settings), all: Mutex::new(Vec::new()) }
     }
 
     /// Resolve `destination` and keep the meeting (`meeting:added`). Needs the service
@@ -44,7 +47,14 @@ impl Meetings {
     pub async fn create(&self, destination: &str, kind: Option<DestinationType>) -> Result<Arc<Meeting>> {
         let kind = info::classify(destination, kind)?;
         let answer = info::resolve(&self.http, destination, kind).await?;
-        let meeting = Arc::new(Meeting::new(destination, kind, answer, self.http.clone(), self.hub.clone()));
+        let meeting = Arc::new(Meeting::new(
+            destination,
+            kind,
+            answer,
+            self.http.clone(),
+            self.hub.clone(),
+            self.settings.clone(),
+        ));
         if let Ok(mut all) = self.all.lock() {
             all.push(meeting.clone());
         }

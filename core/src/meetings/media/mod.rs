@@ -13,6 +13,7 @@ pub(crate) mod pc;
 #[cfg(test)]
 mod spike;
 
+use super::settings::MeetingSettings;
 use super::state::MediaState;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{Event, EventHub};
@@ -44,8 +45,8 @@ use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit}
 pub const FRAME_SIZES: [usize; 2] = [480, 960];
 /// Encoded frames waiting for the engine task; beyond this the newest are dropped (counted).
 const SEND_QUEUE: usize = 50;
-/// Default Opus bitrate (bits/s).
-pub const DEFAULT_AUDIO_BITRATE: i32 = 32_000;
+/// Opus bitrate bounds (bits/s): what libopus accepts.
+const OPUS_BITRATES: std::ops::RangeInclusive<i32> = 6_000..=510_000;
 
 /// One decoded frame of a remote participant's audio, borrowed for the sink call only.
 #[derive(Debug)]
@@ -81,8 +82,8 @@ pub struct MediaOptions {
     pub receive_channels: u32,
     /// Receive slots: how many other participants can be heard at once.
     pub audio_streams: usize,
-    /// Opus bitrate (bits/s).
-    pub audio_bitrate: i32,
+    /// Opus bitrate (bits/s); `None` takes `meetings.bandwidth.audio`.
+    pub audio_bitrate: Option<i32>,
 }
 
 impl Default for MediaOptions {
@@ -92,7 +93,7 @@ impl Default for MediaOptions {
             receive_audio: false,
             receive_channels: 1,
             audio_streams: 3,
-            audio_bitrate: DEFAULT_AUDIO_BITRATE,
+            audio_bitrate: None,
         }
     }
 }
@@ -199,12 +200,13 @@ impl MediaSession {
     /// `audio_streams` receive slots.
     pub async fn offer(
         opts: &MediaOptions,
+        settings: &MeetingSettings,
         shared: Arc<MediaShared>,
         bind: IpAddr,
     ) -> Result<(Arc<MediaSession>, String)> {
         let built = pc::build(bind).await?;
         let pc = built.pc.clone();
-        match Self::prepare(opts, shared, built).await {
+        match Self::prepare(opts, settings, shared, built).await {
             Ok(r) => Ok(r),
             Err(e) => {
                 let _ = pc.close().await;
@@ -215,6 +217,7 @@ impl MediaSession {
 
     async fn prepare(
         opts: &MediaOptions,
+        settings: &MeetingSettings,
         shared: Arc<MediaShared>,
         built: pc::Built,
     ) -> Result<(Arc<MediaSession>, String)> {
@@ -267,7 +270,10 @@ impl MediaSession {
             }));
             send = Some(SendSide {
                 encoder: Mutex::new(None),
-                bitrate: opts.audio_bitrate,
+                bitrate: opts
+                    .audio_bitrate
+                    .unwrap_or(settings.audio_bandwidth.try_into().unwrap_or(i32::MAX))
+                    .clamp(*OPUS_BITRATES.start(), *OPUS_BITRATES.end()),
                 queue: tx,
                 dropped: AtomicU64::new(0),
             });
