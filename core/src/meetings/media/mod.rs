@@ -442,7 +442,11 @@ async fn follow(
                 }
                 match s {
                     RTCPeerConnectionState::Connected => shared.set_state(MediaState::Connected),
-                    RTCPeerConnectionState::Failed | RTCPeerConnectionState::Disconnected
+                    // Closed without our `stop` (which moves to DISCONNECTED first) means the
+                    // far end went away: a failure too.
+                    RTCPeerConnectionState::Failed
+                    | RTCPeerConnectionState::Disconnected
+                    | RTCPeerConnectionState::Closed
                         if shared.state() != MediaState::Disconnected =>
                     {
                         shared.set_state(MediaState::Failed)
