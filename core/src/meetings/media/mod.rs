@@ -405,13 +405,19 @@ impl MediaSession {
     /// Closing, synchronous half: stops the tasks and moves the media state to DISCONNECTED
     /// at once; `true` the first time. Then [`MediaSession::close_connection`].
     pub fn stop(&self) -> bool {
+        self.stop_into(MediaState::Disconnected)
+    }
+
+    /// [`MediaSession::stop`] into another media state (RECONNECTING when a new session
+    /// replaces this one).
+    pub fn stop_into(&self, next: MediaState) -> bool {
         if self.closed.swap(true, Ordering::SeqCst) {
             return false;
         }
         if let Ok(mut tasks) = self.tasks.lock() {
             tasks.drain(..).for_each(|t| t.abort());
         }
-        self.shared.set_state(MediaState::Disconnected);
+        self.shared.set_state(next);
         true
     }
 
