@@ -211,6 +211,8 @@ fn every_operation_through_the_boundary() {
     let joined = h.call("meetings.join", json!({"meetingId": mid, "audio": {"send": true, "receive": true}}));
     assert_eq!((joined["state"].clone(), joined["mediaState"].clone()), (json!("JOINED"), json!("CONNECTED")));
     assert!(h.call("meetings.getStats", json!({"meetingId": mid})).is_array());
+    // A new offer on a new connection: media is back before it resolves.
+    assert_eq!(h.call("meetings.reconnect", json!({"meetingId": mid}))["mediaState"], "CONNECTED");
     assert_eq!(h.call("meetings.end", json!({"meetingId": mid}))["state"], "ENDED");
     h.call("scheduledMeetings.delete", json!({"meetingId": meeting_id}));
 

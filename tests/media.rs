@@ -6,9 +6,9 @@
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc::{self, UnboundedReceiver};
+use tokio::sync::mpsc::UnboundedReceiver;
 use webex_core::meetings::meeting::{Meeting, MeetingView};
-use webex_core::meetings::{AudioFrame, AudioSink, MediaOptions, MediaState, MeetingState};
+use webex_core::meetings::{MediaOptions, MediaState, MeetingState};
 use webex_core::{Client, ErrorCode, Event};
 use webex_sandbox::Sandbox;
 use webex_tests::*;
@@ -18,29 +18,13 @@ async fn scheduled(alice: &Client) -> String {
     scheduled_meeting(alice, "Tone check").await.meeting_number.unwrap()
 }
 
-/// The next event of `kind` for meeting `id` that `pred` accepts (10 s at most: media
-/// tests must fail, not hang, when audio never comes).
+/// The next event of `kind` for meeting `id` that `pred` accepts (10 s hang guard).
 async fn wait(events: &mut UnboundedReceiver<Event>, kind: &str, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    tokio::time::timeout(Duration::from_secs(10), meeting_event(events, kind, id, pred))
-        .await
-        .unwrap_or_else(|_| panic!("no {kind} within 10 s"))
+    meeting_event_within(events, Duration::from_secs(10), kind, id, pred).await
 }
 
 fn alice_muted(d: &Value, muted: bool) -> bool {
     d["full"].as_array().is_some_and(|f| f.iter().any(|m| m["name"] == "Alice" && m["audioMuted"] == muted))
-}
-
-/// What Bob's sink saw: (speaker's participant id, PCM).
-type Heard = UnboundedReceiver<(Option<String>, Vec<i16>)>;
-
-/// A sink that forwards (speaker, PCM) to a channel.
-fn sink() -> (AudioSink, Heard) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let sink: AudioSink = Arc::new(move |f: &AudioFrame<'_>| {
-        assert_eq!((f.sample_rate, f.channels, f.frames), (48_000, 1, 960));
-        let _ = tx.send((f.participant_id.map(str::to_owned), f.samples.to_vec()));
-    });
-    (sink, rx)
 }
 
 fn audio() -> MediaOptions {
@@ -57,37 +41,9 @@ fn packets_of(sb: &Sandbox, number: &str, email: &str) -> u64 {
     sb.meeting_media(number).iter().find(|m| m.email == email).map(|m| m.audio_packets).unwrap_or(0)
 }
 
-/// Alice's side of the test: a 440 Hz tone, one 20 ms frame per tick (real-time pacing).
-struct Speaker {
-    meeting: Arc<Meeting>,
-    tick: tokio::time::Interval,
-    next: usize,
-}
-
-impl Speaker {
-    async fn push(&mut self) {
-        self.tick.tick().await;
-        self.meeting.send_audio(&tone_frame(440.0, self.next, 1), 1).unwrap();
-        self.next += 1;
-    }
-}
-
-/// Pushes Alice's tone until Bob has heard `samples` of it (frames from before are dropped
-/// first); at most 10 s of pushing.
+/// Pushes Alice's tone until Bob has heard `samples` of it; at most 10 s of pushing.
 async fn hear_alice(speaker: &mut Speaker, heard: &mut Heard, alice_id: &str, samples: usize) -> Vec<i16> {
-    while heard.try_recv().is_ok() {}
-    let mut pcm = Vec::new();
-    for _ in 0..500 {
-        speaker.push().await;
-        while let Ok((who, frame)) = heard.try_recv() {
-            assert_eq!(who.as_deref(), Some(alice_id), "Bob hears only Alice, by her CSI");
-            pcm.extend(frame);
-        }
-        if pcm.len() >= samples {
-            return pcm;
-        }
-    }
-    panic!("Bob heard only {} samples of Alice in 10 s", pcm.len());
+    hear(speaker, heard, alice_id, samples, 500).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,15 +63,15 @@ async fn bob_hears_alices_tone_and_her_mute() {
     assert_eq!(change["previousState"], "CONNECTING");
     let alice_id = a_view.self_id.clone().unwrap();
     let bob_meeting = bob.meetings().create(&number, None).await.unwrap();
-    let (bob_sink, mut heard) = sink();
+    let (bob_sink, mut heard) = audio_sink();
     bob_meeting.set_audio_sink(Some(bob_sink));
 
     // Alice already talks while Bob joins (the server forwards to him before his media is up).
-    let mut speaker = Speaker { meeting: a.clone(), tick: tokio::time::interval(Duration::from_millis(20)), next: 0 };
+    let mut speaker = Speaker::new(a.clone());
     let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let talking = tokio::spawn(async move {
         while stopped.try_recv().is_err() {
-            speaker.push().await;
+            speaker.push_ok().await;
         }
         speaker
     });
@@ -150,7 +106,7 @@ async fn bob_hears_alices_tone_and_her_mute() {
     let before = packets_of(&sb, &number, ALICE);
     assert!(before > 0);
     for _ in 0..25 {
-        speaker.push().await;
+        speaker.push_ok().await;
     }
     assert_eq!(packets_of(&sb, &number, ALICE), before, "muted Alice sent packets");
 

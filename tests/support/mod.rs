@@ -5,6 +5,9 @@ use serde_json::{Value, json};
 use webex_core::Client;
 use webex_sandbox::{Sandbox, SandboxOptions};
 
+mod talk;
+pub use talk::*;
+
 /// A sandbox on an OS-chosen loopback port.
 pub async fn sandbox() -> Sandbox {
     Sandbox::start(SandboxOptions::default()).await.expect("the sandbox starts")
@@ -25,6 +28,17 @@ pub fn client_as(sandbox: &Sandbox, email: &str) -> Client {
     let user = sandbox.user(email).unwrap_or_else(|| panic!("no sandbox user {email}"));
     let config = webex_core::Config::from_value(config_for(sandbox, &user.token)).expect("valid config");
     Client::new(config).expect("client")
+}
+
+/// A client acting as `email` with `patch`'s members merged into the test config (one
+/// level deep: `{"meetings": {...}}` adds the meetings section).
+pub fn client_with(sandbox: &Sandbox, email: &str, patch: Value) -> Client {
+    let user = sandbox.user(email).unwrap_or_else(|| panic!("no sandbox user {email}"));
+    let mut doc = config_for(sandbox, &user.token);
+    if let (Some(doc), Value::Object(patch)) = (doc.as_object_mut(), patch) {
+        doc.extend(patch);
+    }
+    Client::new(webex_core::Config::from_value(doc).expect("valid config")).expect("client")
 }
 
 /// A client acting as the sandbox's bot.

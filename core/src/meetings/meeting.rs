@@ -13,7 +13,7 @@ use reqwest::Method;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -82,6 +82,12 @@ pub struct Meeting {
     session: Mutex<Option<Arc<MediaSession>>>,
     /// The seq of this client's last ROAP OFFER (the first is 1).
     roap_seq: AtomicU64,
+    /// The device and media of the last join with media: what a reconnection restores.
+    joined_with: Mutex<Option<(String, MediaOptions)>>,
+    /// Signalled when Locus removes us (self LEFT, not by our leave): the rejoin trigger.
+    removal: Arc<tokio::sync::Notify>,
+    /// Whether we are out because Locus removed us (a rejoin may bring us back).
+    removed: AtomicBool,
 }
 
 /// How long a join waits for media to connect after the ANSWER.
@@ -103,6 +109,9 @@ impl Meeting {
             media: Arc::new(MediaShared::new(&id, hub.clone())),
             session: Mutex::new(None),
             roap_seq: AtomicU64::new(0),
+            joined_with: Mutex::new(None),
+            removal: Arc::new(tokio::sync::Notify::new()),
+            removed: AtomicBool::new(false),
             id,
             destination: destination.to_owned(),
             destination_type,
@@ -150,6 +159,21 @@ impl Meeting {
         self.working.lock().ok()?.locus_url.clone()
     }
 
+    /// The `meetings.*` config it follows.
+    pub fn settings(&self) -> &MeetingSettings {
+        &self.settings
+    }
+
+    /// Follows the media state.
+    pub fn media_state_watch(&self) -> tokio::sync::watch::Receiver<MediaState> {
+        self.media.subscribe()
+    }
+
+    /// Notified each time Locus removes us from the meeting.
+    pub(crate) fn removal_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.removal.clone()
+    }
+
     fn state(&self) -> MeetingState {
         self.working.lock().map(|w| w.state).unwrap_or(MeetingState::Idle)
     }
@@ -178,7 +202,10 @@ impl Meeting {
         if !media.wants_audio() || view.state != MeetingState::Joined || self.has_session() {
             return Ok(view);
         }
-        if let Err(e) = self.start_media(device_url, media).await {
+        if let Ok(mut j) = self.joined_with.lock() {
+            *j = Some((device_url.to_owned(), media.clone()));
+        }
+        if let Err(e) = self.start_media(device_url, media, MediaState::Connecting).await {
             self.stop_media().await;
             self.media.set_state(MediaState::Failed);
             return Err(e);
@@ -225,6 +252,7 @@ impl Meeting {
         };
         match self.http.send_json::<Value>(request.json(body)).await {
             Ok(answer) => {
+                self.removed.store(false, Ordering::SeqCst);
                 self.apply(answer.get("locus").unwrap_or(&Value::Null));
                 Ok(self.view())
             }
@@ -285,10 +313,11 @@ impl Meeting {
     }
 
     /// Builds the media session, offers it through `PUT <selfUrl>/media` and applies the
-    /// answer (protocol.md §6.3).
-    async fn start_media(&self, device_url: &str, media: &MediaOptions) -> Result<()> {
+    /// answer (protocol.md §6.3). The media state is `connecting` (CONNECTING, or
+    /// RECONNECTING) until the connection is up.
+    async fn start_media(&self, device_url: &str, media: &MediaOptions, connecting: MediaState) -> Result<()> {
         let (self_url, _) = self.self_url()?;
-        self.media.set_state(MediaState::Connecting);
+        self.media.set_state(connecting);
         let (session, sdp) = MediaSession::offer(media, &self.settings, self.media.clone(), self.media_bind()).await?;
         if let Ok(mut s) = self.session.lock() {
             *s = Some(session.clone());
@@ -335,10 +364,110 @@ impl Meeting {
     /// Takes the media session and stops it (state DISCONNECTED) under the session lock, so
     /// whoever finds no session afterwards also finds it stopped.
     fn take_session(&self) -> Option<Arc<MediaSession>> {
+        self.take_session_into(MediaState::Disconnected)
+    }
+
+    /// [`Meeting::take_session`], stopping it into `next`.
+    fn take_session_into(&self, next: MediaState) -> Option<Arc<MediaSession>> {
         let mut slot = self.session.lock().ok()?;
         let session = slot.take()?;
-        session.stop();
+        session.stop_into(next);
         Some(session)
+    }
+
+    /// Brings media back (protocol.md §6.5; `meetings.reconnect`, or on its own when
+    /// `meetings.reconnection` says so): up to `maxRejoinAttempts` attempts, each a new
+    /// OFFER on a new connection within `iceReconnectionTimeout`, rejoining first when Locus
+    /// no longer has us (with `autoRejoin`). A meeting joined without media has nothing to
+    /// reconnect (CLOSED).
+    pub async fn reconnect(&self) -> Result<MeetingView> {
+        let Some((device_url, media)) = self.joined_with.lock().ok().and_then(|j| j.clone()) else {
+            return Err(Error::new(
+                ErrorCode::Closed,
+                format!("meeting {} was not joined with media; there is nothing to reconnect", self.id),
+            ));
+        };
+        let r = self.settings.reconnection.clone();
+        let mut last = Error::new(ErrorCode::Media, "no reconnection attempt was made");
+        for attempt in 1..=r.max_attempts.max(1) {
+            if !self.may_reconnect(&r) {
+                return Err(Error::new(
+                    ErrorCode::Closed,
+                    format!("meeting {} is {}; it is not reconnected", self.id, self.state().as_str()),
+                ));
+            }
+            self.hub
+                .emit(Event::new("meeting:reconnectionStarting", json!({"meetingId": self.id, "attempt": attempt})));
+            let outcome = {
+                let _busy = self.busy.lock().await;
+                match tokio::time::timeout(r.timeout, self.reconnect_once(&device_url, &media, &r)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(Error::new(
+                        ErrorCode::Timeout,
+                        format!("media did not come back within {} ms", r.timeout.as_millis()),
+                    )),
+                }
+            };
+            match outcome {
+                Ok(()) => {
+                    self.hub.emit(Event::new(
+                        "meeting:reconnectionSuccess",
+                        json!({"meetingId": self.id, "attempt": attempt}),
+                    ));
+                    return Ok(self.view());
+                }
+                Err(e) => {
+                    tracing::warn!(target: "webex::meetings", "meeting {} reconnection attempt {attempt} failed: {e}", self.id);
+                    last = e;
+                }
+            }
+            // Give a media server that is restarting a moment (a backoff, not a sync).
+            tokio::time::sleep(std::time::Duration::from_millis(500 * u64::from(attempt))).await;
+        }
+        if let Some(s) = self.take_session_into(MediaState::Failed) {
+            s.close_connection().await;
+        }
+        self.media.set_state(MediaState::Failed);
+        self.hub.emit(Event::new(
+            "meeting:reconnectionFailure",
+            json!({"meetingId": self.id, "attempts": r.max_attempts.max(1), "error": last.message}),
+        ));
+        Err(last)
+    }
+
+    /// Whether a reconnection attempt may run now: joined, or removed by Locus with autoRejoin.
+    fn may_reconnect(&self, r: &super::settings::Reconnection) -> bool {
+        match self.state() {
+            MeetingState::Joined => true,
+            MeetingState::Left | MeetingState::Joining => r.auto_rejoin && self.removed.load(Ordering::SeqCst),
+            _ => false,
+        }
+    }
+
+    /// One attempt: rejoin when Locus removed us, then a new connection and OFFER.
+    async fn reconnect_once(
+        &self,
+        device_url: &str,
+        media: &MediaOptions,
+        r: &super::settings::Reconnection,
+    ) -> Result<()> {
+        if let Some(old) = self.take_session_into(MediaState::Reconnecting) {
+            old.close_connection().await;
+        }
+        self.media.set_state(MediaState::Reconnecting);
+        if self.state() != MeetingState::Joined {
+            if !self.may_reconnect(r) {
+                return Err(Error::new(ErrorCode::Closed, format!("meeting {} was left", self.id)));
+            }
+            let view = self.join_locus(device_url, None, None).await?;
+            if view.state != MeetingState::Joined {
+                return Err(Error::new(
+                    ErrorCode::Media,
+                    format!("rejoining meeting {} landed in {}", self.id, view.state.as_str()),
+                ));
+            }
+        }
+        self.start_media(device_url, media, MediaState::Reconnecting).await
     }
 
     /// Sends one frame of this client's audio: interleaved 16-bit PCM at 48 kHz, `channels`
@@ -492,6 +621,7 @@ impl Meeting {
             return false;
         }
         let mut events = Vec::new();
+        let mut removal = false;
         {
             let Ok(mut w) = self.working.lock() else { return false };
             let current = w.locus.as_ref().and_then(dto::sequence);
@@ -512,13 +642,21 @@ impl Meeting {
                 *csis = dto::audio_csis(locus);
             }
             let next = dto::state_of(locus, w.state);
+            let removed = next == MeetingState::Left && !matches!(w.state, MeetingState::Leaving | MeetingState::Left);
             events.extend(self.state_event(&mut w, next));
+            if removed && w.state == MeetingState::Left {
+                self.removed.store(true, Ordering::SeqCst);
+                removal = true;
+            }
             w.locus = Some(locus.clone());
         }
         for e in events {
             self.hub.emit(e);
         }
         self.drop_media_when_out();
+        if removal {
+            self.removal.notify_one();
+        }
         true
     }
 

@@ -8,6 +8,7 @@ pub mod dto;
 pub mod info;
 pub mod media;
 pub mod meeting;
+mod reconnect;
 pub mod settings;
 pub mod state;
 
@@ -58,6 +59,7 @@ impl Meetings {
         if let Ok(mut all) = self.all.lock() {
             all.push(meeting.clone());
         }
+        reconnect::supervise(&meeting);
         self.hub.emit(Event::new("meeting:added", json!({"meetingId": meeting.id, "type": "JOIN"})));
         Ok(meeting)
     }
@@ -229,6 +231,12 @@ pub(crate) fn operations() -> Vec<crate::boundary::Operation> {
             "meetingId",
             "Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time.",
             |c, id, _: NoParams| async move { Ok(c.meetings().get(&id)?.stats().await) },
+        ),
+        call_id(
+            "meetings.reconnect",
+            "meetingId",
+            "Bring the meeting's media back now (a new offer on a new connection; rejoins when Locus removed us).",
+            |c, id, _: NoParams| async move { c.meetings().get(&id)?.reconnect().await },
         ),
         call("meetings.list", "Every meeting this client created.", |c, _: NoParams| async move {
             Ok(MeetingList { items: c.meetings().list().iter().map(|m| m.view()).collect() })

@@ -64,7 +64,9 @@ pub enum MediaState {
     Connecting,
     /// Media flows.
     Connected,
-    /// The connection failed or timed out (no reconnection yet: leave and join again).
+    /// The connection dropped and a reconnection is bringing it back.
+    Reconnecting,
+    /// The connection failed or timed out, and reconnection (when on) gave up.
     Failed,
     /// Closed by leave or end.
     Disconnected,
@@ -77,6 +79,7 @@ impl MediaState {
             MediaState::None => "NONE",
             MediaState::Connecting => "CONNECTING",
             MediaState::Connected => "CONNECTED",
+            MediaState::Reconnecting => "RECONNECTING",
             MediaState::Failed => "FAILED",
             MediaState::Disconnected => "DISCONNECTED",
         }

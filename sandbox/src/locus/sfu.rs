@@ -77,7 +77,10 @@ pub(crate) struct Owner {
 
 #[derive(Default)]
 struct SlotState {
-    source: Option<Uuid>,
+    /// The source and the SSRC of its upstream: a new upstream (a reconnected client starts
+    /// over with a new SSRC and random sequence numbers) is a change of source too, or the
+    /// receiver's SRTP would see a sequence jump it cannot follow.
+    source: Option<(Uuid, u32)>,
     seq_delta: u16,
     ts_delta: u32,
     last_seq: u16,
@@ -98,6 +101,7 @@ impl Slot {
     fn rewrite(&self, pkt: &mut rtp::Packet, source: Uuid, csi: u32) {
         let mut s = lock(&self.state);
         let h = &mut pkt.header;
+        let source = (source, h.ssrc);
         if s.source != Some(source) {
             if s.started {
                 s.seq_delta = s.last_seq.wrapping_add(1).wrapping_sub(h.sequence_number);

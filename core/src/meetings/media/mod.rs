@@ -153,6 +153,11 @@ impl MediaShared {
         *self.state.borrow()
     }
 
+    /// Follows the media state.
+    pub fn subscribe(&self) -> watch::Receiver<MediaState> {
+        self.state.subscribe()
+    }
+
     /// Moves to `next`, emitting `media:stateChange` when it is a change.
     pub fn set_state(&self, next: MediaState) {
         let previous = self.state.send_replace(next);
@@ -402,14 +407,9 @@ impl MediaSession {
         out
     }
 
-    /// Closing, synchronous half: stops the tasks and moves the media state to DISCONNECTED
-    /// at once; `true` the first time. Then [`MediaSession::close_connection`].
-    pub fn stop(&self) -> bool {
-        self.stop_into(MediaState::Disconnected)
-    }
-
-    /// [`MediaSession::stop`] into another media state (RECONNECTING when a new session
-    /// replaces this one).
+    /// Closing, synchronous half: stops the tasks and moves the media state to `next` at once
+    /// (DISCONNECTED, or RECONNECTING when a new session replaces this one); `true` the first
+    /// time. Then [`MediaSession::close_connection`].
     pub fn stop_into(&self, next: MediaState) -> bool {
         if self.closed.swap(true, Ordering::SeqCst) {
             return false;
@@ -421,7 +421,7 @@ impl MediaSession {
         true
     }
 
-    /// Closes the peer connection (after [`MediaSession::stop`]).
+    /// Closes the peer connection (after [`MediaSession::stop_into`]).
     pub async fn close_connection(&self) {
         let _ = self.pc.close().await;
     }
