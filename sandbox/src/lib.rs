@@ -3,8 +3,10 @@
 //! A real HTTP server on loopback with in-memory state that speaks the Webex REST API
 //! ("hydra", under `/v1`), the U2C service catalog, WDM device registration and the Mercury
 //! websocket (with `conversation.activity` events for every hydra mutation), Locus meeting
-//! signalling (join, leave, mute, end) with `locus.*` events and an audio SFU (ROAP over `PUT <selfUrl>/media`), plus a
-//! `/_sandbox/` admin API for users, fault injection, the request log and Mercury controls.
+//! signalling (join, leave, mute, end) with `locus.*` events, a WebRTC media server that
+//! forwards audio and video between participants (ROAP over `PUT <selfUrl>/media`, answers in
+//! the response or over Mercury), a built-in participant playing a tone and a test pattern,
+//! plus a `/_sandbox/` admin API for users, fault injection, the request log and Mercury controls.
 //! See `shared/protocol.md` §1, §3, §4, §5 and §6.
 
 mod activities;
@@ -39,6 +41,7 @@ use tokio::task::JoinHandle;
 
 pub use devices::{DEFAULT_DEVICE_CAP, EXCESSIVE as EXCESSIVE_DEVICES_MESSAGE};
 pub use faults::Fault;
+pub use locus::bot::{BotVideo, MEDIA_BOT_EMAIL, MediaBotOptions};
 pub use locus::sfu::ParticipantMedia;
 pub use mercury::MercuryClose;
 pub use mercury::buffer::DEFAULT_BUFFER_CAP;

@@ -56,4 +56,11 @@ impl Sandbox {
         };
         ls.sfu.remove(ls.loci[i].id, p.id)
     }
+
+    /// Sends every ROAP reply to `PUT <selfUrl>/media` over Mercury (`locus.message.roap`),
+    /// even when the client asked for it in the HTTP response with
+    /// `includeAnswerInHttpResponse`, as a Locus that answers asynchronously would.
+    pub fn set_roap_via_mercury(&self, on: bool) {
+        lock(&self.shared.locus).roap_via_mercury = on;
+    }
 }

@@ -1,6 +1,6 @@
 //! Mercury `locus.*` events: one full DTO per recipient, each with the recipient's `self`.
 
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::LocusStore;
@@ -30,5 +30,18 @@ impl LocusStore {
             });
             hub.publish(&[person], &data.to_string(), 1);
         }
+    }
+
+    /// Delivers a ROAP message for locus `i` to `person` over Mercury (protocol.md §6.3), on
+    /// every device of theirs: event `locus.message.roap` with the `correlationId` of the
+    /// request it answers. Same envelope as the other `locus.*` events, without a DTO.
+    pub fn publish_roap(&self, hub: &mut Hub, i: usize, person: Uuid, correlation_id: Option<&str>, message: Value) {
+        let data = json!({
+            "eventType": "locus.message.roap",
+            "locusUrl": self.url(self.loci[i].id),
+            "correlationId": correlation_id,
+            "message": message,
+        });
+        hub.publish(&[person], &data.to_string(), 1);
     }
 }

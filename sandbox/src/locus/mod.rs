@@ -1,4 +1,5 @@
-//! Locus: meeting signalling (protocol.md §6; docs/meetings-design.md §4) and, through [`sfu`], audio.
+//! Locus: meeting signalling (protocol.md §6; docs/meetings-design.md §4) and, through [`sfu`],
+//! audio and video; [`bot`] is the built-in participant.
 //!
 //! A locus is one running instance of a meeting (scheduled meeting or space meeting). The
 //! first `/loci/call` for a meeting creates it ACTIVE; when the last participant leaves it
@@ -11,9 +12,11 @@
 //! each device gets a locus's events in sequence order.
 
 mod api;
+pub(crate) mod bot;
 mod dto;
 mod events;
 mod info;
+mod keyframe;
 mod ops;
 mod resolve;
 mod roap;
@@ -98,8 +101,8 @@ pub(crate) struct Participant {
     /// Moderator mute (`controls.audio/video.muted`).
     pub audio_locked: bool,
     pub video_locked: bool,
-    /// Audio and video CSIs, unique in the locus; the SFU stamps the audio one as the CSRC of
-    /// the packets it forwards.
+    /// Audio and video CSIs, unique in the locus; the SFU stamps the one of the packet's kind
+    /// as the CSRC of the packets it forwards.
     pub csis: [u32; 2],
 }
 
@@ -168,6 +171,9 @@ pub(crate) struct LocusStore {
     pub loci: Vec<Locus>,
     /// The media server (its own locks; taken after `locus`, never before).
     pub sfu: std::sync::Arc<sfu::Sfu>,
+    /// Answer every ROAP message of `PUT /media` over Mercury, even when the client asked for
+    /// the answer in the HTTP response (a test hook: [`crate::Sandbox::set_roap_via_mercury`]).
+    pub roap_via_mercury: bool,
 }
 
 impl LocusStore {
@@ -177,6 +183,7 @@ impl LocusStore {
             org,
             loci: Vec::new(),
             sfu: std::sync::Arc::new(sfu::Sfu::new(media_bind)),
+            roap_via_mercury: false,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use uuid::Uuid;
 
+use super::bot::MEDIA_BOT_EMAIL;
 use super::roap::LocalMedia;
 use super::{Device, LocusState, LocusStore, Participant, PersonRef};
 use crate::errors::{ApiError, ApiResult};
@@ -129,6 +130,15 @@ impl LocusStore {
         let participant = p.id;
         self.sfu.remove(l.id, participant);
         let l = &mut self.loci[i];
+        // The built-in participant does not keep a meeting going on its own: it leaves with
+        // the last person (in the same event).
+        if l.participants.iter().filter(|p| p.joined).all(|p| p.person.email == MEDIA_BOT_EMAIL) {
+            for bot in l.participants.iter_mut().filter(|p| p.joined) {
+                bot.joined = false;
+                bot.devices.iter_mut().for_each(|d| d.joined = false);
+                self.sfu.remove(l.id, bot.id);
+            }
+        }
         if l.state == LocusState::Active && l.participants.iter().all(|p| !p.joined) {
             l.state = LocusState::Inactive;
         }

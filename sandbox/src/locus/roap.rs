@@ -81,6 +81,14 @@ pub(crate) fn reply(roap: &Value) -> Option<Value> {
     }
 }
 
+/// Whether a client ROAP message asks for the reply in the HTTP response (its `headers` hold
+/// `includeAnswerInHttpResponse`); otherwise the reply goes over Mercury (protocol.md §6.3).
+pub(crate) fn answer_in_http(roap: &Value) -> bool {
+    roap.get("headers")
+        .and_then(Value::as_array)
+        .is_some_and(|h| h.iter().any(|v| v.as_str() == Some("includeAnswerInHttpResponse")))
+}
+
 /// `mediaConnections` of a join or `/media` answer: the ROAP reply inside `remoteSdp`
 /// (a JSON string of `{"roapMessage": ...}`), or none.
 pub(crate) fn media_connections(media_id: &str, reply: Option<Value>) -> Value {
@@ -90,5 +98,21 @@ pub(crate) fn media_connections(media_id: &str, reply: Option<Value>) -> Value {
             "remoteSdp": json!({"roapMessage": r}).to_string(),
         }]),
         None => json!([]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::answer_in_http;
+
+    #[test]
+    fn the_answer_goes_in_http_only_when_the_offer_asks() {
+        let offer = |headers| json!({"messageType": "OFFER", "seq": 1, "headers": headers});
+        assert!(answer_in_http(&offer(json!(["includeAnswerInHttpResponse", "noOkInTransaction"]))));
+        assert!(!answer_in_http(&offer(json!(["noOkInTransaction"]))));
+        assert!(!answer_in_http(&offer(json!("includeAnswerInHttpResponse"))));
+        assert!(!answer_in_http(&json!({"messageType": "OFFER", "seq": 1})));
     }
 }

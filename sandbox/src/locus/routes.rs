@@ -155,9 +155,10 @@ async fn leave(call: Call, Path((id, pid)): Path<(String, String)>) -> ApiResult
 }
 
 /// `PUT <selfUrl>/media`: local mute flags and ROAP. An OFFER is answered by the media
-/// server ([`super::sfu`]) in the HTTP response (the sandbox always behaves as if the offer
-/// carried `includeAnswerInHttpResponse`; UNSURE whether Locus answers over Mercury
-/// without it).
+/// server ([`super::sfu`]). The ROAP reply goes in the HTTP response (`mediaConnections`)
+/// when the message's headers carry `includeAnswerInHttpResponse`; otherwise (or with
+/// [`crate::Sandbox::set_roap_via_mercury`]) the response has no `mediaConnections` and the
+/// reply goes to the caller over Mercury as `locus.message.roap` (protocol.md §6.3).
 async fn media(
     call: Call,
     Path((id, pid)): Path<(String, String)>,
@@ -166,7 +167,8 @@ async fn media(
 ) -> ApiResult<Response> {
     let body = Body::parse(&headers, &bytes)?;
     let local = roap::local_media(&body)?.ok_or_else(|| ApiError::missing("localMedias"))?;
-    let (owner, sfu) = {
+    let correlation_id = body.str("correlationId")?;
+    let (owner, sfu, via_mercury) = {
         let mut ls = lock(&call.st.locus);
         let i = locus_index(&ls, &id)?;
         let pi = own_participant(&ls.loci[i], &pid, call.me.uuid)?;
@@ -184,10 +186,11 @@ async fn media(
             }
         }
         let p = &ls.loci[i].participants[pi];
-        let owner =
-            sfu::Owner { locus: ls.loci[i].id, participant: p.id, email: p.person.email.clone(), csi: p.csis[0] };
-        (owner, ls.sfu.clone())
+        let owner = sfu::Owner { locus: ls.loci[i].id, participant: p.id, email: p.person.email.clone(), csis: p.csis };
+        let via_mercury = ls.roap_via_mercury;
+        (owner, ls.sfu.clone(), via_mercury)
     };
+    let in_http = !via_mercury && local.roap.as_ref().is_some_and(roap::answer_in_http);
     let reply = match &local.roap {
         Some(offer) if offer.get("messageType").and_then(Value::as_str) == Some("OFFER") => {
             Some(answer_offer(&sfu, owner, offer).await)
@@ -195,11 +198,19 @@ async fn media(
         Some(other) => roap::reply(other),
         None => None,
     };
-    let media_id = local.media_id.unwrap_or_else(|| Uuid::new_v4().to_string());
-    let connections = roap::media_connections(&media_id, reply);
     let ls = lock(&call.st.locus);
     let i = locus_index(&ls, &id)?;
-    Ok(json_ok(json!({"locus": ls.dto(i, Some(call.me.uuid)), "mediaConnections": connections})))
+    let mut answer = json!({"locus": ls.dto(i, Some(call.me.uuid))});
+    match reply {
+        Some(reply) if !in_http => {
+            ls.publish_roap(&mut lock(&call.st.mercury), i, call.me.uuid, correlation_id.as_deref(), reply);
+        }
+        reply => {
+            let media_id = local.media_id.unwrap_or_else(|| Uuid::new_v4().to_string());
+            answer["mediaConnections"] = roap::media_connections(&media_id, reply);
+        }
+    }
+    Ok(json_ok(answer))
 }
 
 /// The ROAP ANSWER (or ERROR) to an OFFER: `sdps[0]` goes to the media server.
