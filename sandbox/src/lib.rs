@@ -42,6 +42,7 @@ use tokio::task::JoinHandle;
 pub use devices::{DEFAULT_DEVICE_CAP, EXCESSIVE as EXCESSIVE_DEVICES_MESSAGE};
 pub use faults::Fault;
 pub use locus::bot::{BotVideo, MEDIA_BOT_EMAIL, MediaBotOptions};
+pub use locus::control::MEETING_CONTROLS;
 pub use locus::sfu::ParticipantMedia;
 pub use mercury::MercuryClose;
 pub use mercury::buffer::DEFAULT_BUFFER_CAP;
@@ -108,6 +109,9 @@ pub struct SandboxUser {
 #[derive(Debug)]
 pub struct Sandbox {
     shared: AppState,
+    /// The runtime it serves on: controls called from other threads (the bindings') run
+    /// their media work there.
+    runtime: tokio::runtime::Handle,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -166,7 +170,7 @@ impl Sandbox {
                 })
                 .await;
         });
-        Ok(Sandbox { shared, shutdown: Some(tx), task: Some(task) })
+        Ok(Sandbox { shared, runtime: tokio::runtime::Handle::current(), shutdown: Some(tx), task: Some(task) })
     }
 
     /// `http://127.0.0.1:PORT`.

@@ -465,3 +465,33 @@ async fn a_participants_video_reaches_the_other_and_a_pli_goes_back_up() {
     let _ = sender.pc.close().await;
     let _ = receiver.pc.close().await;
 }
+
+/// The JSON controls the bindings use, called from a thread outside the runtime as a
+/// binding's would be.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meeting_controls_in_json_from_any_thread() {
+    let sb = Arc::new(start().await);
+    let alice = register(&sb, &sb.user(ALICE).unwrap().token).await;
+    let m = start_meeting(&sb, &alice).await;
+    let control = |action: &'static str, params: Value| {
+        let (sb, number) = (sb.clone(), m.number.clone());
+        std::thread::spawn(move || sb.meeting_control(&number, action, &params)).join().unwrap()
+    };
+    let e = control("explode", Value::Null).unwrap_err();
+    assert!(e.contains("unknown meeting control \"explode\"") && e.contains("addBot"), "{e}");
+    assert!(control("cut", json!({})).unwrap_err().contains("cut needs {\"email\""));
+    assert!(control("media", json!([1])).unwrap_err().contains("params must be a JSON object"));
+    let e = control("addBot", json!({"video": "AV1"})).unwrap_err();
+    assert!(e.contains("\"VP8\", \"H264\" or null") && e.contains("AV1"), "{e}");
+    assert_eq!(control("addBot", json!({"toneHz": 440})).unwrap()["email"], MEDIA_BOT_EMAIL);
+    let rows = control("media", Value::Null).unwrap();
+    let bot = rows.as_array().unwrap().iter().find(|r| r["email"] == MEDIA_BOT_EMAIL).expect("the bot's row");
+    assert!(bot["audioPackets"].is_u64() && bot["videoPackets"].is_u64() && bot["keyframeRequests"] == 0, "{bot}");
+    assert!(control("addBot", Value::Null).unwrap_err().contains("already in"));
+    let e = control("cut", json!({"email": "nobody@example.com"})).unwrap_err();
+    assert!(e.contains("nobody@example.com has no media session"), "{e}");
+    control("removeBot", Value::Null).unwrap();
+    control("end", Value::Null).unwrap();
+    let e = control("kick", json!({"email": ALICE})).unwrap_err();
+    assert_eq!(e, format!("meeting {} is not running", m.number));
+}

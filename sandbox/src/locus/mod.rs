@@ -13,6 +13,7 @@
 
 mod api;
 pub(crate) mod bot;
+pub(crate) mod control;
 mod dto;
 mod events;
 mod info;
