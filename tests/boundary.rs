@@ -196,8 +196,8 @@ fn every_operation_through_the_boundary() {
     let mid = m["id"].as_str().unwrap();
     assert_eq!(m["state"], "IDLE");
     assert_eq!(m["destinationType"], "MEETING_NUMBER");
-    let media = h.try_call("meetings.join", json!({"meetingId": mid, "video": {"send": true}})).unwrap_err();
-    assert_eq!(media.code, ErrorCode::Media);
+    let bad = h.try_call("meetings.join", json!({"meetingId": mid, "video": {"send": true, "codec": "AV1"}}));
+    assert_eq!(bad.unwrap_err().code, ErrorCode::InvalidArgument);
     assert_eq!(h.call("meetings.join", json!({"meetingId": mid}))["state"], "JOINED");
     assert_eq!(h.call("meetings.get", json!({"meetingId": mid}))["members"][0]["isSelf"], true);
     assert_eq!(h.call("meetings.members", json!({"meetingId": mid})).as_array().unwrap().len(), 1);
@@ -211,6 +211,9 @@ fn every_operation_through_the_boundary() {
     let joined = h.call("meetings.join", json!({"meetingId": mid, "audio": {"send": true, "receive": true}}));
     assert_eq!((joined["state"].clone(), joined["mediaState"].clone()), (json!("JOINED"), json!("CONNECTED")));
     assert!(h.call("meetings.getStats", json!({"meetingId": mid})).is_array());
+    assert_eq!(h.call("meetings.requestKeyframe", json!({"meetingId": mid})), json!({}));
+    let nobody = h.try_call("meetings.requestKeyframe", json!({"meetingId": mid, "participantId": "nobody"}));
+    assert_eq!(nobody.unwrap_err().code, ErrorCode::NotFound);
     // A new offer on a new connection: media is back before it resolves.
     assert_eq!(h.call("meetings.reconnect", json!({"meetingId": mid}))["mediaState"], "CONNECTED");
     assert_eq!(h.call("meetings.end", json!({"meetingId": mid}))["state"], "ENDED");

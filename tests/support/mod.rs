@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 use webex_core::Client;
 use webex_sandbox::{Sandbox, SandboxOptions};
 
+mod frames;
 mod talk;
+pub use frames::*;
 pub use talk::*;
 
 /// A sandbox on an OS-chosen loopback port.

@@ -159,7 +159,7 @@ impl Engine {
     }
 }
 
-/// Audio frames across the boundary (docs/meetings-design.md §5.4): no JSON, no runtime needed on
+/// Audio and video frames across the boundary (docs/meetings-design.md §5.4): no JSON, no runtime needed on
 /// the caller's thread.
 impl Engine {
     fn meeting(&self, handle: Handle, meeting_id: &str) -> Result<Arc<crate::meetings::meeting::Meeting>> {
@@ -191,6 +191,45 @@ impl Engine {
                 })
             });
             self.meeting(handle, meeting_id)?.set_audio_sink(sink);
+            Ok(())
+        })
+    }
+
+    /// Sends one encoded video frame to a meeting joined with `video.send`: a VP8 frame or an
+    /// H.264 access unit (Annex-B), in the join's codec; `keyframe` as the encoder says,
+    /// `duration_us` how long the frame is shown (1/frame rate). Synchronous, thread-safe,
+    /// never blocks; the data is copied before it returns.
+    pub fn meeting_send_video(
+        &self,
+        handle: Handle,
+        meeting_id: &str,
+        data: &[u8],
+        keyframe: bool,
+        duration_us: u64,
+    ) -> Result<()> {
+        let info =
+            crate::meetings::VideoFrameInfo { keyframe, duration: std::time::Duration::from_micros(duration_us) };
+        guard(|| self.meeting(handle, meeting_id)?.send_video(data, info))
+    }
+
+    /// Where a meeting's received video goes (`None` stops it); may be set before joining.
+    /// The sink runs on engine threads, one receive slot's frames in order, and must not
+    /// block. UNSURE: clearing it does not yet wait for a sink call already running.
+    pub fn meeting_set_video_sink(
+        &self,
+        handle: Handle,
+        meeting_id: &str,
+        sink: Option<crate::meetings::VideoSink>,
+    ) -> Result<()> {
+        guard(|| {
+            let sink = sink.map(|s| -> crate::meetings::VideoSink {
+                Arc::new(move |f: &crate::meetings::VideoFrame<'_>| {
+                    if std::panic::catch_unwind(AssertUnwindSafe(|| s(f))).is_err() {
+                        tracing::error!(target: "webex::boundary", "a video callback panicked; frame dropped");
+                    }
+                })
+            });
+            self.meeting(handle, meeting_id)?.set_video_sink(sink);
             Ok(())
         })
     }

@@ -94,12 +94,22 @@ pub struct Member {
 /// Audio CSI (`status.csis[0]`, the RTP CSRC the media server stamps) → participant id, for
 /// every participant of a DTO. UNSURE: `csis` comes from the Webex iOS SDK, not protocol.md.
 pub fn audio_csis(dto: &Value) -> std::collections::HashMap<u32, String> {
+    csis_at(dto, "/status/csis/0")
+}
+
+/// Video CSI (`status.csis[1]`) → participant id, likewise. UNSURE: that the second CSI is
+/// the video one follows the iOS SDK's reading; the sandbox assigns them so.
+pub fn video_csis(dto: &Value) -> std::collections::HashMap<u32, String> {
+    csis_at(dto, "/status/csis/1")
+}
+
+fn csis_at(dto: &Value, pointer: &str) -> std::collections::HashMap<u32, String> {
     let Some(participants) = dto.get("participants").and_then(Value::as_array) else { return Default::default() };
     participants
         .iter()
         .filter_map(|p| {
             let id = p.get("id")?.as_str()?;
-            let csi = p.pointer("/status/csis/0")?.as_u64()?;
+            let csi = p.pointer(pointer)?.as_u64()?;
             Some((u32::try_from(csi).ok()?, id.to_owned()))
         })
         .collect()

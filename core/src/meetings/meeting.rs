@@ -199,7 +199,7 @@ impl Meeting {
     ) -> Result<MeetingView> {
         let _busy = self.busy.lock().await;
         let view = self.join_locus(device_url, moderator, pin).await?;
-        if !media.wants_audio() || view.state != MeetingState::Joined || self.has_session() {
+        if !media.wants_media() || view.state != MeetingState::Joined || self.has_session() {
             return Ok(view);
         }
         if let Ok(mut j) = self.joined_with.lock() {
@@ -641,6 +641,9 @@ impl Meeting {
             if let Ok(mut csis) = self.media.csis.lock() {
                 *csis = dto::audio_csis(locus);
             }
+            if let Ok(mut csis) = self.media.video_csis.lock() {
+                *csis = dto::video_csis(locus);
+            }
             let next = dto::state_of(locus, w.state);
             let removed = next == MeetingState::Left && !matches!(w.state, MeetingState::Leaving | MeetingState::Left);
             events.extend(self.state_event(&mut w, next));
@@ -735,5 +738,78 @@ fn answer_sdp(response: &Value, seq: u64) -> Result<String> {
             .to_owned(),
         )),
         other => Err(Error::protocol(format!("expected a ROAP ANSWER to the offer, got {other:?}"))),
+    }
+}
+
+/// Video frames (docs/meetings-design.md §5.4): the app encodes, the engine carries.
+impl Meeting {
+    /// Sends one encoded frame of this client's video (VP8 frame or H.264 access unit in
+    /// Annex-B form, in the codec the join chose). Checked (not empty, a duration, VP8
+    /// keyframes no larger than `meetings.resolution.max*`), copied and queued for an engine
+    /// task: never blocks, needs no runtime. While video is muted the frame is accepted and
+    /// dropped. After a `meeting:keyframeRequested` event, send a keyframe next.
+    pub fn send_video(&self, frame: &[u8], info: super::media::VideoFrameInfo) -> Result<()> {
+        let (state, muted) =
+            self.working.lock().map(|w| (w.state, w.video_muted)).unwrap_or((MeetingState::Idle, false));
+        let session = self.current_session().filter(|s| s.sends_video().is_some());
+        let Some(session) = session.filter(|_| state == MeetingState::Joined) else {
+            return Err(Error::new(
+                ErrorCode::Closed,
+                format!(
+                    "meeting {} is {}; video frames can be sent only while JOINED with video sending on",
+                    self.id,
+                    state.as_str()
+                ),
+            ));
+        };
+        let codec = session.sends_video().unwrap_or_default();
+        super::media::video::check_frame(codec, frame, &info, self.settings.max_resolution)?;
+        if muted {
+            return Ok(());
+        }
+        session.send_video(frame, info.duration)
+    }
+
+    /// Where received video goes (None stops delivery). May be set before joining.
+    pub fn set_video_sink(&self, sink: Option<super::media::VideoSink>) {
+        if let Ok(mut s) = self.media.video_sink.lock() {
+            *s = sink;
+        }
+    }
+
+    /// Asks the media server for a keyframe of `participant_id`'s video (a PLI on the receive
+    /// slot carrying it), or of every received video when `None`. NOT_FOUND when that
+    /// participant's video is not being received; CLOSED without media.
+    pub async fn request_keyframe(&self, participant_id: Option<&str>) -> Result<()> {
+        let state = self.state();
+        let Some(session) = self.current_session().filter(|_| state == MeetingState::Joined) else {
+            return Err(Error::new(
+                ErrorCode::Closed,
+                format!(
+                    "meeting {} is {}; keyframes can be requested only while JOINED with video",
+                    self.id,
+                    state.as_str()
+                ),
+            ));
+        };
+        let Some(participant) = participant_id else {
+            session.request_keyframe(None).await?;
+            return Ok(());
+        };
+        let csis = self.media.video_csis_of(participant);
+        if csis.is_empty() || session.request_keyframe(Some(&csis)).await? == 0 {
+            return Err(Error::new(
+                ErrorCode::NotFound,
+                format!("no video of participant {participant:?} is being received in meeting {}", self.id),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The largest video this client may send, from `meetings.resolution.max*` and
+    /// `meetings.bandwidth.video` (what the app's encoder should keep to).
+    pub fn send_video_limits(&self) -> super::media::SendVideoLimits {
+        let (max_width, max_height) = self.settings.max_resolution;
+        super::media::SendVideoLimits { max_width, max_height, max_bitrate: self.settings.video_bandwidth }
     }
 }

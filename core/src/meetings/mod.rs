@@ -1,8 +1,8 @@
 //! Meetings: resolve a destination, join and leave through Locus, follow the roster and the
 //! meeting's state from `locus.*` events (protocol.md §6).
 //!
-//! Audio flows over WebRTC ([`media`]) when a join asks for it (`audio: {send, receive}`);
-//! video is not supported yet (a join asking for it is refused with MEDIA).
+//! Audio and video flow over WebRTC ([`media`]) when a join asks for them
+//! (`audio: {send, receive}`, `video: {send, receive, codec}`).
 
 pub mod dto;
 pub mod info;
@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
 pub use dto::{Member, MemberStatus};
-pub use media::{AudioFrame, AudioSink, MediaOptions, TrackStats};
+pub use media::{AudioFrame, AudioSink, MediaOptions, TrackStats, VideoCodec, VideoFrame, VideoFrameInfo, VideoSink};
 pub use settings::MeetingSettings;
 pub use state::{MediaState, MeetingState};
 
@@ -132,21 +132,46 @@ pub struct MediaDirection {
     pub receive: Option<bool>,
 }
 
-impl MediaDirection {
-    fn wanted(d: &Option<MediaDirection>) -> bool {
-        d.as_ref().is_some_and(|d| d.send.unwrap_or(false) || d.receive.unwrap_or(false))
-    }
+/// Which way video flows, and in which codec this client sends.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VideoDirection {
+    /// Send video (frames the app encodes, pushed with the send-video function).
+    pub send: Option<bool>,
+    /// Receive the others' video (encoded frames given to the video sink).
+    pub receive: Option<bool>,
+    /// The codec this client sends in: `VP8` (default) or `H264`. Both are received.
+    pub codec: Option<VideoCodec>,
 }
 
 impl JoinMeeting {
-    /// The media this join asks for (video is refused by the caller).
-    pub fn media(&self) -> MediaOptions {
+    /// The media this join asks for; INVALID_ARGUMENT when a stream count is out of range.
+    pub fn media(&self) -> Result<MediaOptions> {
         let audio = self.audio.clone().unwrap_or_default();
-        MediaOptions {
+        let video = self.video.clone().unwrap_or_default();
+        let defaults = MediaOptions::default();
+        let streams = |name: &str, value: Option<usize>, range: std::ops::RangeInclusive<usize>, default: usize| {
+            let n = value.unwrap_or(default);
+            if range.contains(&n) {
+                Ok(n)
+            } else {
+                Err(Error::invalid(format!(
+                    "meetings.join: {name} must be {} to {}; got {n}",
+                    range.start(),
+                    range.end()
+                )))
+            }
+        };
+        Ok(MediaOptions {
             send_audio: audio.send.unwrap_or(false),
             receive_audio: audio.receive.unwrap_or(false),
-            ..MediaOptions::default()
-        }
+            audio_streams: streams("remoteAudioStreams", self.remote_audio_streams, 1..=8, defaults.audio_streams)?,
+            send_video: video.send.unwrap_or(false),
+            receive_video: video.receive.unwrap_or(false),
+            video_codec: video.codec.unwrap_or_default(),
+            video_streams: streams("remoteVideoStreams", self.remote_video_streams, 0..=8, defaults.video_streams)?,
+            ..defaults
+        })
     }
 }
 
@@ -160,8 +185,21 @@ pub struct JoinMeeting {
     pub pin: Option<String>,
     /// Audio: `{send, receive}` (both off when not given).
     pub audio: Option<MediaDirection>,
-    /// Video: `{send, receive}` (not supported yet: must stay off).
-    pub video: Option<MediaDirection>,
+    /// Video: `{send, receive, codec}` (off when not given).
+    pub video: Option<VideoDirection>,
+    /// How many other participants can be heard at once (1 to 8, default 3).
+    pub remote_audio_streams: Option<usize>,
+    /// How many other participants can be seen at once (0 to 8, default 4).
+    pub remote_video_streams: Option<usize>,
+}
+
+/// `meetings.requestKeyframe` params.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RequestKeyframe {
+    /// The participant whose video should restart with a keyframe; every received video
+    /// when not given.
+    pub participant_id: Option<String>,
 }
 
 /// `meetings.list` answer.
@@ -193,17 +231,12 @@ pub(crate) fn operations() -> Vec<crate::boundary::Operation> {
         call_id(
             "meetings.join",
             "meetingId",
-            "Join the meeting (the event socket is connected first); with audio, resolves once media is connected.",
+            "Join the meeting (the event socket is connected first); with audio or video, resolves once media is connected.",
             |c, id, p: JoinMeeting| async move {
                 let meeting = c.meetings().get(&id)?;
-                if MediaDirection::wanted(&p.video) {
-                    return Err(Error::new(
-                        ErrorCode::Media,
-                        "meetings.join: video is not supported yet; join with it off (the default)",
-                    ));
-                }
+                let media = p.media()?;
                 let device = device_url(&c).await?;
-                meeting.join_with_media(&device, p.moderator, p.pin.as_deref(), &p.media()).await
+                meeting.join_with_media(&device, p.moderator, p.pin.as_deref(), &media).await
             },
         ),
         call_id("meetings.leave", "meetingId", "Leave the meeting.", |c, id, _: NoParams| async move {
@@ -237,6 +270,15 @@ pub(crate) fn operations() -> Vec<crate::boundary::Operation> {
             "meetingId",
             "Bring the meeting's media back now (a new offer on a new connection; rejoins when Locus removed us).",
             |c, id, _: NoParams| async move { c.meetings().get(&id)?.reconnect().await },
+        ),
+        call_id(
+            "meetings.requestKeyframe",
+            "meetingId",
+            "Ask for a keyframe of a participant's received video (every received video without participantId).",
+            |c, id, p: RequestKeyframe| async move {
+                c.meetings().get(&id)?.request_keyframe(p.participant_id.as_deref()).await?;
+                Ok(NoParams {})
+            },
         ),
         call("meetings.list", "Every meeting this client created.", |c, _: NoParams| async move {
             Ok(MeetingList { items: c.meetings().list().iter().map(|m| m.view()).collect() })

@@ -1,17 +1,21 @@
-//! Meeting media over WebRTC (docs/meetings-design.md §2, §5; stage 2: audio). A `MediaSession` is
-//! one peer connection toward the media server: one audio m-line that sends (when sending),
-//! plus receive slots the server fills with the other participants' audio, each packet naming
-//! its speaker by CSRC (the participant's `status.csis[0]`). Every webrtc call of the engine
+//! Meeting media over WebRTC (docs/meetings-design.md §2, §5). A `MediaSession` is one peer
+//! connection toward the media server. M-lines: all audio first, then all video; per kind, one
+//! m-line that sends (when sending), then receive slots the server fills with the other
+//! participants' media, each packet naming its sender by CSRC (the participant's
+//! `status.csis[0]` for audio, `status.csis[1]` for video). Every webrtc call of the engine
 //! lives under this module.
 //!
 //! Threads: `MediaSession::send_audio` encodes on the caller's thread and hands the packet
-//! to an engine task through a bounded queue, so it never blocks and needs no runtime.
-//! Received audio is decoded on an engine task per receive slot and given to the sink there.
+//! to an engine task through a bounded queue, so it never blocks and needs no runtime; video
+//! frames (already encoded by the app) take the same path. Received audio is decoded, and
+//! received video reassembled, on an engine task per receive slot and given to the sink there.
 
+pub(crate) mod keyframe;
 pub mod opus;
 pub(crate) mod pc;
 #[cfg(test)]
 mod spike;
+pub mod video;
 
 use super::settings::MeetingSettings;
 use super::state::MediaState;
@@ -33,6 +37,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+pub use video::{SendVideoLimits, VideoCodec, VideoFrame, VideoFrameInfo, VideoSink};
+use video::{SlotSeen, VideoSend, VideoSlot};
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
@@ -84,6 +90,14 @@ pub struct MediaOptions {
     pub audio_streams: usize,
     /// Opus bitrate (bits/s); `None` takes `meetings.bandwidth.audio`.
     pub audio_bitrate: Option<i32>,
+    /// Send this client's video (frames the app encodes).
+    pub send_video: bool,
+    /// Receive the others' video.
+    pub receive_video: bool,
+    /// The codec this client sends in (both are received).
+    pub video_codec: VideoCodec,
+    /// Video receive slots: how many other participants can be seen at once.
+    pub video_streams: usize,
 }
 
 impl Default for MediaOptions {
@@ -94,6 +108,10 @@ impl Default for MediaOptions {
             receive_channels: 1,
             audio_streams: 3,
             audio_bitrate: None,
+            send_video: false,
+            receive_video: false,
+            video_codec: VideoCodec::Vp8,
+            video_streams: 4,
         }
     }
 }
@@ -102,6 +120,16 @@ impl MediaOptions {
     /// Whether any audio flows.
     pub fn wants_audio(&self) -> bool {
         self.send_audio || self.receive_audio
+    }
+
+    /// Whether any video flows.
+    pub fn wants_video(&self) -> bool {
+        self.send_video || (self.receive_video && self.video_streams > 0)
+    }
+
+    /// Whether any media flows (a media session is needed).
+    pub fn wants_media(&self) -> bool {
+        self.wants_audio() || self.wants_video()
     }
 }
 
@@ -136,6 +164,10 @@ pub(crate) struct MediaShared {
     pub sink: Mutex<Option<AudioSink>>,
     /// Audio CSI → Locus participant id, from the roster.
     pub csis: Mutex<HashMap<u32, String>>,
+    /// Where received video goes.
+    pub video_sink: Mutex<Option<VideoSink>>,
+    /// Video CSI → Locus participant id, from the roster.
+    pub video_csis: Mutex<HashMap<u32, String>>,
 }
 
 impl MediaShared {
@@ -146,6 +178,8 @@ impl MediaShared {
             state: watch::channel(MediaState::None).0,
             sink: Mutex::new(None),
             csis: Mutex::new(HashMap::new()),
+            video_sink: Mutex::new(None),
+            video_csis: Mutex::new(HashMap::new()),
         }
     }
 
@@ -177,6 +211,20 @@ impl MediaShared {
     fn participant(&self, csi: u32) -> Option<String> {
         self.csis.lock().ok().and_then(|c| c.get(&csi).cloned())
     }
+
+    fn video_sink(&self) -> Option<VideoSink> {
+        self.video_sink.lock().ok().and_then(|s| s.clone())
+    }
+
+    fn video_participant(&self, csi: u32) -> Option<String> {
+        self.video_csis.lock().ok().and_then(|c| c.get(&csi).cloned())
+    }
+
+    /// The video CSIs the roster gives `participant_id`.
+    pub fn video_csis_of(&self, participant_id: &str) -> Vec<u32> {
+        let csis = self.video_csis.lock().map(|c| c.clone()).unwrap_or_default();
+        csis.into_iter().filter(|(_, p)| p == participant_id).map(|(c, _)| c).collect()
+    }
 }
 
 struct SendSide {
@@ -193,6 +241,11 @@ pub(crate) struct MediaSession {
     shared: Arc<MediaShared>,
     pt: Arc<AtomicU8>,
     sender: Option<Arc<dyn webrtc::rtp_transceiver::RtpSender>>,
+    video: Option<VideoSend>,
+    video_pt: Arc<AtomicU8>,
+    video_sender: Option<Arc<dyn webrtc::rtp_transceiver::RtpSender>>,
+    /// The video receive slots, as their tracks arrive.
+    video_slots: Arc<Mutex<Vec<VideoSlot>>>,
     last_pc_state: Arc<Mutex<RTCPeerConnectionState>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     closed: AtomicBool,
@@ -200,16 +253,17 @@ pub(crate) struct MediaSession {
 
 impl MediaSession {
     /// Builds the connection and its m-lines, and returns the offer SDP once ICE gathering is
-    /// complete. Layout: with sending, m-line 0 sends (`sendrecv` when also receiving, so it
-    /// is a receive slot too, else `sendonly`); then `recvonly` m-lines up to
-    /// `audio_streams` receive slots.
+    /// complete. Layout, audio then video: with sending, the kind's first m-line sends
+    /// (`sendrecv` when also receiving, so it is a receive slot too, else `sendonly`); then
+    /// `recvonly` m-lines up to `audio_streams` (`video_streams`) receive slots. The SDP
+    /// carries the bandwidth of `meetings.bandwidth.*` (`b=TIAS`, and `b=AS` for video).
     pub async fn offer(
         opts: &MediaOptions,
         settings: &MeetingSettings,
         shared: Arc<MediaShared>,
         bind: IpAddr,
     ) -> Result<(Arc<MediaSession>, String)> {
-        let built = pc::build(bind).await?;
+        let built = pc::build_with(bind, settings, opts.video_codec).await?;
         let pc = built.pc.clone();
         match Self::prepare(opts, settings, shared, built).await {
             Ok(r) => Ok(r),
@@ -289,18 +343,32 @@ impl MediaSession {
                 .await
                 .map_err(|e| media_error("adding a receive slot", e))?;
         }
+        let video_pt = Arc::new(AtomicU8::new(opts.video_codec.payload_type()));
+        let (video, video_sender) = add_video(&pc, opts, settings, &shared, &video_pt, &mut tasks).await?;
         let offer = pc.create_offer(None).await.map_err(|e| media_error("creating the offer", e))?;
         pc.set_local_description(offer).await.map_err(|e| media_error("applying the offer", e))?;
         pc::wait_gathered(&mut gathered, Duration::from_secs(5)).await?;
         let sdp = pc.local_description().await.ok_or_else(|| Error::internal("no local description"))?.sdp;
+        let sdp = with_bandwidth(&sdp, settings.audio_bandwidth, settings.video_bandwidth);
         let last_pc_state = Arc::new(Mutex::new(RTCPeerConnectionState::New));
-        tasks.push(tokio::spawn(follow(events, shared.clone(), opts.receive_channels, last_pc_state.clone())));
+        let video_slots = Arc::new(Mutex::new(Vec::new()));
+        tasks.push(tokio::spawn(follow(
+            events,
+            shared.clone(),
+            opts.receive_channels,
+            last_pc_state.clone(),
+            video_slots.clone(),
+        )));
         let session = Arc::new(MediaSession {
             pc,
             send,
             shared,
             pt,
             sender,
+            video,
+            video_pt,
+            video_sender,
+            video_slots,
             last_pc_state,
             tasks: Mutex::new(tasks),
             closed: AtomicBool::new(false),
@@ -316,6 +384,13 @@ impl MediaSession {
             let negotiated = sender.get_parameters().await.ok();
             if let Some(c) = negotiated.as_ref().and_then(|p| p.rtp_parameters.codecs.first()) {
                 self.pt.store(c.payload_type, Ordering::Relaxed);
+            }
+        }
+        if let (Some(sender), Some(video)) = (&self.video_sender, &self.video) {
+            let negotiated = sender.get_parameters().await.ok();
+            let codecs = negotiated.as_ref().map(|p| p.rtp_parameters.codecs.as_slice()).unwrap_or_default();
+            if let Some(c) = codecs.iter().find(|c| video.codec.is(&c.rtp_codec.mime_type)) {
+                self.video_pt.store(c.payload_type, Ordering::Relaxed);
             }
         }
         let mut state = self.shared.state.subscribe();
@@ -359,6 +434,43 @@ impl MediaSession {
             send.dropped.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
+    }
+
+    /// The codec this session sends video in, when it sends video.
+    pub fn sends_video(&self) -> Option<VideoCodec> {
+        self.video.as_ref().map(|v| v.codec)
+    }
+
+    /// Queues one video frame (checked by the caller) for the engine task.
+    pub fn send_video(&self, frame: &[u8], duration: Duration) -> Result<()> {
+        let Some(video) = &self.video else {
+            return Err(Error::new(ErrorCode::Closed, "this meeting was joined without sending video"));
+        };
+        video.send(frame, duration);
+        Ok(())
+    }
+
+    /// Sends a PLI on every video receive slot that carries one of `csis` (every slot that
+    /// carries anything when `None`). Returns how many were sent.
+    pub async fn request_keyframe(&self, csis: Option<&[u32]>) -> Result<usize> {
+        let wanted: Vec<(Arc<dyn TrackRemote>, Arc<SlotSeen>)> = self
+            .video_slots
+            .lock()
+            .map(|slots| {
+                slots
+                    .iter()
+                    .filter(|s| s.seen.last().is_some_and(|(csi, _)| csis.is_none_or(|c| c.contains(&csi))))
+                    .map(|s| (s.track.clone(), s.seen.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut sent = 0;
+        for (track, seen) in wanted {
+            if video::request_keyframe(&VideoSlot { track, seen }).await? {
+                sent += 1;
+            }
+        }
+        Ok(sent)
     }
 
     /// Per-stream statistics.
@@ -431,13 +543,119 @@ fn random_u32() -> u32 {
     uuid::Uuid::new_v4().as_u128() as u32
 }
 
+/// Adds the video m-lines (after every audio one): the sending one first when sending
+/// (`sendrecv` when also receiving), then `recvonly` slots up to `video_streams`.
+async fn add_video(
+    pc: &Arc<dyn PeerConnection>,
+    opts: &MediaOptions,
+    settings: &MeetingSettings,
+    shared: &Arc<MediaShared>,
+    pt: &Arc<AtomicU8>,
+    tasks: &mut Vec<JoinHandle<()>>,
+) -> Result<(Option<VideoSend>, Option<Arc<dyn webrtc::rtp_transceiver::RtpSender>>)> {
+    let mut slots = if opts.receive_video { opts.video_streams } else { 0 };
+    let mut send = None;
+    let mut sender = None;
+    if opts.send_video {
+        let ssrc = random_u32();
+        let track = Arc::new(
+            TrackLocalStaticSample::new(
+                Instant::now(),
+                MediaStreamTrack::new(
+                    format!("webex-{}", shared.meeting_id),
+                    "video".into(),
+                    "camera".into(),
+                    RtpCodecKind::Video,
+                    vec![RTCRtpEncodingParameters {
+                        rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+                        // As registered in the media engine, so the two match.
+                        codec: opts.video_codec.rtp_codec(settings.enable_rtx),
+                        ..Default::default()
+                    }],
+                ),
+            )
+            .map_err(|e| media_error("creating the video track", e))?,
+        );
+        let direction = if slots > 0 {
+            slots -= 1;
+            RTCRtpTransceiverDirection::Sendrecv
+        } else {
+            RTCRtpTransceiverDirection::Sendonly
+        };
+        let init = RTCRtpTransceiverInit { direction, ..Default::default() };
+        let transceiver = pc
+            .add_transceiver_from_track(track.clone() as Arc<dyn TrackLocal>, Some(init))
+            .await
+            .map_err(|e| media_error("adding the video track", e))?;
+        sender = transceiver.sender().await.ok().flatten();
+        send = Some(VideoSend::start(opts.video_codec, track, ssrc, pt.clone(), shared.clone(), tasks));
+    }
+    for _ in 0..slots {
+        let init = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Recvonly, ..Default::default() };
+        pc.add_transceiver_from_kind(RtpCodecKind::Video, Some(init))
+            .await
+            .map_err(|e| media_error("adding a video receive slot", e))?;
+    }
+    Ok((send, sender))
+}
+
+/// The offer with the bandwidth of `meetings.bandwidth.*`: `b=TIAS:<audio bits/s>` in audio
+/// m-sections, `b=TIAS:<video bits/s>` and `b=AS:<kbit/s>` in video ones (RFC 3890, RFC 4566
+/// §5.8), after the section's `i=`/`c=` lines as RFC 4566 orders them; other `b=` lines of
+/// those sections are replaced. The connection never reads it back: it is for the media
+/// server. UNSURE: which of TIAS/AS the Webex media servers read is not documented; browsers'
+/// SDKs send both for video.
+pub(crate) fn with_bandwidth(sdp: &str, audio_bps: u64, video_bps: u64) -> String {
+    let mut out = String::with_capacity(sdp.len() + 128);
+    // The lines still owed to the current m-section, emitted before its first line that may
+    // not precede `b=`.
+    let mut pending: Vec<String> = Vec::new();
+    let mut in_media = false;
+    for line in sdp.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\r', '\n']);
+        if content.starts_with("m=") {
+            flush(&mut out, &mut pending);
+            in_media = false;
+            if content.starts_with("m=audio") {
+                pending.push(format!("b=TIAS:{audio_bps}"));
+                in_media = true;
+            } else if content.starts_with("m=video") {
+                pending.push(format!("b=AS:{}", video_bps.div_ceil(1000)));
+                pending.push(format!("b=TIAS:{video_bps}"));
+                in_media = true;
+            }
+            out.push_str(line);
+            continue;
+        }
+        if in_media {
+            if content.starts_with("b=") {
+                continue;
+            }
+            if !(content.starts_with("i=") || content.starts_with("c=")) {
+                flush(&mut out, &mut pending);
+            }
+        }
+        out.push_str(line);
+    }
+    flush(&mut out, &mut pending);
+    out
+}
+
+fn flush(out: &mut String, pending: &mut Vec<String>) {
+    for line in pending.drain(..) {
+        out.push_str(&line);
+        out.push_str("\r\n");
+    }
+}
+
 /// Follows the connection: its state drives the media state; each remote track gets a
-/// receive task.
+/// receive task (audio or video by the track's kind).
 async fn follow(
     mut events: mpsc::UnboundedReceiver<PcEvent>,
     shared: Arc<MediaShared>,
     channels: u32,
     last: Arc<Mutex<RTCPeerConnectionState>>,
+    video_slots: Arc<Mutex<Vec<VideoSlot>>>,
 ) {
     let mut receivers = Vec::new();
     while let Some(e) = events.recv().await {
@@ -460,7 +678,17 @@ async fn follow(
                     _ => {}
                 }
             }
-            PcEvent::Track(track) => receivers.push(tokio::spawn(receive(track, shared.clone(), channels))),
+            PcEvent::Track(track) => {
+                if track.kind().await == RtpCodecKind::Video {
+                    let seen = Arc::new(SlotSeen::default());
+                    if let Ok(mut slots) = video_slots.lock() {
+                        slots.push(VideoSlot { track: track.clone(), seen: seen.clone() });
+                    }
+                    receivers.push(tokio::spawn(video::receive(track, seen, shared.clone())));
+                } else {
+                    receivers.push(tokio::spawn(receive(track, shared.clone(), channels)));
+                }
+            }
         }
     }
     receivers.iter().for_each(|r| r.abort());
@@ -519,5 +747,28 @@ async fn receive(track: Arc<dyn TrackRemote>, shared: Arc<MediaShared>, channels
         if let Ok(pcm) = source.decoder.decode(Some(&p.payload), 960) {
             deliver(pcm, p.header.timestamp);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OFFER: &str = "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n\
+        m=video 9 UDP/TLS/RTP/SAVPF 96 102\r\nc=IN IP4 0.0.0.0\r\nb=AS:30\r\na=mid:1\r\n\
+        m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\n";
+
+    #[test]
+    fn bandwidth_goes_into_each_media_section() {
+        let sdp = with_bandwidth(OFFER, 64_000, 4_000_000);
+        let expected = "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n\
+            m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\nb=TIAS:64000\r\na=mid:0\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96 102\r\nc=IN IP4 0.0.0.0\r\nb=AS:4000\r\nb=TIAS:4000000\r\na=mid:1\r\n\
+            m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\n";
+        assert_eq!(sdp, expected);
+        // Applied twice, still one of each; a section that ends the SDP gets its lines too.
+        assert_eq!(with_bandwidth(&sdp, 64_000, 4_000_000), expected);
+        assert_eq!(with_bandwidth("m=video 9 RTP 96\r\n", 1, 1_500), "m=video 9 RTP 96\r\nb=AS:2\r\nb=TIAS:1500\r\n");
     }
 }
