@@ -159,3 +159,29 @@ async fn frames_before_joining_with_audio_are_refused() {
     assert!(m.stats().await.is_empty());
     alice.shutdown().await;
 }
+
+/// A Locus that answers offers over Mercury (`locus.message.roap`) instead of in the
+/// `PUT /media` response: media connects all the same, and audio flows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_over_mercury_connect_media_too() {
+    let sb = sandbox().await;
+    sb.set_roap_via_mercury(true);
+    let alice = client_as(&sb, ALICE);
+    let bob = client_as(&sb, BOB);
+    alice.load_catalog().await.unwrap();
+    bob.load_catalog().await.unwrap();
+    let number = scheduled(&alice).await;
+    let (a, a_view) = join(&alice, &number).await;
+    assert_eq!(a_view.media_state, MediaState::Connected);
+    let b = bob.meetings().create(&number, None).await.unwrap();
+    let (sink, mut heard) = audio_sink();
+    b.set_audio_sink(Some(sink));
+    let b_view = b.join_with_media(&connected_device(&bob).await, None, None, &audio()).await.unwrap();
+    assert_eq!(b_view.media_state, MediaState::Connected);
+    let mut speaker = Speaker::new(a);
+    let pcm = hear_alice(&mut speaker, &mut heard, &a_view.self_id.unwrap(), 30 * 960).await;
+    let f = dominant_frequency(&pcm[pcm.len() - 24_000..], 300, 600);
+    assert!((435..=445).contains(&f), "Bob hears {f} Hz");
+    alice.shutdown().await;
+    bob.shutdown().await;
+}

@@ -88,10 +88,15 @@ pub struct Meeting {
     removal: Arc<tokio::sync::Notify>,
     /// Whether we are out because Locus removed us (a rejoin may bring us back).
     removed: AtomicBool,
+    /// Where a ROAP message from Locus over Mercury (`locus.message.roap`) goes while an
+    /// offer waits for its answer.
+    roap_inbox: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Value>>>,
 }
 
 /// How long a join waits for media to connect after the ANSWER.
 const MEDIA_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an offer waits for an answer over Mercury (protocol.md §6.3: 10 s).
+const ROAP_ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Meeting {
     /// A meeting resolved from `destination` (`info` is the meeting-info answer).
@@ -112,6 +117,7 @@ impl Meeting {
             joined_with: Mutex::new(None),
             removal: Arc::new(tokio::sync::Notify::new()),
             removed: AtomicBool::new(false),
+            roap_inbox: Mutex::new(None),
             id,
             destination: destination.to_owned(),
             destination_type,
@@ -340,13 +346,78 @@ impl Meeting {
             "clientMediaPreferences": {"preferTranscoding": true, "joinCookie": null, "ipver": 4},
             "localMedias": [{"localSdp": local_sdp, "mediaId": null}],
         });
-        let answer: Value =
-            self.http.send_json(HttpRequest::new(Method::PUT, format!("{self_url}/media")).json(body)).await?;
+        // Listening before the request: the answer may come over Mercury before the response.
+        let (inbox, mut roap) = tokio::sync::mpsc::unbounded_channel();
+        if let Ok(mut i) = self.roap_inbox.lock() {
+            *i = Some(inbox);
+        }
+        let sent = self.http.send_json::<Value>(HttpRequest::new(Method::PUT, format!("{self_url}/media")).json(body));
+        let answer = sent.await;
+        let answer = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                self.close_roap_inbox();
+                return Err(e);
+            }
+        };
         if let Some(locus) = answer.get("locus") {
             self.apply(locus);
         }
-        let sdp = answer_sdp(&answer, seq)?;
-        session.answer(sdp, MEDIA_CONNECT_TIMEOUT).await
+        let sdp = if answer.pointer("/mediaConnections/0/remoteSdp").is_some() {
+            answer_sdp(&answer, seq)
+        } else {
+            // Locus answers over Mercury instead (protocol.md §6.3).
+            self.roap_answer(&mut roap, seq).await
+        };
+        self.close_roap_inbox();
+        session.answer(sdp?, MEDIA_CONNECT_TIMEOUT).await
+    }
+
+    /// A `locus.message.roap` event's `data` (`{correlationId, message}`) for this meeting: to
+    /// the offer waiting for it. Messages for another device's correlation id, and messages
+    /// nobody waits for, are dropped (logged).
+    pub(crate) fn on_roap(&self, data: &Value) {
+        if data.get("correlationId").and_then(Value::as_str) != Some(self.correlation_id.as_str()) {
+            tracing::debug!(target: "webex::meetings", "meeting {}: ROAP for another correlation id; ignored", self.id);
+            return;
+        }
+        let message = data.get("message").cloned().unwrap_or(Value::Null);
+        let delivered = self.roap_inbox.lock().ok().and_then(|i| i.as_ref().map(|tx| tx.send(message).is_ok()));
+        if delivered != Some(true) {
+            tracing::debug!(target: "webex::meetings", "meeting {}: ROAP message with no offer waiting; ignored", self.id);
+        }
+    }
+
+    fn close_roap_inbox(&self) {
+        if let Ok(mut i) = self.roap_inbox.lock() {
+            *i = None;
+        }
+    }
+
+    /// The ANSWER to our OFFER `seq` from the ROAP messages Locus sends over Mercury, within
+    /// the same 10 s the official SDK waits.
+    async fn roap_answer(&self, roap: &mut tokio::sync::mpsc::UnboundedReceiver<Value>, seq: u64) -> Result<String> {
+        let wait = async {
+            while let Some(message) = roap.recv().await {
+                // Answers to older offers (a reconnection's previous attempt) are not ours.
+                if message.get("seq").and_then(Value::as_u64).is_some_and(|s| s != seq)
+                    && message.get("messageType").and_then(Value::as_str) == Some("ANSWER")
+                {
+                    continue;
+                }
+                return roap_sdp(&message, seq);
+            }
+            Err(Error::internal("the ROAP inbox closed"))
+        };
+        tokio::time::timeout(ROAP_ANSWER_TIMEOUT, wait).await.unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorCode::Media,
+                format!(
+                    "the media offer got no answer: none in the HTTP response and no locus.message.roap within {} s",
+                    ROAP_ANSWER_TIMEOUT.as_secs()
+                ),
+            ))
+        })
     }
 
     /// Closes the media session, if any (media state DISCONNECTED); the meeting is not left.
@@ -710,13 +781,17 @@ impl Meeting {
 /// The SDP of the ROAP ANSWER in a `PUT /media` response (`mediaConnections[0].remoteSdp`, a
 /// JSON string of `{"roapMessage": ...}`), or the error the server answered instead.
 fn answer_sdp(response: &Value, seq: u64) -> Result<String> {
-    let remote = response.pointer("/mediaConnections/0/remoteSdp").and_then(Value::as_str).ok_or_else(|| {
-        // UNSURE: a cloud that answers over Mercury (`locus.message.roap`) is not followed yet.
-        Error::new(ErrorCode::Media, "the media offer got no answer in the HTTP response (no mediaConnections)")
-    })?;
+    let remote = response
+        .pointer("/mediaConnections/0/remoteSdp")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::protocol("mediaConnections[0].remoteSdp is not a string"))?;
     let remote: Value = serde_json::from_str(remote)
         .map_err(|e| Error::protocol(format!("mediaConnections[0].remoteSdp is not JSON: {e}")))?;
-    let roap = remote.get("roapMessage").unwrap_or(&Value::Null);
+    roap_sdp(remote.get("roapMessage").unwrap_or(&Value::Null), seq)
+}
+
+/// The SDP of a ROAP ANSWER to our OFFER `seq`, or the error the server answered instead.
+fn roap_sdp(roap: &Value, seq: u64) -> Result<String> {
     match roap.get("messageType").and_then(Value::as_str) {
         Some("ANSWER") => {
             if roap.get("seq").and_then(Value::as_u64).is_some_and(|s| s != seq) {

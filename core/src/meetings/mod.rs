@@ -96,7 +96,7 @@ impl Meetings {
             return;
         };
         if kind == "locus.message.roap" {
-            tracing::debug!(target: "webex::meetings", "ROAP over Mercury arrives with media; ignored");
+            meeting.on_roap(data);
             return;
         }
         if dto::is_delta(locus) || !dto::is_locus(locus) {
