@@ -156,6 +156,28 @@ export interface MeetingAudioFrame {
   dropped: number;
 }
 
+/** An encoded frame of a meeting's received video (`meetings.onVideo`). */
+export interface MeetingVideoFrame {
+  /** The meeting (`meetingId` of the operations). */
+  meetingId: string;
+  /** The sender's participant id (`members[].id`), or null when the roster does not name it. */
+  participantId: string | null;
+  /** The codec the meeting negotiated. */
+  codec: 'VP8' | 'H264';
+  /** The frame: a VP8 frame, or an H.264 access unit in Annex-B form; the handler owns it. */
+  data: Buffer;
+  /** A keyframe (VP8: the key frame bit; H.264: an IDR slice or an SPS). */
+  keyframe: boolean;
+  /** Width in pixels, from VP8 keyframes; 0 otherwise. */
+  width: number;
+  /** Height in pixels, from VP8 keyframes; 0 otherwise. */
+  height: number;
+  /** The RTP timestamp of the frame (90 kHz clock). */
+  rtpTimestamp: number;
+  /** Frames of this meeting dropped so far because the JS thread was behind. */
+  dropped: number;
+}
+
 /** Lifecycle events of a client. */
 export type LifecycleEventName = 'ready' | 'online' | 'offline.transient' | 'offline.permanent' | 'offline.replaced';
 
@@ -1477,7 +1499,7 @@ export interface MeetingsCreateParams {
 export type MeetingState2 = "IDLE" | "JOINING" | "LOBBY" | "JOINED" | "LEAVING" | "LEFT" | "ENDED";
 
 /** Where a meeting's media connection stands. */
-export type MediaState = "NONE" | "CONNECTING" | "CONNECTED" | "FAILED" | "DISCONNECTED";
+export type MediaState = "NONE" | "CONNECTING" | "CONNECTED" | "RECONNECTING" | "FAILED" | "DISCONNECTED";
 
 /** Where a member stands. */
 export type MemberStatus = "IN_MEETING" | "IN_LOBBY" | "NOT_IN_MEETING";
@@ -1553,6 +1575,19 @@ export interface MediaDirection {
   receive?: boolean | null;
 }
 
+/** A video codec. */
+export type VideoCodec = "VP8" | "H264";
+
+/** Which way video flows, and in which codec this client sends. */
+export interface VideoDirection {
+  /** Send video (frames the app encodes, pushed with the send-video function). */
+  send?: boolean | null;
+  /** Receive the others' video (encoded frames given to the video sink). */
+  receive?: boolean | null;
+  /** The codec this client sends in: `VP8` (default) or `H264`. Both are received. */
+  codec?: VideoCodec | null;
+}
+
 /** Params of `meetings.join`. */
 export interface MeetingsJoinParams {
   /** The id of the object. */
@@ -1563,8 +1598,12 @@ export interface MeetingsJoinParams {
   pin?: string | null;
   /** Audio: `{send, receive}` (both off when not given). */
   audio?: MediaDirection | null;
-  /** Video: `{send, receive}` (not supported yet: must stay off). */
-  video?: MediaDirection | null;
+  /** Video: `{send, receive, codec}` (off when not given). */
+  video?: VideoDirection | null;
+  /** How many other participants can be heard at once (1 to 8, default 3). */
+  remoteAudioStreams?: number | null;
+  /** How many other participants can be seen at once (0 to 8, default 4). */
+  remoteVideoStreams?: number | null;
 }
 
 /** Params of `meetings.leave`. */
@@ -1641,6 +1680,26 @@ export interface TrackStats {
   roundTripTime?: number | null;
   [member: string]: unknown;
 }
+
+/** Params of `meetings.reconnect`. */
+export interface MeetingsReconnectParams {
+  /** The id of the object. */
+  meetingId: string;
+}
+
+/** Params of `meetings.requestKeyframe`. */
+export interface MeetingsRequestKeyframeParams {
+  /** The id of the object. */
+  meetingId: string;
+  /**
+   * The participant whose video should restart with a keyframe; every received video
+   * when not given.
+   */
+  participantId?: string | null;
+}
+
+/** An empty parameter set (for calls that take none). */
+export interface NoParams {}
 
 /** Params of `meetings.list`. */
 export interface MeetingsListParams {}
@@ -1907,7 +1966,7 @@ export interface CredentialsNamespace extends EventEmitter {
 export interface MeetingsNamespace extends EventEmitter {
   /** Resolve a meeting number, link, SIP address or room id into a meeting to join. Operation `meetings.create`. */
   create(params: MeetingsCreateParams): Promise<MeetingView>;
-  /** Join the meeting (the event socket is connected first); with audio, resolves once media is connected. Operation `meetings.join`. A string is taken as `meetingId`. */
+  /** Join the meeting (the event socket is connected first); with audio or video, resolves once media is connected. Operation `meetings.join`. A string is taken as `meetingId`. */
   join(params: MeetingsJoinParams | string): Promise<MeetingView>;
   /** Leave the meeting. Operation `meetings.leave`. A string is taken as `meetingId`. */
   leave(params: MeetingsLeaveParams | string): Promise<MeetingView>;
@@ -1927,6 +1986,10 @@ export interface MeetingsNamespace extends EventEmitter {
   members(params: MeetingsMembersParams | string): Promise<Array<Member>>;
   /** Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time. Operation `meetings.getStats`. A string is taken as `meetingId`. */
   getStats(params: MeetingsGetStatsParams | string): Promise<Array<TrackStats>>;
+  /** Bring the meeting's media back now (a new offer on a new connection; rejoins when Locus removed us). Operation `meetings.reconnect`. A string is taken as `meetingId`. */
+  reconnect(params: MeetingsReconnectParams | string): Promise<MeetingView>;
+  /** Ask for a keyframe of a participant's received video (every received video without participantId). Operation `meetings.requestKeyframe`. A string is taken as `meetingId`. */
+  requestKeyframe(params: MeetingsRequestKeyframeParams | string): Promise<NoParams>;
   /** Every meeting this client created. Operation `meetings.list`. */
   list(params?: MeetingsListParams): Promise<MeetingList>;
   /**
@@ -1957,6 +2020,42 @@ export interface MeetingsNamespace extends EventEmitter {
    * Throws `NOT_FOUND` for an unknown meeting, `CLOSED` once the client is closed.
    */
   onAudio(meetingId: string, handler: ((frame: MeetingAudioFrame) => void) | null): void;
+  /**
+   * Send one encoded video frame to a meeting joined with `video: {send: true}`: a VP8
+   * frame, or an H.264 access unit in Annex-B form (start codes), in the join's `codec`.
+   * `data` is a `Buffer` or `Uint8Array` (any other view or an `ArrayBuffer` is taken
+   * as its bytes). `keyframe` (default false) says what the encoder made (a VP8 frame marked
+   * as a keyframe must be one); `durationUs` (default 33333, 30 fps) is how long the frame is
+   * shown, 1/frame rate, and advances the RTP clock. Not an operation: synchronous, no Promise.
+   * It never blocks: the engine copies the frame and queues it before returning, so the buffer
+   * may be reused at once. Pace the frames in real time (one every `durationUs`). Start with
+   * a keyframe, and send one soon after `meeting:keyframeRequested`.
+   *
+   * Throws a {@link WebexError}: `INVALID_ARGUMENT` for an empty or malformed frame, a VP8
+   * keyframe larger than `meetings.resolution`, a zero duration or a wrong argument type (the
+   * message names it), `NOT_FOUND` for an unknown meeting, `CLOSED` before joining with
+   * video sending on, after leaving, or once the client is closed. While video is muted,
+   * frames are accepted and not sent.
+   */
+  sendVideo(meetingId: string, data: Uint8Array | ArrayBufferView | ArrayBuffer, options?: {keyframe?: boolean; durationUs?: number}): void;
+  /**
+   * Receive a meeting's video: `handler` gets each encoded frame of each sender, whole
+   * (reassembled from RTP), each source starting at a keyframe, on the JS thread, one
+   * source's frames in order; `null` stops and releases the delivery, and so does
+   * `close()`. May be set before joining (with `video: {receive: true}`); a second handler
+   * replaces the first. Synchronous. Decoding is the app's (the frames are what the sender's
+   * encoder made); ask for a keyframe with `meetings.requestKeyframe`.
+   *
+   * Threads: the engine receives on its media tasks and never waits for JS. Frames queue for
+   * the JS thread (at most 128 per meeting, about 4 s of one 30 fps source); when the handler
+   * falls that far behind, newer frames are dropped and counted in
+   * {@link MeetingVideoFrame.dropped} (and warned about in the engine log); request a
+   * keyframe to recover. The delivery never keeps the process alive by itself. A handler that
+   * throws is an uncaught exception, as in an event handler.
+   *
+   * Throws `NOT_FOUND` for an unknown meeting, `CLOSED` once the client is closed.
+   */
+  onVideo(meetingId: string, handler: ((frame: MeetingVideoFrame) => void) | null): void;
 }
 
 /** `webex.config`. */
@@ -2059,6 +2158,8 @@ export interface Operations {
   "meetings.get": {params: MeetingsGetParams; result: MeetingView; kind: "call"};
   "meetings.members": {params: MeetingsMembersParams; result: Array<Member>; kind: "call"};
   "meetings.getStats": {params: MeetingsGetStatsParams; result: Array<TrackStats>; kind: "call"};
+  "meetings.reconnect": {params: MeetingsReconnectParams; result: MeetingView; kind: "call"};
+  "meetings.requestKeyframe": {params: MeetingsRequestKeyframeParams; result: NoParams; kind: "call"};
   "meetings.list": {params: MeetingsListParams; result: MeetingList; kind: "call"};
   "config.get": {params: ConfigGetParams; result: unknown; kind: "call"};
   "logs.history": {params: LogsHistoryParams; result: Array<LogRecord>; kind: "call"};
@@ -2111,7 +2212,44 @@ export interface SandboxParticipantMedia {
   email: string;
   /** Audio RTP packets the sandbox received from them. */
   audioPackets: number;
+  /** Video RTP packets the sandbox received from them. */
+  videoPackets: number;
+  /** Keyframe requests (PLI/FIR) the sandbox relayed to them. */
+  keyframeRequests: number;
+  /** Milliseconds since their last audio packet, null before the first. */
+  msSinceAudio: number | null;
+  /** Milliseconds since their last video packet, null before the first. */
+  msSinceVideo: number | null;
 }
+
+/** Nothing (a control's empty params or answer). */
+export type SandboxEmpty = Record<string, never>;
+
+/**
+ * The controls of a running sandbox meeting (`Sandbox.meetingControl`): each action's params
+ * and answer.
+ */
+export interface SandboxMeetingControls {
+  /** What the media server got from each participant, in join order. */
+  media: {params: SandboxEmpty; result: SandboxParticipantMedia[]};
+  /** Drop a participant's media session (their peer connection closes; Locus is unchanged), as a media server that lost the client would. */
+  cut: {params: {email: string}; result: SandboxEmpty};
+  /** Locus removes a participant (self `LEFT`, `removed`: the path of `meetings.reconnection.autoRejoin`). */
+  kick: {params: {email: string}; result: SandboxEmpty};
+  /** End the meeting for everybody. */
+  end: {params: SandboxEmpty; result: SandboxEmpty};
+  /**
+   * The built-in participant (`media-bot@sandbox.example`) joins: a tone (`toneHz`,
+   * default 440) and a 320x240 15 fps test pattern (`video`, default `'VP8'`; null for
+   * none).
+   */
+  addBot: {params: {toneHz?: number; video?: 'VP8' | 'H264' | null}; result: {email: string}};
+  /** The built-in participant leaves. */
+  removeBot: {params: SandboxEmpty; result: SandboxEmpty};
+}
+
+/** A sandbox meeting control's name. */
+export type SandboxMeetingControl = keyof SandboxMeetingControls;
 
 /** A fault to inject into the sandbox: the next matching requests fail, stall, or both. */
 export interface SandboxFault {
@@ -2164,8 +2302,15 @@ export class Sandbox {
   injectFault(fault: SandboxFault): number;
   /** Disarm every fault. */
   clearFaults(): void;
-  /** The media sessions of the running meeting with this number (`[]` when it does not run). */
-  meetingMedia(meetingNumber: string): SandboxParticipantMedia[];
+  /**
+   * A control of the running meeting with this number, passed as it is to the sandbox (the
+   * same call in every language); returns its answer, synchronously. See
+   * {@link SandboxMeetingControls} for each action's params and answer: `media`, `cut`,
+   * `kick`, `end`, `addBot`, `removeBot`. Throws a {@link WebexError} with `code`
+   * `INVALID_ARGUMENT` and the sandbox's message for an unknown action, bad params, a meeting
+   * that does not run, or a person who is not in it.
+   */
+  meetingControl<A extends SandboxMeetingControl>(meetingNumber: string, action: A, params?: SandboxMeetingControls[A]['params']): SandboxMeetingControls[A]['result'];
   /** Stop serving; resolves when the port is closed. */
   stop(): Promise<void>;
 }

@@ -190,9 +190,10 @@ class Webex extends EventEmitter {
       defineMethod(this, ns, op.name.slice(dot + 1), op);
     }
     Object.defineProperty(this, '_namespaces', {value: namespaces});
-    Object.defineProperty(this, '_audioHandlers', {value: new Map()});
+    // Frame handlers of `meetings.onAudio` / `onVideo`, by kind and meeting id.
+    Object.defineProperty(this, '_mediaHandlers', {value: {audio: new Map(), video: new Map()}});
     const meetings = namespaces.get('meetings');
-    if (meetings) defineMeetingAudio(this, meetings);
+    if (meetings) defineMeetingMedia(this, meetings);
     this.on('newListener', () => this._attached());
   }
 
@@ -218,7 +219,7 @@ class Webex extends EventEmitter {
    */
   close() {
     this._listeningTo.clear();
-    this._audioHandlers.clear();
+    for (const handlers of Object.values(this._mediaHandlers)) handlers.clear();
     return this._native.close();
   }
 
@@ -274,16 +275,16 @@ class Webex extends EventEmitter {
     }
   }
 
-  // A received audio frame (see `meetings.onAudio`).
-  _audioFrame(frame) {
-    const handler = this._audioHandlers.get(frame.meetingId);
+  // A received audio or video frame (see `meetings.onAudio`, `meetings.onVideo`).
+  _mediaFrame(kind, frame) {
+    const handler = this._mediaHandlers[kind].get(frame.meetingId);
     if (!handler) return; // cleared while the frame was queued
     if (frame.participantId === undefined) frame.participantId = null;
     handler(frame);
   }
 }
 
-// ---- meeting audio -------------------------------------------------------------------------
+// ---- meeting audio and video ----------------------------------------------------------------
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -303,6 +304,14 @@ function int16Samples(pcm) {
   throw webexError('INVALID_ARGUMENT', `meetings.sendAudio: pcm must be an Int16Array or a Buffer of 16-bit little-endian samples, got ${describeValue(pcm)}`);
 }
 
+/** `data` as a Uint8Array: a Buffer or Uint8Array as it is, any other view or an ArrayBuffer as its bytes. */
+function frameBytes(data) {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  throw webexError('INVALID_ARGUMENT', `meetings.sendVideo: data must be a Buffer or a Uint8Array holding one encoded frame, got ${describeValue(data)}`);
+}
+
 function describeValue(value) {
   if (value === null) return 'null';
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
@@ -318,15 +327,22 @@ function meetingIdOf(method, meetingId) {
 }
 
 // The frame callback of a meeting holds the client weakly, as the event callback does.
-function audioCallback(ref) {
+function frameCallback(ref, kind) {
   return (frame) => {
     const client = ref.deref();
-    if (client) client._audioFrame(frame);
+    if (client) client._mediaFrame(kind, frame);
   };
 }
 
-/** `webex.meetings.sendAudio` and `webex.meetings.onAudio` (not operations: synchronous). */
-function defineMeetingAudio(client, ns) {
+/** Video frames are shown for 1/30 s unless `sendVideo` is told otherwise. */
+const DEFAULT_VIDEO_DURATION_US = 33333;
+
+/**
+ * `webex.meetings.sendAudio`, `sendVideo`, `onAudio` and `onVideo` (not operations:
+ * synchronous). Audio and video share the handler bookkeeping; the addon's deliveries are one
+ * implementation too (src/media.rs).
+ */
+function defineMeetingMedia(client, ns) {
   const sendAudio = (meetingId, pcm, channels = 1) => {
     const id = meetingIdOf('sendAudio', meetingId);
     const samples = int16Samples(pcm);
@@ -335,23 +351,45 @@ function defineMeetingAudio(client, ns) {
     }
     client._native.sendAudio(id, samples, channels);
   };
-  const onAudio = (meetingId, handler) => {
-    const id = meetingIdOf('onAudio', meetingId);
-    if (handler !== null && handler !== undefined && typeof handler !== 'function') {
-      throw webexError('INVALID_ARGUMENT', `meetings.onAudio: handler must be a function or null, got ${describeValue(handler)}`);
+  const sendVideo = (meetingId, data, options = {}) => {
+    const id = meetingIdOf('sendVideo', meetingId);
+    const bytes = frameBytes(data);
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw webexError('INVALID_ARGUMENT', `meetings.sendVideo: options must be an object {keyframe?, durationUs?}, got ${describeValue(options)}`);
     }
-    const handlers = client._audioHandlers;
+    const {keyframe = false, durationUs = DEFAULT_VIDEO_DURATION_US} = options;
+    if (typeof keyframe !== 'boolean') {
+      throw webexError('INVALID_ARGUMENT', `meetings.sendVideo: keyframe must be a boolean, got ${describeValue(keyframe)}`);
+    }
+    if (!Number.isSafeInteger(durationUs) || durationUs < 0) {
+      throw webexError('INVALID_ARGUMENT', `meetings.sendVideo: durationUs must be a whole number of microseconds (1/frame rate), got ${describeValue(durationUs)}`);
+    }
+    client._native.sendVideo(id, bytes, keyframe, durationUs);
+  };
+  // `onAudio` / `onVideo`: one native delivery per meeting and kind, its handler replaceable.
+  const onFrames = (kind, method, setSink) => (meetingId, handler) => {
+    const id = meetingIdOf(method, meetingId);
+    if (handler !== null && handler !== undefined && typeof handler !== 'function') {
+      throw webexError('INVALID_ARGUMENT', `meetings.${method}: handler must be a function or null, got ${describeValue(handler)}`);
+    }
+    const handlers = client._mediaHandlers[kind];
     if (handler) {
-      if (!handlers.has(id)) client._native.setAudioSink(id, audioCallback(new WeakRef(client)));
+      if (!handlers.has(id)) setSink(id, frameCallback(new WeakRef(client), kind));
       handlers.set(id, handler);
     } else if (handlers.delete(id)) {
-      client._native.setAudioSink(id, null);
+      setSink(id, null);
     }
   };
-  Object.defineProperty(sendAudio, 'name', {value: 'sendAudio'});
-  Object.defineProperty(onAudio, 'name', {value: 'onAudio'});
-  Object.defineProperty(ns, 'sendAudio', {value: sendAudio, enumerable: true});
-  Object.defineProperty(ns, 'onAudio', {value: onAudio, enumerable: true});
+  const methods = {
+    sendAudio,
+    sendVideo,
+    onAudio: onFrames('audio', 'onAudio', (id, fn) => client._native.setAudioSink(id, fn)),
+    onVideo: onFrames('video', 'onVideo', (id, fn) => client._native.setVideoSink(id, fn)),
+  };
+  for (const [name, fn] of Object.entries(methods)) {
+    Object.defineProperty(fn, 'name', {value: name});
+    Object.defineProperty(ns, name, {value: fn, enumerable: true});
+  }
 }
 
 function deliver(targets, data) {
@@ -520,12 +558,27 @@ class Sandbox {
   }
 
   /**
-   * The media sessions of the running meeting with this number, as the sandbox's media server
-   * sees them: `[{email, audioPackets}]` (audio RTP packets received from each participant;
-   * `[]` when the meeting does not run).
+   * A control of the running meeting with this number, passed as it is to the sandbox (the
+   * same call in every language); returns its answer. Actions and params:
+   * - `media`: `[{email, audioPackets, videoPackets, keyframeRequests, msSinceAudio,
+   *   msSinceVideo}]`, what the media server got from each participant, in join order;
+   * - `cut` `{email}`: their media session is dropped (Locus unchanged); `{}`;
+   * - `kick` `{email}`: Locus removes them; `{}`;
+   * - `end`: the meeting ends for everybody; `{}`;
+   * - `addBot` `{toneHz?: 440, video?: 'VP8' | 'H264' | null}`: the built-in participant
+   *   (media-bot@sandbox.example) joins, playing a tone and a test pattern; `{email}`;
+   * - `removeBot`: `{}`.
+   * The sandbox's refusal (unknown action, bad params, a meeting that does not run, a person
+   * not in it) throws an `Error` with `code` `INVALID_ARGUMENT` and its message.
    */
-  meetingMedia(meetingNumber) {
-    return JSON.parse(this._native.meetingMedia(String(meetingNumber)));
+  meetingControl(meetingNumber, action, params = {}) {
+    let json;
+    try {
+      json = JSON.stringify(params === undefined ? {} : params);
+    } catch (err) {
+      throw webexError('INVALID_ARGUMENT', `meetingControl: params cannot be sent as JSON (${err.message})`);
+    }
+    return JSON.parse(this._native.meetingControl(String(meetingNumber), String(action), json));
   }
 
   /** Stop serving; resolves when the port is closed. */

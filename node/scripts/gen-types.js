@@ -184,6 +184,42 @@ const EXTRA_MEMBERS = {
    * Throws \`NOT_FOUND\` for an unknown meeting, \`CLOSED\` once the client is closed.
    */
   onAudio(meetingId: string, handler: ((frame: MeetingAudioFrame) => void) | null): void;
+  /**
+   * Send one encoded video frame to a meeting joined with \`video: {send: true}\`: a VP8
+   * frame, or an H.264 access unit in Annex-B form (start codes), in the join's \`codec\`.
+   * \`data\` is a \`Buffer\` or \`Uint8Array\` (any other view or an \`ArrayBuffer\` is taken
+   * as its bytes). \`keyframe\` (default false) says what the encoder made (a VP8 frame marked
+   * as a keyframe must be one); \`durationUs\` (default 33333, 30 fps) is how long the frame is
+   * shown, 1/frame rate, and advances the RTP clock. Not an operation: synchronous, no Promise.
+   * It never blocks: the engine copies the frame and queues it before returning, so the buffer
+   * may be reused at once. Pace the frames in real time (one every \`durationUs\`). Start with
+   * a keyframe, and send one soon after \`meeting:keyframeRequested\`.
+   *
+   * Throws a {@link WebexError}: \`INVALID_ARGUMENT\` for an empty or malformed frame, a VP8
+   * keyframe larger than \`meetings.resolution\`, a zero duration or a wrong argument type (the
+   * message names it), \`NOT_FOUND\` for an unknown meeting, \`CLOSED\` before joining with
+   * video sending on, after leaving, or once the client is closed. While video is muted,
+   * frames are accepted and not sent.
+   */
+  sendVideo(meetingId: string, data: Uint8Array | ArrayBufferView | ArrayBuffer, options?: {keyframe?: boolean; durationUs?: number}): void;
+  /**
+   * Receive a meeting's video: \`handler\` gets each encoded frame of each sender, whole
+   * (reassembled from RTP), each source starting at a keyframe, on the JS thread, one
+   * source's frames in order; \`null\` stops and releases the delivery, and so does
+   * \`close()\`. May be set before joining (with \`video: {receive: true}\`); a second handler
+   * replaces the first. Synchronous. Decoding is the app's (the frames are what the sender's
+   * encoder made); ask for a keyframe with \`meetings.requestKeyframe\`.
+   *
+   * Threads: the engine receives on its media tasks and never waits for JS. Frames queue for
+   * the JS thread (at most 128 per meeting, about 4 s of one 30 fps source); when the handler
+   * falls that far behind, newer frames are dropped and counted in
+   * {@link MeetingVideoFrame.dropped} (and warned about in the engine log); request a
+   * keyframe to recover. The delivery never keeps the process alive by itself. A handler that
+   * throws is an uncaught exception, as in an event handler.
+   *
+   * Throws \`NOT_FOUND\` for an unknown meeting, \`CLOSED\` once the client is closed.
+   */
+  onVideo(meetingId: string, handler: ((frame: MeetingVideoFrame) => void) | null): void;
 `,
 };
 
@@ -365,6 +401,28 @@ export interface MeetingAudioFrame {
   dropped: number;
 }
 
+/** An encoded frame of a meeting's received video (\`meetings.onVideo\`). */
+export interface MeetingVideoFrame {
+  /** The meeting (\`meetingId\` of the operations). */
+  meetingId: string;
+  /** The sender's participant id (\`members[].id\`), or null when the roster does not name it. */
+  participantId: string | null;
+  /** The codec the meeting negotiated. */
+  codec: 'VP8' | 'H264';
+  /** The frame: a VP8 frame, or an H.264 access unit in Annex-B form; the handler owns it. */
+  data: Buffer;
+  /** A keyframe (VP8: the key frame bit; H.264: an IDR slice or an SPS). */
+  keyframe: boolean;
+  /** Width in pixels, from VP8 keyframes; 0 otherwise. */
+  width: number;
+  /** Height in pixels, from VP8 keyframes; 0 otherwise. */
+  height: number;
+  /** The RTP timestamp of the frame (90 kHz clock). */
+  rtpTimestamp: number;
+  /** Frames of this meeting dropped so far because the JS thread was behind. */
+  dropped: number;
+}
+
 /** Lifecycle events of a client. */
 export type LifecycleEventName = 'ready' | 'online' | 'offline.transient' | 'offline.permanent' | 'offline.replaced';
 
@@ -420,7 +478,44 @@ export interface SandboxParticipantMedia {
   email: string;
   /** Audio RTP packets the sandbox received from them. */
   audioPackets: number;
+  /** Video RTP packets the sandbox received from them. */
+  videoPackets: number;
+  /** Keyframe requests (PLI/FIR) the sandbox relayed to them. */
+  keyframeRequests: number;
+  /** Milliseconds since their last audio packet, null before the first. */
+  msSinceAudio: number | null;
+  /** Milliseconds since their last video packet, null before the first. */
+  msSinceVideo: number | null;
 }
+
+/** Nothing (a control's empty params or answer). */
+export type SandboxEmpty = Record<string, never>;
+
+/**
+ * The controls of a running sandbox meeting (\`Sandbox.meetingControl\`): each action's params
+ * and answer.
+ */
+export interface SandboxMeetingControls {
+  /** What the media server got from each participant, in join order. */
+  media: {params: SandboxEmpty; result: SandboxParticipantMedia[]};
+  /** Drop a participant's media session (their peer connection closes; Locus is unchanged), as a media server that lost the client would. */
+  cut: {params: {email: string}; result: SandboxEmpty};
+  /** Locus removes a participant (self \`LEFT\`, \`removed\`: the path of \`meetings.reconnection.autoRejoin\`). */
+  kick: {params: {email: string}; result: SandboxEmpty};
+  /** End the meeting for everybody. */
+  end: {params: SandboxEmpty; result: SandboxEmpty};
+  /**
+   * The built-in participant (\`media-bot@sandbox.example\`) joins: a tone (\`toneHz\`,
+   * default 440) and a 320x240 15 fps test pattern (\`video\`, default \`'VP8'\`; null for
+   * none).
+   */
+  addBot: {params: {toneHz?: number; video?: 'VP8' | 'H264' | null}; result: {email: string}};
+  /** The built-in participant leaves. */
+  removeBot: {params: SandboxEmpty; result: SandboxEmpty};
+}
+
+/** A sandbox meeting control's name. */
+export type SandboxMeetingControl = keyof SandboxMeetingControls;
 
 /** A fault to inject into the sandbox: the next matching requests fail, stall, or both. */
 export interface SandboxFault {
@@ -473,8 +568,15 @@ export class Sandbox {
   injectFault(fault: SandboxFault): number;
   /** Disarm every fault. */
   clearFaults(): void;
-  /** The media sessions of the running meeting with this number (\`[]\` when it does not run). */
-  meetingMedia(meetingNumber: string): SandboxParticipantMedia[];
+  /**
+   * A control of the running meeting with this number, passed as it is to the sandbox (the
+   * same call in every language); returns its answer, synchronously. See
+   * {@link SandboxMeetingControls} for each action's params and answer: \`media\`, \`cut\`,
+   * \`kick\`, \`end\`, \`addBot\`, \`removeBot\`. Throws a {@link WebexError} with \`code\`
+   * \`INVALID_ARGUMENT\` and the sandbox's message for an unknown action, bad params, a meeting
+   * that does not run, or a person who is not in it.
+   */
+  meetingControl<A extends SandboxMeetingControl>(meetingNumber: string, action: A, params?: SandboxMeetingControls[A]['params']): SandboxMeetingControls[A]['result'];
   /** Stop serving; resolves when the port is closed. */
   stop(): Promise<void>;
 }

@@ -13,8 +13,9 @@
 //! finalizer (`Drop`) release it and the client's handle.
 //!
 //! Also: an app's storage adapter as the engine's `AppStore` ([`storage`]), engine logs into
-//! JS in batches ([`logs`]), and meeting audio ([`media`]: frames sent synchronously, frames
-//! received through one weak, bounded thread-safe function per meeting).
+//! JS in batches ([`logs`]), and meeting audio and video ([`media`]: frames sent
+//! synchronously, frames received through one weak, bounded thread-safe function per meeting
+//! and kind).
 
 use napi::JsDeferred;
 use napi::bindgen_prelude::*;
@@ -111,7 +112,7 @@ pub struct NativeClient {
     handle: Handle,
     events: Arc<Mutex<Option<EventFn>>>,
     closed: Arc<AtomicBool>,
-    audio: media::AudioSinks,
+    media: media::MediaSinks,
 }
 
 #[napi]
@@ -139,7 +140,7 @@ impl NativeClient {
                     handle,
                     events,
                     closed: Arc::new(AtomicBool::new(false)),
-                    audio: media::AudioSinks::default(),
+                    media: media::MediaSinks::default(),
                 })
             }
             Err(e) => {
@@ -204,12 +205,29 @@ impl NativeClient {
     /// leaving or closing).
     #[napi]
     pub fn send_audio(&self, env: Env, meeting_id: String, pcm: Int16ArraySlice, channels: u32) -> Result<()> {
-        let result = if self.closed.load(Ordering::Acquire) {
-            Err(closed_error("meetings.sendAudio"))
-        } else {
-            engine().meeting_send_audio(self.handle, &meeting_id, &pcm, channels)
-        };
-        result.or_else(|e| Err(Error::from(js_error(&env, &e)?)))
+        self.send(&env, "meetings.sendAudio", || engine().meeting_send_audio(self.handle, &meeting_id, &pcm, channels))
+    }
+
+    /// Send one encoded video frame to meeting `meeting_id` (joined with `video.send`): a VP8
+    /// frame or an H.264 access unit (Annex-B) in the join's codec, `keyframe` as the encoder
+    /// says, shown for `duration_us` (1/frame rate). Synchronous and never blocks (the engine
+    /// copies it before returning). Throws the engine's `Error` (`INVALID_ARGUMENT` for an
+    /// empty or malformed frame, `CLOSED` before joining with video or after leaving or
+    /// closing).
+    #[napi]
+    pub fn send_video(
+        &self,
+        env: Env,
+        meeting_id: String,
+        data: Uint8ArraySlice,
+        keyframe: bool,
+        duration_us: f64,
+    ) -> Result<()> {
+        // JS passes a whole, non-negative number of microseconds (index.js checks it).
+        let duration_us = duration_us as u64;
+        self.send(&env, "meetings.sendVideo", || {
+            engine().meeting_send_video(self.handle, &meeting_id, &data, keyframe, duration_us)
+        })
     }
 
     /// Deliver meeting `meeting_id`'s received audio to `on_frame` (weak; at most
@@ -223,13 +241,19 @@ impl NativeClient {
         meeting_id: String,
         on_frame: Option<Function<media::JsAudioFrame, ()>>,
     ) -> Result<()> {
-        if self.closed.load(Ordering::Acquire) {
-            if on_frame.is_none() {
-                return Ok(());
-            }
-            return Err(Error::from(js_error(&env, &closed_error("meetings.onAudio"))?));
-        }
-        self.audio.set(self.handle, &meeting_id, on_frame)?.or_else(|e| Err(Error::from(js_error(&env, &e)?)))
+        self.set_sink(&env, &self.media.audio, "meetings.onAudio", &meeting_id, on_frame)
+    }
+
+    /// Deliver meeting `meeting_id`'s received video to `on_frame`, or stop and release it
+    /// (`null`); as `set_audio_sink`.
+    #[napi(ts_args_type = "meetingId: string, onFrame: ((frame: JsVideoFrame) => void) | null")]
+    pub fn set_video_sink(
+        &self,
+        env: Env,
+        meeting_id: String,
+        on_frame: Option<Function<media::JsVideoFrame, ()>>,
+    ) -> Result<()> {
+        self.set_sink(&env, &self.media.video, "meetings.onVideo", &meeting_id, on_frame)
     }
 
     /// Whether `close()` was called.
@@ -250,9 +274,35 @@ impl NativeClient {
         }
         let handle = self.handle;
         let events = self.events.clone();
-        self.audio.release_all();
+        self.media.release_all();
         background_close(handle, events, move |result| settle(deferred, result));
         Ok(promise)
+    }
+}
+
+impl NativeClient {
+    /// A synchronous send (`op`): `CLOSED` once closed, else what the engine says, thrown.
+    fn send(&self, env: &Env, op: &str, send: impl FnOnce() -> webex_core::Result<()>) -> Result<()> {
+        let result = if self.closed.load(Ordering::Acquire) { Err(closed_error(op)) } else { send() };
+        result.or_else(|e| Err(Error::from(js_error(env, &e)?)))
+    }
+
+    /// Set or clear (`None`) a meeting's delivery of one kind (`op` names it in errors).
+    fn set_sink<K: media::Kind>(
+        &self,
+        env: &Env,
+        sinks: &media::Sinks<K>,
+        op: &str,
+        meeting_id: &str,
+        on_frame: Option<Function<K::Js, ()>>,
+    ) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            if on_frame.is_none() {
+                return Ok(());
+            }
+            return Err(Error::from(js_error(env, &closed_error(op))?));
+        }
+        sinks.set(self.handle, meeting_id, on_frame)?.or_else(|e| Err(Error::from(js_error(env, &e)?)))
     }
 }
 
@@ -260,7 +310,7 @@ impl Drop for NativeClient {
     // The napi finalizer: a client dropped without close() is closed in the background.
     fn drop(&mut self) {
         if !self.closed.swap(true, Ordering::AcqRel) {
-            self.audio.release_all();
+            self.media.release_all();
             background_close(self.handle, self.events.clone(), |_| {});
         }
     }
@@ -372,18 +422,31 @@ impl NativeSandbox {
         })
     }
 
-    /// The media sessions of the meeting with this number, as the sandbox's media server sees
-    /// them, as JSON `[{email, audioPackets}]` (`[]` when the meeting does not run).
+    /// One meeting control on the running meeting with this number, passed straight to
+    /// `Sandbox::meeting_control` (actions `media`, `cut`, `kick`, `end`, `addBot`,
+    /// `removeBot`); `params_json` is a JSON object (or null). Returns the answer as JSON; the
+    /// sandbox's refusal (an unknown action, a bad parameter, a meeting that is not running,
+    /// a person who is not in it) throws `Error` with `code` `INVALID_ARGUMENT` and its message.
     #[napi]
-    pub fn meeting_media(&self, meeting_number: String) -> Result<String> {
-        self.with(|s| {
-            let list: Vec<serde_json::Value> = s
-                .meeting_media(&meeting_number)
-                .into_iter()
-                .map(|m| serde_json::json!({"email": m.email, "audioPackets": m.audio_packets}))
-                .collect();
-            serde_json::Value::Array(list).to_string()
-        })
+    pub fn meeting_control(
+        &self,
+        env: Env,
+        meeting_number: String,
+        action: String,
+        params_json: String,
+    ) -> Result<String> {
+        let refused = |message: String| -> Result<String> {
+            let e = webex_core::Error::new(ErrorCode::InvalidArgument, message);
+            Err(Error::from(js_error(&env, &e)?))
+        };
+        let params = match serde_json::from_str::<serde_json::Value>(&params_json) {
+            Ok(params) => params,
+            Err(e) => return refused(format!("{action}: params are not JSON ({e})")),
+        };
+        match self.with(|s| s.meeting_control(&meeting_number, &action, &params))? {
+            Ok(answer) => Ok(answer.to_string()),
+            Err(message) => refused(message),
+        }
     }
 
     /// Stop serving; resolves when the port is closed. A second stop resolves at once.

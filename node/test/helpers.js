@@ -7,14 +7,17 @@ const Webex = require('..');
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
 
-/** A sandbox and a factory of clients that are closed (with the sandbox) by `done()`. */
+/**
+ * A sandbox and a factory of clients that are closed (with the sandbox) by `done()`;
+ * `client(email, extra)` adds `extra` to the user's config (e.g. `{meetings: {...}}`).
+ */
 async function setup() {
   const sandbox = await Webex.Sandbox.start();
   const clients = [];
   return {
     sandbox,
-    client(email) {
-      const webex = Webex.init(sandbox.config(email));
+    client(email, extra = {}) {
+      const webex = Webex.init({...sandbox.config(email), ...extra});
       clients.push(webex);
       return webex;
     },
@@ -37,6 +40,18 @@ function nextEvent(emitter, name, pred = () => true) {
   });
 }
 
+/**
+ * `promise`, or a rejection naming `what` after `ms` (a hang guard for waits that have no
+ * bound of their own; never a way to wait).
+ */
+function within(promise, ms, what) {
+  let timer;
+  const guard = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+}
+
 /** The rejection of a promise that must reject. */
 async function rejection(promise) {
   try {
@@ -47,4 +62,4 @@ async function rejection(promise) {
   throw new Error('expected a rejection, got a result');
 }
 
-module.exports = {Webex, ALICE, BOB, setup, nextEvent, rejection};
+module.exports = {Webex, ALICE, BOB, setup, nextEvent, within, rejection};

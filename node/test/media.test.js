@@ -1,14 +1,15 @@
-// Meeting audio end to end against the sandbox's media server, as tests/media.rs does it in
-// Rust: Alice's 440 Hz tone (sendAudio, paced by a 20 ms timer) reaches Bob (onAudio), her
-// mute stops her packets at the server, bad frames get clear errors, and an audio handler
-// never keeps the process alive.
+// Meeting audio end to end against the sandbox's media server, as tests/media.rs and
+// tests/reconnect.rs do it in Rust: Alice's 440 Hz tone (sendAudio, paced by a 20 ms timer)
+// reaches Bob (onAudio), her mute stops her packets at the server, bad frames get clear
+// errors, an audio handler never keeps the process alive, and with reconnection enabled her
+// media comes back by itself after the server cut it.
 'use strict';
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const {spawnSync} = require('node:child_process');
 const path = require('node:path');
-const {ALICE, BOB, setup, nextEvent} = require('./helpers');
+const {ALICE, BOB, setup, nextEvent, within} = require('./helpers');
 
 const RATE = 48000;
 const FRAME = 960; // samples per 20 ms frame
@@ -46,21 +47,29 @@ function dominantFrequency(samples, lo, hi) {
 
 /**
  * Alice's voice: one tone frame every 20 ms from a timer. `after(n)` resolves once n more
- * frames went out (counted by the timer, no polling).
+ * frames went out (counted by the timer, no polling). With `lossy`, frames refused with
+ * `CLOSED` (while her media reconnects) are lost, as a live microphone's would be, and
+ * counted in `refused`.
  */
-function speaker(webex, meetingId) {
+function speaker(webex, meetingId, {lossy = false} = {}) {
   let next = 0;
   const waiting = [];
+  const voice = {refused: 0};
   const timer = setInterval(() => {
-    webex.meetings.sendAudio(meetingId, toneFrame(440, next++));
+    try {
+      webex.meetings.sendAudio(meetingId, toneFrame(440, next++));
+    } catch (err) {
+      if (!lossy || err.code !== 'CLOSED') throw err;
+      voice.refused++;
+    }
     for (let i = waiting.length - 1; i >= 0; i--) {
       if (next >= waiting[i].until) waiting.splice(i, 1)[0].resolve();
     }
   }, 20);
-  return {
+  return Object.assign(voice, {
     after: (n) => new Promise((resolve) => waiting.push({until: next + n, resolve})),
     stop: () => clearInterval(timer),
-  };
+  });
 }
 
 /**
@@ -156,7 +165,7 @@ test("Bob hears Alice's 440 Hz tone, then her mute; bad frames and frames after 
   const shown = nextEvent(bob, 'members:update', (u) => u.meetingId === b.id && aliceMuted(true)(u));
   assert.equal((await alice.meetings.muteAudio(a.id)).audioMuted, true);
   await shown;
-  const packets = () => env.sandbox.meetingMedia(number).find((m) => m.email === ALICE).audioPackets;
+  const packets = () => env.sandbox.meetingControl(number, 'media').find((m) => m.email === ALICE).audioPackets;
   const before = packets();
   assert.ok(before > 0);
   await voice.after(25);
@@ -194,6 +203,57 @@ test("Bob hears Alice's 440 Hz tone, then her mute; bad frames and frames after 
   assert.throws(() => alice.meetings.sendAudio(a.id, toneFrame(440, 0)), {code: 'CLOSED'});
   assert.throws(() => alice.meetings.onAudio(a.id, () => {}), {code: 'CLOSED'});
   alice.meetings.onAudio(a.id, null);
+});
+
+test('the sandbox cuts Alice\'s media; with reconnection enabled it comes back and Bob hears her again', async (t) => {
+  const env = await setup();
+  t.after(() => env.done());
+  const alice = env.client(ALICE, {meetings: {reconnection: {enabled: true}}});
+  const bob = env.client(BOB);
+  const number = await scheduledMeeting(alice);
+  const a = await alice.meetings.create({destination: number});
+  const aliceId = (await alice.meetings.join({meetingId: a.id, audio: AUDIO})).selfId;
+  const b = await bob.meetings.create({destination: number});
+  const ears = listener();
+  bob.meetings.onAudio(b.id, ears.handler);
+  assert.equal((await bob.meetings.join({meetingId: b.id, audio: AUDIO})).mediaState, 'CONNECTED');
+  const voice = speaker(alice, a.id, {lossy: true});
+  t.after(() => voice.stop());
+
+  // Bob hears Alice's 440 Hz (the last half second of a second of it).
+  const heard = async (what) => {
+    const from = ears.frames.length;
+    const pcm = await ears.hear(RATE);
+    const f = dominantFrequency(pcm.subarray(pcm.length - RATE / 2), 300, 600);
+    assert.ok(f >= 435 && f <= 445, `${what}: Bob hears ${f} Hz`);
+    assert.ok(ears.frames.slice(from).every((frame) => frame.participantId === aliceId), `${what}: Bob hears only Alice`);
+    return f;
+  };
+  await heard('before the cut');
+
+  // The media server drops her session; Locus still has her in the meeting.
+  const events = [];
+  for (const kind of ['reconnectionStarting', 'reconnectionSuccess', 'reconnectionFailure']) {
+    alice.on(`meeting:${kind}`, (e) => e.meetingId === a.id && events.push({kind, attempt: e.attempt}));
+  }
+  const back = nextEvent(alice, 'meeting:reconnectionSuccess', (e) => e.meetingId === a.id);
+  assert.deepEqual(env.sandbox.meetingControl(number, 'cut', {email: ALICE}), {});
+  await within(back, 30000, "Alice's reconnectionSuccess");
+  assert.deepEqual(events, [
+    {kind: 'reconnectionStarting', attempt: 1},
+    {kind: 'reconnectionSuccess', attempt: 1},
+  ]);
+  const view = await alice.meetings.get(a.id);
+  assert.deepEqual([view.state, view.mediaState], ['JOINED', 'CONNECTED']);
+
+  const f = await heard('after the reconnection');
+  console.log(`media: Alice reconnected (${voice.refused} frame(s) refused meanwhile); Bob hears ${f} Hz again`);
+
+  // The control's own errors: the sandbox's message, as INVALID_ARGUMENT.
+  assert.throws(() => env.sandbox.meetingControl(number, 'cut', {}), (e) => e.code === 'INVALID_ARGUMENT' && e.message.includes('email'));
+  assert.throws(() => env.sandbox.meetingControl(number, 'explode'), (e) => e.code === 'INVALID_ARGUMENT' && e.message.includes('explode'));
+  assert.throws(() => env.sandbox.meetingControl('999', 'end'), (e) => e.code === 'INVALID_ARGUMENT' && e.message.includes('not running'));
+  assert.throws(() => env.sandbox.meetingControl(number, 'cut', 'alice'), (e) => e.code === 'INVALID_ARGUMENT' && e.message.includes('object'));
 });
 
 test('an audio handler never keeps the process alive', () => {

@@ -100,7 +100,7 @@ test('every operation family against the sandbox', async (t) => {
   // joining it: Locus signalling, then audio over WebRTC to the sandbox's media server
   const m = await webex.meetings.create({destination: meeting.meetingNumber});
   assert.equal(m.state, 'IDLE');
-  await assert.rejects(webex.meetings.join({meetingId: m.id, video: {send: true}}), {code: 'MEDIA'});
+  await assert.rejects(webex.meetings.join({meetingId: m.id, video: {send: true, codec: 'VP9'}}), (e) => e.code === 'INVALID_ARGUMENT' && e.message.includes('VP9'));
   assert.equal((await webex.meetings.join({meetingId: m.id})).state, 'JOINED');
   assert.equal((await webex.meetings.muteAudio(m.id)).audioMuted, true);
   assert.equal((await webex.meetings.unmuteAudio(m.id)).audioMuted, false);
@@ -108,6 +108,9 @@ test('every operation family against the sandbox', async (t) => {
   assert.equal((await webex.meetings.leave(m.id)).state, 'LEFT');
   const withAudio = await webex.meetings.join({meetingId: m.id, audio: {send: true, receive: true}});
   assert.deepEqual([withAudio.state, withAudio.mediaState], ['JOINED', 'CONNECTED']);
+  const reconnected = await webex.meetings.reconnect(m.id);
+  assert.deepEqual([reconnected.state, reconnected.mediaState], ['JOINED', 'CONNECTED']);
+  assert.deepEqual(await webex.meetings.requestKeyframe({meetingId: m.id}), {});
   assert.ok((await webex.meetings.getStats(m.id)).some((s) => s.kind === 'audio' && s.direction === 'send'));
   assert.equal((await webex.meetings.get(m.id)).id, m.id);
   assert.equal((await webex.meetings.list()).items.length, 1);
