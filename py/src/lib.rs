@@ -10,9 +10,9 @@
 //!   `loop.call_soon_threadsafe` from the engine thread that finished it;
 //! - `EventQueue.next_batch` waits (GIL released) for the client's events, which the engine's
 //!   sink queues without ever touching the GIL, so an engine thread never blocks on Python;
-//! - `AudioQueue.next_batch` does the same for received meeting audio (bounded: the oldest
-//!   frames go when Python falls behind), and `send_audio` encodes with the GIL released
-//!   (`media.rs`).
+//! - `FrameQueue.next_batch` does the same for received meeting audio and video (one queue
+//!   per kind, bounded: the oldest frames go when Python falls behind), and `send_audio` /
+//!   `send_video` hand frames to the engine with the GIL released (`media.rs`).
 //!
 //! An app's storage adapter (a Python object with `get`/`put`/`delete`) is registered with
 //! `register_storage` and named in the config by its handle (`storage.rs`); the engine calls it
@@ -169,8 +169,10 @@ struct NativeClient {
     handle: Handle,
     closed: AtomicBool,
     events: Arc<Queue<String>>,
-    /// Received meeting audio, from every meeting's sink (`media.rs`).
-    audio: Arc<Queue<media::RawFrame>>,
+    /// Received meeting audio, from every meeting's audio sink (`media.rs`).
+    audio: Arc<Queue<media::RawAudio>>,
+    /// Received meeting video, from every meeting's video sink.
+    video: Arc<Queue<media::RawVideo>>,
 }
 
 #[pymethods]
@@ -187,7 +189,7 @@ impl NativeClient {
         });
         let config = config_json.to_owned();
         let handle = py.detach(move || engine().client_new(&config, sink)).map_err(|e| to_pyerr(py, &e))?;
-        Ok(NativeClient { handle, closed: AtomicBool::new(false), events, audio: Queue::new() })
+        Ok(NativeClient { handle, closed: AtomicBool::new(false), events, audio: Queue::new(), video: Queue::new() })
     }
 
     /// The engine handle (for diagnostics).
@@ -207,24 +209,51 @@ impl NativeClient {
         EventQueue { queue: self.events.clone() }
     }
 
-    /// The client's received meeting audio (one queue per client, for every meeting whose
-    /// sink is set with `set_audio_sink`).
-    fn audio(&self) -> media::AudioQueue {
-        media::AudioQueue { queue: self.audio.clone() }
+    /// The client's received meeting frames of `kind` (`"audio"` or `"video"`): one queue
+    /// per client and kind, for every meeting whose sink of that kind is set with `set_sink`.
+    fn frames(&self, py: Python<'_>, kind: &str) -> PyResult<media::FrameQueue> {
+        Ok(match media::Kind::parse(py, kind)? {
+            media::Kind::Audio => media::FrameQueue::new(&self.audio),
+            media::Kind::Video => media::FrameQueue::new(&self.video),
+        })
     }
 
-    /// Queues meeting `meeting_id`'s received audio for `audio()` (`on`), or stops it. Never
-    /// blocks; raises for a meeting this client does not know.
-    fn set_audio_sink(&self, py: Python<'_>, meeting_id: &str, on: bool) -> PyResult<()> {
-        let sink = on.then(|| media::sink(&self.audio));
-        py.detach(|| engine().meeting_set_audio_sink(self.handle, meeting_id, sink)).map_err(|e| to_pyerr(py, &e))
+    /// Queues meeting `meeting_id`'s received frames of `kind` for `frames(kind)` (`on`), or
+    /// stops them. Never blocks; raises for a meeting this client does not know.
+    fn set_sink(&self, py: Python<'_>, kind: &str, meeting_id: &str, on: bool) -> PyResult<()> {
+        let (e, h) = (engine(), self.handle);
+        let set = match media::Kind::parse(py, kind)? {
+            media::Kind::Audio => {
+                let sink = on.then(|| media::audio_sink(&self.audio));
+                py.detach(|| e.meeting_set_audio_sink(h, meeting_id, sink))
+            }
+            media::Kind::Video => {
+                let sink = on.then(|| media::video_sink(&self.video));
+                py.detach(|| e.meeting_set_video_sink(h, meeting_id, sink))
+            }
+        };
+        set.map_err(|e| to_pyerr(py, &e))
     }
 
     /// Sends one frame of audio to a meeting joined with `audio.send`: interleaved 16-bit PCM
     /// in native byte order, 48 kHz, 480 or 960 samples per channel; the GIL released while
     /// the engine encodes it. Never blocks.
     fn send_audio(&self, py: Python<'_>, meeting_id: &str, pcm: &[u8], channels: u32) -> PyResult<()> {
-        media::send(py, self.handle, meeting_id, pcm, channels)
+        media::send_audio(py, self.handle, meeting_id, pcm, channels)
+    }
+
+    /// Sends one encoded video frame (VP8, or H.264 Annex-B, in the join's codec) to a meeting
+    /// joined with `video.send`; the GIL released while the engine checks and copies it.
+    /// Never blocks.
+    fn send_video(
+        &self,
+        py: Python<'_>,
+        meeting_id: &str,
+        data: &[u8],
+        keyframe: bool,
+        duration_us: u64,
+    ) -> PyResult<()> {
+        media::send_video(py, self.handle, meeting_id, data, keyframe, duration_us)
     }
 
     /// Runs operation `op` with JSON params and waits for it, the GIL released; returns the
@@ -291,6 +320,7 @@ impl NativeClient {
         let result = py.detach(|| engine().client_close(self.handle));
         self.events.close();
         self.audio.close();
+        self.video.close();
         match result {
             Ok(()) => Ok(()),
             Err(e) if e.code == ErrorCode::Closed => Ok(()),
@@ -316,6 +346,7 @@ impl Drop for NativeClient {
         }
         self.events.close();
         self.audio.close();
+        self.video.close();
     }
 }
 
@@ -414,7 +445,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeClient>()?;
     m.add_class::<EventQueue>()?;
     m.add_class::<Completions>()?;
-    m.add_class::<media::AudioQueue>()?;
+    m.add_class::<media::FrameQueue>()?;
     m.add_class::<sandbox::NativeSandbox>()?;
     m.add_function(wrap_pyfunction!(set_error_factory, m)?)?;
     m.add_function(wrap_pyfunction!(operations_json, m)?)?;

@@ -2,6 +2,7 @@
 //! runtime so Python tests and examples run offline.
 
 use crate::to_pyerr;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use serde_json::json;
 use std::sync::Mutex;
@@ -110,17 +111,21 @@ impl NativeSandbox {
         })
     }
 
-    /// The media sessions of the active meeting with this number, as JSON
-    /// `[{"email", "audioPackets"}]` (packets the sandbox's media server received from each).
-    fn meeting_media_json(&self, py: Python<'_>, meeting_number: &str) -> PyResult<String> {
-        self.with(py, |s| {
-            let list: Vec<_> = s
-                .meeting_media(meeting_number)
-                .into_iter()
-                .map(|m| json!({"email": m.email, "audioPackets": m.audio_packets}))
-                .collect();
-            Ok(serde_json::Value::Array(list).to_string())
-        })
+    /// One meeting control (`Sandbox::meeting_control`: media, cut, kick, end, addBot,
+    /// removeBot) on the running meeting with this number, passed straight through: `params`
+    /// and the answer are JSON text. The sandbox's refusal (an unknown action, a bad
+    /// parameter, a meeting that is not running, ...) raises `ValueError` with its message.
+    fn meeting_control_json(
+        &self,
+        py: Python<'_>,
+        meeting_number: &str,
+        action: &str,
+        params_json: &str,
+    ) -> PyResult<String> {
+        let params: serde_json::Value = serde_json::from_str(params_json)
+            .map_err(|e| PyValueError::new_err(format!("{action}: params are not JSON: {e}")))?;
+        let answer = self.with(py, |s| Ok(py.detach(|| s.meeting_control(meeting_number, action, &params))))?;
+        answer.map(|v| v.to_string()).map_err(PyValueError::new_err)
     }
 
     /// Whether `stop` ran.

@@ -1,25 +1,22 @@
-"""Meeting audio end to end against the sandbox's media server (like tests/media.rs): Alice's
-440 Hz tone reaches Bob's handler, her mute stops her packets at the server, bad frames and
-frames after leaving get clear errors; and the asyncio stream."""
+"""Meeting audio end to end against the sandbox's media server (like tests/media.rs and
+tests/reconnect.rs): Alice's 440 Hz tone reaches Bob's handler, her mute stops her packets at
+the server, bad frames and frames after leaving get clear errors, her media comes back by
+itself after the server cuts it; and the asyncio stream."""
 
 from __future__ import annotations
 
 import array
 import asyncio
 import math
-import threading
-import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, List
 
 import pytest
 
 import webex_native
-from webex_native import AsyncWebex, AudioFrame, Event, Sandbox, Webex
+from webex_native import AsyncWebex, AudioFrame, Sandbox, Webex
 
-from conftest import ALICE, BOB, FAST_HTTP
+from conftest import ALICE, BOB, FAST_HTTP, NET, Collector, Pacer, Watch, scheduled
 
-# Safety nets only: a broken build fails instead of hanging. Nothing asserts how long it took.
-NET = 30.0
 AUDIO = {"send": True, "receive": True}
 
 
@@ -56,13 +53,13 @@ def dominant_frequency(pcm: "array.array[int]", lo: int, hi: int) -> int:
 
 
 def test_a_stream_keeps_the_newest_frames_and_counts_the_rest() -> None:
-    from webex_native._media import STREAM_FRAMES, AsyncAudioStream, AudioRouter
+    from webex_native._media import AUDIO as KIND, STREAM_FRAMES, AsyncAudioStream, FrameRouter
 
     class NativeQueue:
         dropped = 3
 
     async def run() -> None:
-        router = AudioRouter(NativeQueue())
+        router = FrameRouter(NativeQueue(), KIND)
         stream = AsyncAudioStream(lambda s: None, router)
         for i in range(STREAM_FRAMES + 2):
             stream._put(AudioFrame("m", None, b"", i, 1, 48_000))
@@ -73,7 +70,7 @@ def test_a_stream_keeps_the_newest_frames_and_counts_the_rest() -> None:
 
 
 def test_a_handler_that_raises_is_logged_and_keeps_its_frames_coming(caplog: pytest.LogCaptureFixture) -> None:
-    from webex_native._media import AudioRouter, _SyncHandler
+    from webex_native._media import AUDIO as KIND, FrameRouter, _SyncHandler
 
     class NativeQueue:
         dropped = 0
@@ -84,10 +81,10 @@ def test_a_handler_that_raises_is_logged_and_keeps_its_frames_coming(caplog: pyt
         seen.append(frame.frames)
         raise RuntimeError("boom")
 
-    router = AudioRouter(NativeQueue())
-    router.set("m", _SyncHandler(handler))  # type: ignore[arg-type]
+    router = FrameRouter(NativeQueue(), KIND)
+    router.set("m", _SyncHandler(handler, KIND))
     batch = [("m", "p", b"", 1, 1, 48_000, 0), ("other", "p", b"", 9, 1, 48_000, 0), ("m", None, b"", 2, 1, 48_000, 0)]
-    router.dispatch(batch, 0)
+    router.dispatch((batch, 0))
     assert seen == [1, 2]
     assert "an audio handler for meeting 'm' raised" in caplog.text
 
@@ -102,108 +99,39 @@ def test_the_tone_detector_finds_the_tone() -> None:
 # ---------------------------------------------------------------------------------- helpers
 
 
-def scheduled(webex: Webex) -> str:
-    meeting = webex.scheduledMeetings.create(
-        title="Tone check", start="2030-01-01T10:00:00Z", end="2030-01-01T10:30:00Z"
-    )
-    return str(meeting.meetingNumber)
-
-
 def packets_of(sandbox: Sandbox, number: str, email: str) -> int:
-    return next((int(m.audioPackets) for m in sandbox.meeting_media(number) if m.email == email), 0)
+    return next((int(m.audioPackets) for m in sandbox.meeting_control(number, "media") if m.email == email), 0)
 
 
-class Speaker:
-    """Alice's side: a 440 Hz tone from a thread, one 960-sample frame per 20 ms (real time)."""
-
-    def __init__(self, webex: Webex, meeting_id: str) -> None:
-        self.webex = webex
-        self.meeting_id = meeting_id
-        self.sent = 0
-        self._pushed = threading.Condition()
-        self._stop = threading.Event()
-        self.error: Optional[BaseException] = None
-        self._thread = threading.Thread(target=self._run, name="speaker", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        deadline = time.monotonic()
-        while not self._stop.is_set():
-            try:
-                self.webex.meetings.send_audio(self.meeting_id, tone_frame(440.0, self.sent))
-            except BaseException as e:  # surfaced by stop()
-                self.error = e
-                return
-            with self._pushed:
-                self.sent += 1
-                self._pushed.notify_all()
-            deadline += 0.020
-            self._stop.wait(max(0.0, deadline - time.monotonic()))  # pacing, not polling
-
-    def wait_sent(self, n: int) -> None:
-        with self._pushed:
-            assert self._pushed.wait_for(lambda: self.sent >= n, NET), f"only {self.sent} frames pushed"
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(NET)
-        if self.error is not None:
-            raise self.error
+def speaker(webex: Webex, meeting_id: str, lossy: bool = False) -> Pacer:
+    """A 440 Hz tone into the meeting from a thread, one 960-sample frame per 20 ms (real time);
+    with ``lossy`` the frames refused while media is down are lost, as from a microphone."""
+    return Pacer(lambda i: webex.meetings.send_audio(meeting_id, tone_frame(440.0, i)), 0.020, lossy)
 
 
-class Heard:
-    """Bob's audio handler: PCM per speaker; `wait(n)` until `n` new samples of one speaker."""
-
-    def __init__(self) -> None:
-        self.frames: List[AudioFrame] = []
-        self.threads: set[str] = set()
-        self._cond = threading.Condition()
-
-    def __call__(self, frame: AudioFrame) -> None:
-        with self._cond:
-            self.frames.append(frame)
-            self.threads.add(threading.current_thread().name)
-            self._cond.notify_all()
-
-    def reset(self) -> None:
-        with self._cond:
-            self.frames = []
+class Heard(Collector[AudioFrame]):
+    """Bob's audio handler: `wait(id, n)` until `n` samples of one speaker arrived, then their PCM."""
 
     def pcm_of(self, participant_id: str) -> "array.array[int]":
-        with self._cond:
-            frames = list(self.frames)
         pcm = array.array("h")
-        for f in frames:
-            if f.participant_id == participant_id:
-                pcm.frombytes(f.pcm)
+        for f in self.of(participant_id):
+            pcm.frombytes(f.pcm)
         return pcm
 
-    def wait(self, participant_id: str, samples: int) -> "array.array[int]":
-        def enough() -> bool:
-            return sum(f.frames for f in self.frames if f.participant_id == participant_id) >= samples
+    def wait_samples(self, participant_id: str, samples: int) -> "array.array[int]":
+        def enough(frames: List[AudioFrame]) -> bool:
+            return sum(f.frames for f in frames if f.participant_id == participant_id) >= samples
 
-        with self._cond:
-            assert self._cond.wait_for(enough, NET), f"Bob heard only {len(self.frames)} frames"
+        self.wait(enough, "Bob heard too little")
         return self.pcm_of(participant_id)
 
-
-class Watch:
-    """Every event of one type a client got; `wait(pred)` until one matches."""
-
-    def __init__(self, webex: Webex, kind: str) -> None:
-        self.events: List[Event] = []
-        self._cond = threading.Condition()
-        webex.on(kind, self._on)
-
-    def _on(self, event: Event) -> None:
-        with self._cond:
-            self.events.append(event)
-            self._cond.notify_all()
-
-    def wait(self, pred: Callable[[Any], bool]) -> Event:
-        with self._cond:
-            assert self._cond.wait_for(lambda: any(pred(e.data) for e in self.events), NET)
-            return next(e for e in self.events if pred(e.data))
+    def hears_440(self, participant_id: str) -> None:
+        """From now on (what was heard before is dropped), 0.6 s of the speaker peak at 440 Hz
+        (the last 0.5 s of it)."""
+        self.reset()
+        pcm = self.wait_samples(participant_id, 30 * 960)
+        f = dominant_frequency(pcm[-24_000:], 300, 600)
+        assert 435 <= f <= 445, f"Bob hears {f} Hz"
 
 
 def alice_muted(data: Any, muted: bool) -> bool:
@@ -215,7 +143,7 @@ def alice_muted(data: Any, muted: bool) -> bool:
 
 def test_bob_hears_alices_tone_and_her_mute(sandbox: Sandbox) -> None:
     with Webex(sandbox.config(ALICE, http=FAST_HTTP)) as alice, Webex(sandbox.config(BOB, http=FAST_HTTP)) as bob:
-        number = scheduled(alice)
+        number = scheduled(alice, "Tone check")
         a = alice.meetings.create(destination=number)
         a_view = alice.meetings.join(a.id, audio=AUDIO)
         assert (a_view.state, a_view.mediaState) == ("JOINED", "CONNECTED")
@@ -226,16 +154,13 @@ def test_bob_hears_alices_tone_and_her_mute(sandbox: Sandbox) -> None:
         members = Watch(bob, "members:update")
         heard = Heard()
         bob.meetings.on_audio(b.id, heard)
-        speaker = Speaker(alice, a.id)
+        talking = speaker(alice, a.id)
         try:
             b_view = bob.meetings.join(b.id, audio=AUDIO)
             assert b_view.mediaState == "CONNECTED"
 
-            # The tone: Bob's PCM from Alice peaks at 440 Hz (the last 0.5 s of 0.6 s heard).
-            heard.reset()
-            pcm = heard.wait(alice_id, 30 * 960)
-            f = dominant_frequency(pcm[-24_000:], 300, 600)
-            assert 435 <= f <= 445, f"Bob hears {f} Hz"
+            # The tone: Bob's PCM from Alice peaks at 440 Hz.
+            heard.hears_440(alice_id)
             frame = heard.frames[-1]
             assert (frame.meeting_id, frame.frames, frame.channels, frame.sample_rate) == (b.id, 960, 1, 48_000)
             assert len(frame.pcm) == 960 * 2 and isinstance(frame.pcm, bytes)
@@ -249,17 +174,17 @@ def test_bob_hears_alices_tone_and_her_mute(sandbox: Sandbox) -> None:
             members.wait(lambda d: d.meetingId == b.id and alice_muted(d, True))
             before = packets_of(sandbox, number, ALICE)
             assert before > 0
-            speaker.wait_sent(speaker.sent + 25)
+            talking.wait_sent(talking.sent + 25)
             assert packets_of(sandbox, number, ALICE) == before, "muted Alice sent packets"
 
             # Unmute: Bob hears her again.
             alice.meetings.unmuteAudio(a.id)
             members.wait(lambda d: d.meetingId == b.id and alice_muted(d, False))
             heard.reset()
-            heard.wait(alice_id, 5 * 960)
+            heard.wait_samples(alice_id, 5 * 960)
             assert packets_of(sandbox, number, ALICE) > before
         finally:
-            speaker.stop()
+            talking.stop()
 
         # Every int16 buffer type is accepted (480 samples: 10 ms frames too).
         for pcm_buffer in (
@@ -294,7 +219,7 @@ def test_bob_hears_alices_tone_and_her_mute(sandbox: Sandbox) -> None:
             alice.meetings.send_audio(a.id, tone_frame(440.0, 0))
         assert "LEFT" in str(closed.value)
         members.wait(lambda d: any(m.name == "Alice" and m.status == "NOT_IN_MEETING" for m in d.full or []))
-        assert [m.email for m in sandbox.meeting_media(number)] == [BOB]
+        assert [m.email for m in sandbox.meeting_control(number, "media")] == [BOB]
 
         # Bob stops listening; a closed client refuses audio.
         bob.meetings.on_audio(b.id, None)
@@ -303,13 +228,47 @@ def test_bob_hears_alices_tone_and_her_mute(sandbox: Sandbox) -> None:
 
 
 def test_frames_before_joining_with_audio_are_refused(client: Webex) -> None:
-    meeting = client.meetings.create(destination=scheduled(client))
+    meeting = client.meetings.create(destination=scheduled(client, "Tone check"))
     with pytest.raises(webex_native.ClosedError, match="IDLE"):
         client.meetings.send_audio(meeting.id, tone_frame(440.0, 0))
     with pytest.raises(webex_native.InvalidArgumentError, match="callable"):
         client.meetings.on_audio(meeting.id, "not a handler")  # type: ignore[arg-type]
     with pytest.raises(webex_native.NotFoundError):
         client.meetings.on_audio("no-such-meeting", lambda f: None)
+
+
+def test_media_cut_by_the_server_comes_back_by_itself(sandbox: Sandbox) -> None:
+    """With ``meetings.reconnection.enabled``, Alice's client brings her media back by itself
+    after the media server drops her session; Bob hears her tone again."""
+    reconnecting = {"reconnection": {"enabled": True}}
+    with Webex(sandbox.config(ALICE, http=FAST_HTTP, meetings=reconnecting)) as alice, Webex(
+        sandbox.config(BOB, http=FAST_HTTP)
+    ) as bob:
+        number = scheduled(alice, "Reconnection")
+        a = alice.meetings.create(destination=number)
+        alice_id = str(alice.meetings.join(a.id, audio=AUDIO).selfId)
+        b = bob.meetings.create(destination=number)
+        heard = Heard()
+        bob.meetings.on_audio(b.id, heard)
+        assert bob.meetings.join(b.id, audio=AUDIO).mediaState == "CONNECTED"
+        starting = Watch(alice, "meeting:reconnectionStarting")
+        success = Watch(alice, "meeting:reconnectionSuccess")
+        # Frames refused while her media is down are lost, as from a live microphone.
+        talking = speaker(alice, a.id, lossy=True)
+        try:
+            heard.hears_440(alice_id)
+
+            assert sandbox.meeting_control(number, "cut", email=ALICE) == {}
+            done = success.wait(lambda d: d.meetingId == a.id)
+            assert done.data.attempt >= 1
+            assert starting.wait(lambda d: d.meetingId == a.id).data.attempt == 1
+            view = alice.meetings.get(a.id)
+            assert (view.state, view.mediaState) == ("JOINED", "CONNECTED")
+
+            heard.hears_440(str(view.selfId))
+        finally:
+            talking.stop()
+        alice.meetings.leave(a.id)
 
 
 def test_audio_frames_on_asyncio(sandbox: Sandbox) -> None:

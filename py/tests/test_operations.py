@@ -102,10 +102,11 @@ def exercise(ops: Ops, sb: Sandbox) -> None:
                   end="2030-01-01T12:00:00Z")
     assert updated.title == "Sync 2"
     assert ops("scheduledMeetings.patch", meeting.id, agenda="notes").agenda == "notes"
-    # Joining it through Locus (signalling; video is refused until media lands).
+    # Joining it through Locus (signalling first; a codec the engine does not have is refused).
     m = ops("meetings.create", destination=meeting.meetingNumber)
     assert m.state == "IDLE" and m.destinationType == "MEETING_NUMBER"
-    assert isinstance(ops.fails("meetings.join", m.id, video={"send": True}), webex_native.MediaError)
+    bad_codec = ops.fails("meetings.join", m.id, video={"send": True, "codec": "AV1"})
+    assert isinstance(bad_codec, webex_native.InvalidArgumentError) and "AV1" in str(bad_codec)
     assert ops("meetings.join", m.id).state == "JOINED"
     assert ops("meetings.get", m.id)["members"][0].isSelf is True
     assert len(ops("meetings.members", m.id)) == 1
@@ -118,6 +119,9 @@ def exercise(ops: Ops, sb: Sandbox) -> None:
     joined = ops("meetings.join", m.id, audio={"send": True, "receive": True})
     assert (joined.state, joined.mediaState) == ("JOINED", "CONNECTED")
     assert any(s.kind == "audio" and s.direction == "send" for s in ops("meetings.getStats", m.id))
+    assert ops("meetings.reconnect", m.id).mediaState == "CONNECTED"
+    assert ops("meetings.requestKeyframe", m.id) == {}
+    assert isinstance(ops.fails("meetings.requestKeyframe", m.id, participantId="nobody"), webex_native.NotFoundError)
     assert ops("meetings.end", m.id).state == "ENDED"
     ops("scheduledMeetings.delete", meeting.id)
 
@@ -236,11 +240,17 @@ async def exercise_async(webex: AsyncWebex, sb: Sandbox) -> None:
     await op("scheduledMeetings.update", meeting.id, title="S2", start="2030-01-01T10:00:00Z", end="2030-01-01T12:00:00Z")
     await op("scheduledMeetings.patch", meeting.id, agenda="a")
     m = await op("meetings.create", destination=meeting.meetingNumber)
-    assert isinstance(await fails("meetings.join", m.id, video={"send": True}), webex_native.MediaError)
+    bad_codec = await fails("meetings.join", m.id, video={"send": True, "codec": "AV1"})
+    assert isinstance(bad_codec, webex_native.InvalidArgumentError) and "AV1" in str(bad_codec)
     for verb, state in [("join", "JOINED"), ("get", "JOINED"), ("muteAudio", "JOINED"), ("unmuteAudio", "JOINED"),
-                        ("muteVideo", "JOINED"), ("unmuteVideo", "JOINED"), ("leave", "LEFT"), ("join", "JOINED"),
-                        ("end", "ENDED")]:
+                        ("muteVideo", "JOINED"), ("unmuteVideo", "JOINED"), ("leave", "LEFT")]:
         assert (await op(f"meetings.{verb}", m.id)).state == state
+    joined = await op("meetings.join", m.id, audio={"send": True, "receive": True})
+    assert (joined.state, joined.mediaState) == ("JOINED", "CONNECTED")
+    assert (await op("meetings.reconnect", m.id)).mediaState == "CONNECTED"
+    assert await op("meetings.requestKeyframe", m.id) == {}
+    assert isinstance(await fails("meetings.requestKeyframe", m.id, participantId="nobody"), webex_native.NotFoundError)
+    assert (await op("meetings.end", m.id)).state == "ENDED"
     assert len(await op("meetings.members", m.id)) == 1
     assert await op("meetings.getStats", m.id) == []
     assert (await op("meetings.list"))["items"][0].id == m.id

@@ -4,8 +4,10 @@
   both configured with the same config document as every other language, both with every
   operation of the engine's table as ``client.<namespace>.<verb>(...)``.
 - Events: ``client.on("messages:created", handler)``, ``client.events()``.
-- Meeting audio: ``client.meetings.send_audio(...)``, ``on_audio(...)``, ``audio_frames(...)``
-  (`AudioFrame`); frames are not operations, see ``webex_native._media`` for the threading.
+- Meeting audio and video: ``client.meetings.send_audio(...)`` / ``send_video(...)``,
+  ``on_audio(...)`` / ``on_video(...)``, ``audio_frames(...)`` / ``video_frames(...)``
+  (`AudioFrame`, `VideoFrame`); frames are not operations, see ``webex_native._media`` for
+  the threading.
 - Errors: `WebexError` and one subclass per engine error code (`NotFoundError`, ...).
 - Logs: the ``webex_native`` logger.
 - Storage: ``storage.boundedAdapter`` / ``unboundedAdapter`` may be the app's own store, any
@@ -24,7 +26,7 @@ from ._log import TRACE
 from ._model import Event, Model
 from ._ops import OPERATIONS
 from ._client import AsyncEventStream, AsyncPageIterator, AsyncWebex, EventStream, PageIterator, Webex
-from ._media import AsyncAudioStream, AudioFrame, Pcm
+from ._media import AsyncAudioStream, AsyncFrameStream, AsyncVideoStream, AudioFrame, Pcm, VideoData, VideoFrame
 from ._sandbox import Sandbox
 from ._storage import StorageAdapter
 from . import _errors
@@ -53,6 +55,10 @@ __all__ = [
     "AudioFrame",
     "AsyncAudioStream",
     "Pcm",
+    "VideoFrame",
+    "AsyncVideoStream",
+    "VideoData",
+    "AsyncFrameStream",
     "PageIterator",
     "AsyncPageIterator",
     "WebexError",

@@ -5,7 +5,7 @@
 import asyncio
 import builtins
 from array import array
-from typing import (Any, AsyncIterator, Awaitable, Callable, Dict, Generic, Iterator, List, Mapping,
+from typing import (Any, AsyncIterator, Awaitable, Callable, Dict, Generic, Iterator, List, Literal, Mapping,
                     Optional, Protocol, Sequence, Tuple, TypeVar, Union, overload, runtime_checkable)
 
 __version__: str
@@ -16,6 +16,8 @@ _H = TypeVar("_H", bound=Callable[["Event"], Any])
 
 #: A frame of interleaved signed 16-bit PCM in native byte order (at run time a NumPy int16 array works too).
 Pcm = Union[bytes, bytearray, memoryview, array[int]]
+#: One encoded video frame (any bytes-like object; bytes is handed over without a copy).
+VideoData = Union[bytes, bytearray, memoryview]
 
 class Model(Mapping[str, Any]):
     """A JSON object from the engine: attribute access, mapping access, to_dict()."""
@@ -86,14 +88,36 @@ class AudioFrame:
                  sample_rate: int, rtp_timestamp: int = 0) -> None: ...
     def samples(self) -> array[int]: ...
 
-class AsyncAudioStream(AsyncIterator[AudioFrame]):
-    """`async for frame in client.meetings.audio_frames(meeting_id)`; `async with` closes it."""
-    def __aiter__(self) -> AsyncAudioStream: ...
-    async def __anext__(self) -> AudioFrame: ...
+class VideoFrame:
+    """One encoded frame of a participant's received video (VP8, or H.264 Annex-B); width/height from VP8 keyframes, else 0."""
+    meeting_id: str
+    participant_id: Optional[str]
+    codec: str
+    data: bytes
+    keyframe: bool
+    width: int
+    height: int
+    rtp_timestamp: int
+    def __init__(self, meeting_id: str, participant_id: Optional[str], codec: str, data: bytes, keyframe: bool,
+                 width: int = 0, height: int = 0, rtp_timestamp: int = 0) -> None: ...
+
+_F = TypeVar("_F", AudioFrame, VideoFrame)
+_S = TypeVar("_S", bound=AsyncFrameStream[Any])
+
+class AsyncFrameStream(AsyncIterator[_F], Generic[_F]):
+    """`async for frame in ...`: a meeting's received frames of one kind on the event loop; `async with` closes it."""
+    def __aiter__(self: _S) -> _S: ...
+    async def __anext__(self) -> _F: ...
     def close(self) -> None: ...
     async def aclose(self) -> None: ...
-    async def __aenter__(self) -> AsyncAudioStream: ...
+    async def __aenter__(self: _S) -> _S: ...
     async def __aexit__(self, *exc: object) -> None: ...
+
+class AsyncAudioStream(AsyncFrameStream[AudioFrame]):
+    """`async for frame in client.meetings.audio_frames(meeting_id)` (500 frames held for a consumer that falls behind)."""
+
+class AsyncVideoStream(AsyncFrameStream[VideoFrame]):
+    """`async for frame in client.meetings.video_frames(meeting_id)` (150 frames held for a consumer that falls behind)."""
 
 @runtime_checkable
 class StorageAdapter(Protocol):
@@ -123,7 +147,15 @@ class Sandbox:
                      delay_ms: Optional[int] = None, count: Optional[int] = None) -> int: ...
     def clear_faults(self) -> None: ...
     def requests(self) -> List[Model]: ...
-    def meeting_media(self, meeting_number: str) -> List[Model]: ...
+    @overload
+    def meeting_control(self, meeting_number: str, action: Literal["media"]) -> List[Model]:
+        """Per participant with media: email, audioPackets, videoPackets, keyframeRequests, msSinceAudio, msSinceVideo."""
+    @overload
+    def meeting_control(self, meeting_number: str, action: Literal["cut", "kick", "end", "addBot", "removeBot"],
+                        **params: Any) -> Model:
+        """cut/kick {email}, end, addBot {toneHz?, video?} -> {email}, removeBot; a refusal raises ValueError."""
+    @overload
+    def meeting_control(self, meeting_number: str, action: str, **params: Any) -> Any: ...
     @property
     def stopped(self) -> bool: ...
     def stop(self) -> None: ...
@@ -627,8 +659,8 @@ class MeetingsNamespace:
     """The `meetings.*` operations."""
     def create(self, *, destination: str, type: Optional[str] = None) -> MeetingView:
         """Resolve a meeting number, link, SIP address or room id into a meeting to join."""
-    def join(self, meetingId: str, *, moderator: Optional[bool] = None, pin: Optional[str] = None, audio: Optional[Mapping[str, Any]] = None, video: Optional[Mapping[str, Any]] = None) -> MeetingView:
-        """Join the meeting (the event socket is connected first); with audio, resolves once media is connected."""
+    def join(self, meetingId: str, *, moderator: Optional[bool] = None, pin: Optional[str] = None, audio: Optional[Mapping[str, Any]] = None, video: Optional[Mapping[str, Any]] = None, remoteAudioStreams: Optional[int] = None, remoteVideoStreams: Optional[int] = None) -> MeetingView:
+        """Join the meeting (the event socket is connected first); with audio or video, resolves once media is connected."""
     def leave(self, meetingId: str) -> MeetingView:
         """Leave the meeting."""
     def end(self, meetingId: str) -> MeetingView:
@@ -657,14 +689,26 @@ class MeetingsNamespace:
         """Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time."""
     def get_stats(self, meetingId: str) -> List[TrackStats]:
         """Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time."""
+    def reconnect(self, meetingId: str) -> MeetingView:
+        """Bring the meeting's media back now (a new offer on a new connection; rejoins when Locus removed us)."""
+    def requestKeyframe(self, meetingId: str, *, participantId: Optional[str] = None) -> Model:
+        """Ask for a keyframe of a participant's received video (every received video without participantId)."""
+    def request_keyframe(self, meetingId: str, *, participantId: Optional[str] = None) -> Model:
+        """Ask for a keyframe of a participant's received video (every received video without participantId)."""
     def list(self) -> MeetingList:
         """Every meeting this client created."""
     def send_audio(self, meeting_id: str, pcm: Pcm, channels: int = 1) -> None:
         """Send one frame (480 or 960 int16 samples per channel, 48 kHz) to a meeting joined with audio.send; never blocks."""
+    def send_video(self, meeting_id: str, data: VideoData, keyframe: bool = False, duration_us: int = 66_667) -> None:
+        """Send one encoded frame (VP8, or H.264 Annex-B) to a meeting joined with video.send; duration_us = 1/frame rate; never blocks."""
     def on_audio(self, meeting_id: str, handler: Optional[Callable[[AudioFrame], Any]]) -> None:
         """Call handler(frame) on the client's audio thread for every frame received in the meeting; None stops."""
+    def on_video(self, meeting_id: str, handler: Optional[Callable[[VideoFrame], Any]]) -> None:
+        """Call handler(frame) on the client's video thread for every frame received in the meeting; None stops."""
     def dropped_audio_frames(self) -> int:
-        """Received frames dropped because the app fell behind (the client holds 500)."""
+        """Received audio frames dropped because the app fell behind (the client holds 500)."""
+    def dropped_video_frames(self) -> int:
+        """Received video frames dropped because the app fell behind (the client holds 150)."""
 
 class ConfigNamespace:
     """The `config.*` operations."""
@@ -874,8 +918,8 @@ class AsyncMeetingsNamespace:
     """The `meetings.*` operations."""
     def create(self, *, destination: str, type: Optional[str] = None) -> asyncio.Future[MeetingView]:
         """Resolve a meeting number, link, SIP address or room id into a meeting to join."""
-    def join(self, meetingId: str, *, moderator: Optional[bool] = None, pin: Optional[str] = None, audio: Optional[Mapping[str, Any]] = None, video: Optional[Mapping[str, Any]] = None) -> asyncio.Future[MeetingView]:
-        """Join the meeting (the event socket is connected first); with audio, resolves once media is connected."""
+    def join(self, meetingId: str, *, moderator: Optional[bool] = None, pin: Optional[str] = None, audio: Optional[Mapping[str, Any]] = None, video: Optional[Mapping[str, Any]] = None, remoteAudioStreams: Optional[int] = None, remoteVideoStreams: Optional[int] = None) -> asyncio.Future[MeetingView]:
+        """Join the meeting (the event socket is connected first); with audio or video, resolves once media is connected."""
     def leave(self, meetingId: str) -> asyncio.Future[MeetingView]:
         """Leave the meeting."""
     def end(self, meetingId: str) -> asyncio.Future[MeetingView]:
@@ -904,16 +948,30 @@ class AsyncMeetingsNamespace:
         """Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time."""
     def get_stats(self, meetingId: str) -> asyncio.Future[List[TrackStats]]:
         """Statistics of each media stream: kind, direction, packets, bytes, loss, jitter, round-trip time."""
+    def reconnect(self, meetingId: str) -> asyncio.Future[MeetingView]:
+        """Bring the meeting's media back now (a new offer on a new connection; rejoins when Locus removed us)."""
+    def requestKeyframe(self, meetingId: str, *, participantId: Optional[str] = None) -> asyncio.Future[Model]:
+        """Ask for a keyframe of a participant's received video (every received video without participantId)."""
+    def request_keyframe(self, meetingId: str, *, participantId: Optional[str] = None) -> asyncio.Future[Model]:
+        """Ask for a keyframe of a participant's received video (every received video without participantId)."""
     def list(self) -> asyncio.Future[MeetingList]:
         """Every meeting this client created."""
     def send_audio(self, meeting_id: str, pcm: Pcm, channels: int = 1) -> None:
         """Send one frame (480 or 960 int16 samples per channel, 48 kHz) to a meeting joined with audio.send; synchronous, never blocks."""
+    def send_video(self, meeting_id: str, data: VideoData, keyframe: bool = False, duration_us: int = 66_667) -> None:
+        """Send one encoded frame (VP8, or H.264 Annex-B) to a meeting joined with video.send; synchronous, never blocks."""
     def on_audio(self, meeting_id: str, handler: Optional[Callable[[AudioFrame], Any]]) -> None:
-        """Call handler(frame) on the event loop for every frame received in the meeting; None stops."""
+        """Call handler(frame) on the event loop for every audio frame received in the meeting; None stops."""
+    def on_video(self, meeting_id: str, handler: Optional[Callable[[VideoFrame], Any]]) -> None:
+        """Call handler(frame) on the event loop for every video frame received in the meeting; None stops."""
     def audio_frames(self, meeting_id: str) -> AsyncAudioStream:
-        """`async for frame in ...`: the meeting's received frames on the event loop."""
+        """`async for frame in ...`: the meeting's received audio frames on the event loop."""
+    def video_frames(self, meeting_id: str) -> AsyncVideoStream:
+        """`async for frame in ...`: the meeting's received video frames on the event loop."""
     def dropped_audio_frames(self) -> int:
-        """Received frames dropped because the app fell behind (the client holds 500)."""
+        """Received audio frames dropped because the app fell behind (the client holds 500)."""
+    def dropped_video_frames(self) -> int:
+        """Received video frames dropped because the app fell behind (the client holds 150)."""
 
 class AsyncConfigNamespace:
     """The `config.*` operations."""
@@ -1025,6 +1083,10 @@ __all__ = [
     'AudioFrame',
     'AsyncAudioStream',
     'Pcm',
+    'VideoFrame',
+    'AsyncVideoStream',
+    'VideoData',
+    'AsyncFrameStream',
     'PageIterator',
     'AsyncPageIterator',
     'WebexError',

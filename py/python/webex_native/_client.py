@@ -35,9 +35,9 @@ from typing import (
 
 from . import _native, _storage
 from ._errors import error_class, from_json
-from ._media import AsyncMeetingsAudio, AudioRouter, MeetingsAudio
+from ._media import MEDIA_KINDS, AsyncMeetingsMedia, FrameRouter, MeetingsMedia
 from ._model import Event, wrap
-from ._tasks import LoopTasks
+from ._tasks import LoopTasks, on_loop, start_pump
 from ._ops import NAMESPACES, Operation, encode_params, snake
 
 __all__ = ["Webex", "AsyncWebex", "PageIterator", "AsyncPageIterator", "EventStream", "AsyncEventStream"]
@@ -259,80 +259,47 @@ _open: "weakref.WeakSet[_Core]" = weakref.WeakSet()
 
 
 class _Core:
-    """What a client owns: the native handle, its router and the thread that pumps events.
-    Namespaces hold this, not the client, so a forgotten client is freed by reference
-    counting and its native finalizer closes the engine client."""
+    """What a client owns: the native handle, its router and the threads that pump events and
+    received media. Namespaces hold this, not the client, so a forgotten client is freed by
+    reference counting and its native finalizer closes the engine client."""
 
     def __init__(self, native: Any, router: _Router) -> None:
         self.native = native
         self.router = router
         self.pump: Optional[threading.Thread] = None
-        # Received meeting audio: its own thread, started by the first receiver (`_media`).
-        self.audio_router: Optional[AudioRouter] = None
-        self.audio_pump: Optional[threading.Thread] = None
-        self._audio_lock = threading.Lock()
+        # Received meeting audio and video: a router and a thread per kind, started by the
+        # first receiver of that kind (`_media`).
+        self.frame_routers: Dict[str, FrameRouter] = {}
+        self.frame_pumps: List[threading.Thread] = []
+        self._frames_lock = threading.Lock()
         _open.add(self)
 
-    def start_pump(self, deliver: Callable[[List[str]], None], on_end: Callable[[], None]) -> None:
-        queue = self.native.events()
+    def start_pump(self, loop: Optional[asyncio.AbstractEventLoop]) -> None:
+        """Starts the event thread, delivering on it (`loop` None) or on the loop."""
+        deliver, on_end = on_loop(loop, self.router.dispatch, self.router.close)
+        self.pump = start_pump(self.native.events(), f"webex-events-{self.native.handle}", deliver, on_end)
 
-        def run() -> None:
-            # Holds only the queue and the delivery functions, never the client.
-            while True:
-                batch = queue.next_batch()
-                if batch is None:
-                    break
-                deliver(batch)
-            on_end()
-
-        self.pump = threading.Thread(target=run, name=f"webex-events-{self.native.handle}", daemon=True)
-        self.pump.start()
-
-    def start_audio(self, loop: Optional[asyncio.AbstractEventLoop]) -> AudioRouter:
-        """The client's audio router, starting the thread that takes received frames from the
-        native queue in batches (GIL released while it waits) and delivers each batch: on that
-        thread (`loop` None, `Webex`) or on the loop with one ``call_soon_threadsafe``."""
-        with self._audio_lock:
-            if self.audio_router is not None:
-                return self.audio_router
-            queue = self.native.audio()
-            router = AudioRouter(queue)
-
-            if loop is None:
-                deliver: Callable[[List[Any], int], None] = router.dispatch
-                on_end: Callable[[], None] = router.close
-            else:
-                event_loop = loop
-
-                def deliver(batch: List[Any], dropped: int) -> None:
-                    try:
-                        event_loop.call_soon_threadsafe(router.dispatch, batch, dropped)
-                    except RuntimeError:
-                        pass  # the loop is closed: nobody is listening any more
-
-                def on_end() -> None:
-                    try:
-                        event_loop.call_soon_threadsafe(router.close)
-                    except RuntimeError:
-                        router.close()
-
-            def run() -> None:
-                # Holds only the queue and the router, never the client.
-                while True:
-                    got = queue.next_batch()
-                    if got is None:
-                        break
-                    deliver(*got)
-                on_end()
-
-            pump = threading.Thread(target=run, name=f"webex-audio-{self.native.handle}", daemon=True)
-            pump.start()
-            self.audio_router, self.audio_pump = router, pump
+    def start_frames(self, kind: str, loop: Optional[asyncio.AbstractEventLoop]) -> FrameRouter:
+        """The client's router for received ``kind`` frames (``"audio"``, ``"video"``),
+        starting the thread ``webex-<kind>-<handle>`` that takes them from the native queue in
+        batches and delivers each batch: on that thread (`loop` None, `Webex`) or on the loop
+        with one ``call_soon_threadsafe``."""
+        with self._frames_lock:
+            router = self.frame_routers.get(kind)
+            if router is not None:
+                return router
+            queue = self.native.frames(kind)
+            router = FrameRouter(queue, MEDIA_KINDS[kind])
+            deliver, on_end = on_loop(loop, router.dispatch, router.close)
+            self.frame_pumps.append(start_pump(queue, f"webex-{kind}-{self.native.handle}", deliver, on_end))
+            self.frame_routers[kind] = router
             return router
 
     def close(self) -> None:
         self.native.close()
-        for pump in (self.pump, self.audio_pump):
+        with self._frames_lock:
+            pumps = [self.pump, *self.frame_pumps]
+        for pump in pumps:
             if pump is not None and pump is not threading.current_thread():
                 pump.join()
 
@@ -492,8 +459,8 @@ class Namespace:
         return f"<webex_native namespace {self._name}>"
 
 
-# Methods that are not operations (meeting audio: frames, not JSON), mixed into a namespace.
-_MIXINS: Dict[Tuple[str, bool], type] = {("meetings", False): MeetingsAudio, ("meetings", True): AsyncMeetingsAudio}
+# Methods that are not operations (meeting audio and video: frames, not JSON), mixed into a namespace.
+_MIXINS: Dict[Tuple[str, bool], type] = {("meetings", False): MeetingsMedia, ("meetings", True): AsyncMeetingsMedia}
 
 
 def _namespace_classes(asynchronous: bool) -> Dict[str, type]:
@@ -542,7 +509,7 @@ class Webex:
     def __init__(self, config: Config = None, /, **options: Any) -> None:
         self._router = _Router(_call_sync_handler)
         self._core = _Core(_native_client(config, options), self._router)
-        self._core.start_pump(self._router.dispatch, self._router.close)
+        self._core.start_pump(None)
         _attach_namespaces(self, _SYNC_NAMESPACES)
 
     # `_list` is what list operations call.
@@ -682,21 +649,7 @@ class AsyncWebex:
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._handlers.loop = loop
-        router = self._router
-
-        def deliver(batch: List[str]) -> None:
-            try:
-                loop.call_soon_threadsafe(router.dispatch, batch)
-            except RuntimeError:
-                pass  # the loop is closed: nobody is listening any more
-
-        def on_end() -> None:
-            try:
-                loop.call_soon_threadsafe(router.close)
-            except RuntimeError:
-                router.close()
-
-        self._core.start_pump(deliver, on_end)
+        self._core.start_pump(loop)
 
     def _get_loop(self) -> asyncio.AbstractEventLoop:
         try:

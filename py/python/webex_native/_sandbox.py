@@ -90,12 +90,31 @@ class Sandbox:
         requests: List[Model] = wrap(json.loads(self._native.requests_json()))
         return requests
 
-    def meeting_media(self, meeting_number: str) -> List[Model]:
-        """The media sessions of the active meeting with this number, one per participant with
-        media: ``email`` and ``audioPackets`` (audio RTP packets the sandbox's media server
-        received from them so far). Empty when no such meeting is active."""
-        media: List[Model] = wrap(json.loads(self._native.meeting_media_json(meeting_number)))
-        return media
+    def meeting_control(self, meeting_number: str, action: str, **params: Any) -> Any:
+        """One control of the running meeting with this number; the keywords are the action's
+        params (JSON values, camelCase as in the table). The answer is JSON wrapped as models:
+
+        - ``media``: a list, one per participant with media, in join order: ``email``,
+          ``audioPackets``, ``videoPackets``, ``keyframeRequests`` (RTP packets and keyframe
+          requests the sandbox's media server received from them so far), ``msSinceAudio``,
+          ``msSinceVideo`` (None before the first packet);
+        - ``cut`` (``email=``): their media session is dropped, Locus unchanged, as a media
+          server that lost the client would;
+        - ``kick`` (``email=``): Locus removes them;
+        - ``end``: the meeting ends for everybody;
+        - ``addBot`` (``toneHz=440``, ``video="VP8" | "H264" | None``, VP8 when not given):
+          the built-in participant (``media-bot@sandbox.example``) joins, saying a tone and
+          showing a 320x240 test pattern at 15 fps; answers ``{email}``;
+        - ``removeBot``.
+
+        Actions without an answer return an empty `Model`. The sandbox's refusal (an unknown
+        action, a bad or missing param, a meeting that is not running, a person who is not in
+        it) raises `ValueError` with its message. Callable from any thread."""
+        try:
+            params_json = json.dumps(params)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{action}: params cannot be sent as JSON: {e}") from None
+        return wrap(json.loads(self._native.meeting_control_json(meeting_number, action, params_json)))
 
     @property
     def stopped(self) -> bool:

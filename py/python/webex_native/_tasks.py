@@ -1,12 +1,15 @@
-"""Handlers on an asyncio loop: a coroutine handler becomes a task, kept until it is done, and
-whatever a handler raises is logged, never lost and never raised into the engine's delivery."""
+"""Delivery to the app: the threads that take what the engine queued (events, received audio
+and video) in batches, and handlers on an asyncio loop (a coroutine handler becomes a task,
+kept until it is done; whatever a handler raises is logged, never lost and never raised into
+the engine's delivery)."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
 import logging
-from typing import Any, Callable, Optional, Set
+import threading
+from typing import Any, Callable, Optional, Set, Tuple
 
 log = logging.getLogger("webex_native")
 
@@ -33,3 +36,56 @@ class LoopTasks:
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("a handler raised", exc_info=task.exception())
+
+
+# ---------------------------------------------------------------------------------- delivery
+#
+# Everything the engine hands a client (events, received audio, received video) reaches Python
+# the same way: the engine queues it natively without the GIL; one Python thread per stream
+# waits for it (GIL released) and takes everything queued at once; the batch is delivered on
+# that thread (`Webex`) or on the event loop with one ``call_soon_threadsafe`` (`AsyncWebex`).
+
+
+def start_pump(queue: Any, name: str, deliver: Callable[[Any], None], on_end: Callable[[], None]) -> threading.Thread:
+    """Starts the daemon thread ``name`` that calls ``deliver(batch)`` for every batch
+    ``queue.next_batch()`` returns (it waits with the GIL released), then ``on_end()`` once
+    the queue ends (`None`). The thread holds only the queue and these two functions, never
+    the client, so a forgotten client is freed and its native finalizer ends the queue."""
+
+    def run() -> None:
+        while True:
+            batch = queue.next_batch()
+            if batch is None:
+                break
+            deliver(batch)
+        on_end()
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def on_loop(
+    loop: Optional[asyncio.AbstractEventLoop], dispatch: Callable[[Any], None], close: Callable[[], None]
+) -> Tuple[Callable[[Any], None], Callable[[], None]]:
+    """``(deliver, on_end)`` for `start_pump`: ``dispatch(batch)`` and ``close()`` on the pump's
+    thread when ``loop`` is None, else on the loop (one ``call_soon_threadsafe`` per batch).
+    Once the loop is closed batches are dropped (nobody listens any more) and ``close`` runs
+    on the pump's thread."""
+    if loop is None:
+        return dispatch, close
+    event_loop = loop
+
+    def deliver(batch: Any) -> None:
+        try:
+            event_loop.call_soon_threadsafe(dispatch, batch)
+        except RuntimeError:
+            pass  # the loop is closed: nobody is listening any more
+
+    def on_end() -> None:
+        try:
+            event_loop.call_soon_threadsafe(close)
+        except RuntimeError:
+            close()
+
+    return deliver, on_end
