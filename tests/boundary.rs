@@ -42,7 +42,11 @@ impl Harness {
         engine().client_call(self.handle, op, &params.to_string(), Box::new(move |r| tx.send(r).unwrap()))?;
         let result = rx.recv().expect("the callback runs exactly once");
         assert!(rx.recv().is_err(), "{op}: the callback ran twice");
-        result
+        // What a binding gets: the answer's JSON text.
+        result.map(|answer| {
+            let text = answer.to_string();
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{op}: the answer is not JSON ({e}): {text}"))
+        })
     }
 
     fn call(&self, op: &str, params: Value) -> Value {
@@ -266,7 +270,7 @@ fn every_operation_through_the_boundary() {
 fn bad_handles_operations_and_params_are_clear_errors() {
     let (_rt, sb) = started_sandbox();
     let h = Harness::new(&sb, ALICE);
-    let noop = || Box::new(|_: Result<Value, Error>| panic!("no callback for a refused call"));
+    let noop = || Box::new(|_: Result<webex_core::boundary::Answer, Error>| panic!("no callback for a refused call"));
     let e = engine().client_call(0, "rooms.list", "{}", noop()).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidHandle);
     let e = engine().client_call(u64::MAX, "rooms.list", "{}", noop()).unwrap_err();

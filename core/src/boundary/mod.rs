@@ -8,10 +8,12 @@
 //! - Callbacks run on engine threads and must not block.
 //! - A panic inside the engine becomes an `INTERNAL` error; it never unwinds into the caller.
 
+mod answer;
 pub mod operation;
 mod operations;
 mod registry;
 
+pub use answer::Answer;
 pub use operation::{OpKind, Operation};
 pub use operations::{NextPage, RawRequest, find, operations};
 pub use registry::{Handle, Registry};
@@ -31,7 +33,7 @@ use tokio_util::task::TaskTracker;
 /// Receives every public event of a client, as `{type, data}`.
 pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
 /// Receives the result of one call, exactly once.
-pub type Done = Box<dyn FnOnce(Result<Value>) + Send>;
+pub type Done = Box<dyn FnOnce(Result<Answer>) + Send>;
 
 /// The kind name of client handles.
 pub const CLIENT: &str = "client";

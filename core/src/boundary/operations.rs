@@ -2,7 +2,7 @@
 //! operation table"). Python and Node build their namespaces from it, the C ABI takes the
 //! name, typed surfaces are generated from `describe`.
 
-use super::operation::{Operation, call, page_json};
+use super::operation::{Operation, call, page_call};
 use crate::error::Error;
 use crate::http::{HttpRequest, Method};
 use crate::rest::NoParams;
@@ -65,9 +65,8 @@ fn build() -> Vec<Operation> {
             "The engine's recent log records (logger.historyLength), redacted.",
             |_c, _: NoParams| async move { Ok(crate::log::history()) },
         ),
-        call("pages.next", "The page after a list result, from its `next` cursor.", |c, p: NextPage| async move {
-            let page = c.http().page(HttpRequest::get(p.cursor)).await?;
-            page_json(page.items, page.next)
+        page_call("pages.next", "The page after a list result, from its `next` cursor.", |c, p: NextPage| async move {
+            c.http().page_text(HttpRequest::get(p.cursor)).await
         }),
         call(
             "http.request",

@@ -58,7 +58,46 @@ pub struct RawPage {
     pub next: Option<String>,
 }
 
+/// One page as text: its `items` array as the cloud sent it (checked: well-formed JSON, every
+/// item an object) and the URL of the next page.
+#[derive(Clone, Debug)]
+pub struct TextPage {
+    /// The page's `items`, a JSON array.
+    pub items: String,
+    /// The next page's URL, when the cloud says there is one.
+    pub next: Option<String>,
+}
+
 impl Http {
+    /// Fetch one page as text (see [`TextPage`]): no JSON tree is built, which is most of
+    /// the cost of a page of a thousand items when the result only crosses the boundary.
+    pub async fn page_text(&self, request: HttpRequest) -> Result<TextPage> {
+        #[derive(serde::Deserialize)]
+        struct Items<'a> {
+            #[serde(borrow)]
+            items: Vec<&'a serde_json::value::RawValue>,
+        }
+        let what = request.describe();
+        let response = self.send(request).await?;
+        let next = next_link(response.header_values("link"));
+        let bad = || Error::protocol(format!("{what}: expected a list body {{\"items\": [...]}}"));
+        let page: Items<'_> = serde_json::from_slice(&response.body).map_err(|_| bad())?;
+        let mut items = String::with_capacity(response.body.len());
+        items.push('[');
+        for (i, item) in page.items.iter().enumerate() {
+            let text = item.get();
+            if !text.starts_with('{') {
+                return Err(Error::protocol(format!("{what}: a list item is not an object: {text}")));
+            }
+            if i > 0 {
+                items.push(',');
+            }
+            items.push_str(text);
+        }
+        items.push(']');
+        Ok(TextPage { items, next })
+    }
+
     /// Fetch one page: `request`'s `{items: [...]}` plus its next link.
     pub async fn page(&self, request: HttpRequest) -> Result<RawPage> {
         let what = request.describe();
@@ -108,16 +147,13 @@ impl<T: DeserializeOwned> Pages<T> {
         Ok(Some(items))
     }
 
-    /// The next page as the cloud sent it (each item a JSON object), without decoding into
-    /// `T`: the boundary hands JSON on, so typing each item only to encode it again is waste.
-    pub async fn next_raw_page(&mut self) -> Result<Option<Vec<Value>>> {
+    /// The next page's items as the cloud sent them (a JSON array, each item an object),
+    /// without decoding into `T`: the boundary hands JSON text on, so building each item
+    /// only to write it out again is waste.
+    pub async fn next_text_page(&mut self) -> Result<Option<String>> {
         let Some(request) = self.pending.take() else { return Ok(None) };
-        let what = request.describe();
-        let page = self.http.page(request).await?;
+        let page = self.http.page_text(request).await?;
         self.pending = page.next.map(HttpRequest::get);
-        if let Some(bad) = page.items.iter().find(|v| !v.is_object()) {
-            return Err(Error::protocol(format!("{what}: a list item is not an object: {bad}")));
-        }
         Ok(Some(page.items))
     }
 
