@@ -3,8 +3,8 @@
 //! `libwebex.so` / `libwebex.a` and `include/webex.h` (generated from this crate by cbindgen).
 //! It exposes the engine's boundary (`webex_core::boundary`) and nothing more: clients driven
 //! by operation name with JSON in and JSON out, events and results through callbacks, meeting
-//! audio as 16-bit PCM frames (no JSON on that path), and the embedded sandbox so C programs and
-//! tests run offline.
+//! audio as 16-bit PCM frames and video as encoded frames (no JSON on that path), and the
+//! embedded sandbox so C programs and tests run offline.
 //!
 //! Rules that hold for every function (the header repeats them where they apply):
 //! - Every function that can fail returns a [`WebexStatus`]; `WEBEX_OK` is 0 and every other
@@ -25,6 +25,7 @@ use std::sync::Arc;
 use webex_core::boundary::{self, engine};
 use webex_core::{Error, ErrorCode, Event, Result};
 
+mod frame_callback;
 mod media;
 mod sandbox;
 mod storage;

@@ -239,32 +239,55 @@ pub unsafe extern "C" fn webex_sandbox_requests(sandbox: u64, out_json: *mut *mu
     }
 }
 
-/// The media the sandbox's media server received in the active meeting with this number (a
-/// scheduled meeting's `meetingNumber`), one entry per participant with a media session, as
-/// JSON `[{"email", "audioPackets"}]` (`[]` when the meeting has no media or is not active).
+/// One control of the running meeting with this number (a scheduled meeting's
+/// `meetingNumber`), passed through unchanged to the sandbox (`Sandbox::meeting_control`, the
+/// same call the Python and Node bindings make). `action` and `params_json` (a JSON object;
+/// NULL or `""` is `{}`) are one of:
 ///
-/// Ownership: `meeting_number` is borrowed for the call. On `WEBEX_OK`, `*out_json` is the
-/// caller's; free it with `webex_string_free`. On failure it is set to NULL.
+/// | action | params | `*out_json` |
+/// | --- | --- | --- |
+/// | `"media"` | none | `[{"email", "audioPackets", "videoPackets", "keyframeRequests", "msSinceAudio", "msSinceVideo"}]`: what the media server received from each participant, in join order (`[]` when the meeting has no media or is not running) |
+/// | `"cut"` | `{"email"}` | `{}`: the media server drops that participant's media session (Locus unchanged) |
+/// | `"kick"` | `{"email"}` | `{}`: Locus removes them (their self state LEFT, `removed`) |
+/// | `"end"` | none | `{}`: the meeting ends for everybody |
+/// | `"addBot"` | `{"toneHz"?: 440, "video"?: "VP8" \| "H264" \| null}` (video defaults to VP8) | `{"email"}`: the built-in participant (`media-bot@sandbox.example`) joins, playing the tone and a 320x240 test pattern |
+/// | `"removeBot"` | none | `{}` |
+///
+/// Synchronous; callable from any thread.
+///
+/// Errors: `WEBEX_INVALID_ARGUMENT` for a NULL `meeting_number` or `action`, `params_json`
+/// that is not JSON (the message names it), or anything the sandbox refuses: an unknown
+/// action, a bad parameter, a meeting that is not running, a person who is not in it (the
+/// message, from `webex_last_error`, says which); `WEBEX_CLOSED` / `WEBEX_INVALID_HANDLE` for
+/// the sandbox handle.
+///
+/// Ownership: `meeting_number`, `action` and `params_json` are borrowed for the call. On
+/// `WEBEX_OK`, `*out_json` is the caller's; free it with `webex_string_free`. On failure it is
+/// set to NULL.
 ///
 /// # Safety
-/// `meeting_number` is NULL or a NUL-terminated string; `out_json` is NULL or valid for one
-/// write.
+/// `meeting_number` and `action` are NULL or NUL-terminated strings; `params_json` is NULL or
+/// a NUL-terminated string; `out_json` is NULL or valid for one write.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn webex_sandbox_meeting_media(
+pub unsafe extern "C" fn webex_sandbox_meeting_control(
     sandbox: u64,
     meeting_number: *const c_char,
+    action: *const c_char,
+    params_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> WebexStatus {
     // SAFETY: per this function's contract.
     unsafe {
         sandbox_string(sandbox, out_json, "out_json", |s| {
             let number = str_arg(meeting_number, "meeting_number")?;
-            let rows: Vec<serde_json::Value> = s
-                .meeting_media(number)
-                .into_iter()
-                .map(|m| json!({"email": m.email, "audioPackets": m.audio_packets}))
-                .collect();
-            Ok(serde_json::Value::Array(rows).to_string())
+            let action = str_arg(action, "action")?;
+            let params = if params_json.is_null() { "" } else { str_arg(params_json, "params_json")? };
+            let params = match params.trim() {
+                "" => serde_json::Value::Object(serde_json::Map::new()),
+                text => serde_json::from_str(text)
+                    .map_err(|e| Error::invalid(format!("params_json is not valid JSON ({e})")))?,
+            };
+            s.meeting_control(number, action, &params).map(|v| v.to_string()).map_err(Error::invalid)
         })
     }
 }

@@ -5,8 +5,10 @@
  *   test_webex misuse     one group (ops, events, clients, close, errors, misuse, media, all)
  *
  * Callbacks run on engine threads; tests wait for them with a mutex and a condition variable
- * (never sleep to synchronise; the media test sleeps 20 ms per audio frame it sends, which is
- * media pacing). The last line is "N passed, M failed".
+ * (never sleep to synchronise; the media tests sleep 20 ms per audio frame and 66 ms per video
+ * frame they send, which is media pacing). The last line is "N passed, M failed".
+ *
+ * WEBEX_ROOT (the repository, set by the Makefile) locates the sandbox's video asset.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -23,6 +25,10 @@
 #include <webex.h>
 
 #include "tiny_json.h"
+
+#ifndef WEBEX_ROOT
+#define WEBEX_ROOT "."
+#endif
 
 /* ---------- a tiny test runner ---------- */
 
@@ -182,7 +188,7 @@ static int last_error_mentions(const char *needle) {
 
 /* ---------- clients and their events ---------- */
 
-#define MAX_EVENTS 64
+#define MAX_EVENTS 256
 
 typedef struct {
     uint64_t handle;
@@ -209,31 +215,49 @@ static char *config_for(const char *email) {
     return config;
 }
 
-/* Creates a client for the sandbox user `email` (caller: client_close). */
-static Client *client_open(const char *email) {
+/* Creates a client for the sandbox user `email` (caller: client_close); `extra` (when not
+ * NULL) is more members for its config object, e.g. "\"meetings\": {...}". */
+static Client *client_open_with(const char *email, const char *extra) {
     Client *c = calloc(1, sizeof *c);
     pthread_mutex_init(&c->mutex, NULL);
     pthread_cond_init(&c->cond, NULL);
     c->creator = pthread_self();
     c->off_thread = 1;
-    char *config = config_for(email);
-    CHECK_STATUS(webex_client_new(config, on_event, c, &c->handle), WEBEX_OK);
+    char *config = config_for(email), merged[4096];
+    /* The sandbox's config is one JSON object: the extra members go before its closing brace. */
+    size_t len = config ? strlen(config) : 0;
+    if (extra && len > 0) snprintf(merged, sizeof merged, "%.*s, %s}", (int)(len - 1), config, extra);
+    CHECK_STATUS(webex_client_new(extra && len > 0 ? merged : config, on_event, c, &c->handle), WEBEX_OK);
     webex_string_free(config);
     return c;
+}
+
+/* Creates a client for the sandbox user `email` (caller: client_close). */
+static Client *client_open(const char *email) {
+    return client_open_with(email, NULL);
 }
 
 /* Whether an event's JSON (of the awaited type) is the one awaited. */
 typedef int (*EventMatch)(const char *event_json, const void *arg);
 
-/* Waits (at most 30 s) for an event of `type` that `match` accepts (every one if NULL);
- * returns a copy of it (caller frees), or NULL after a failed CHECK. `what` names it. */
-static char *client_wait_event_where(Client *c, const char *type, EventMatch match, const void *arg,
-                                     const char *what) {
+/* How many events the client has received so far (for waiting only on later ones). */
+static int client_event_count(Client *c) {
+    pthread_mutex_lock(&c->mutex);
+    int n = c->count;
+    pthread_mutex_unlock(&c->mutex);
+    return n;
+}
+
+/* Waits (at most 30 s) for an event of `type`, the `from`th event of the client or a later
+ * one, that `match` accepts (every one if NULL); returns a copy of it (caller frees), or NULL
+ * after a failed CHECK. `what` names it. */
+static char *client_wait_event_from(Client *c, int from, const char *type, EventMatch match, const void *arg,
+                                    const char *what) {
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += 30;
     pthread_mutex_lock(&c->mutex);
-    for (int seen = 0;;) {
+    for (int seen = from;;) {
         for (; seen < c->count; seen++) {
             char *t = tj_string(c->events[seen], "type");
             int found = t && strcmp(t, type) == 0 && (!match || match(c->events[seen], arg));
@@ -251,6 +275,12 @@ static char *client_wait_event_where(Client *c, const char *type, EventMatch mat
             return NULL;
         }
     }
+}
+
+/* The same, among all of the client's events. */
+static char *client_wait_event_where(Client *c, const char *type, EventMatch match, const void *arg,
+                                     const char *what) {
+    return client_wait_event_from(c, 0, type, match, arg, what);
 }
 
 static int contains(const char *event_json, const void *needle) {
@@ -468,13 +498,16 @@ static void test_scheduled_meetings(void) {
     CHECK(str_is(upd, "title", "Sync 2"));
     char *patched = ok_op(c->handle, "scheduledMeetings.patch", "{\"meetingId\": \"%s\", \"agenda\": \"notes\"}", S(id));
     CHECK(str_is(patched, "agenda", "notes"));
-    /* Joining it through Locus (signalling; media is refused until it lands). */
+    /* Joining it through Locus (signalling only; a codec the engine does not have is refused). */
     char *meeting = ok_op(c->handle, "meetings.create", "{\"destination\": \"%s\"}", S(number));
     char *mid = tj_string(meeting, "id");
     CHECK(str_is(meeting, "state", "IDLE"));
     char params[256];
-    snprintf(params, sizeof params, "{\"meetingId\": \"%s\", \"video\": {\"send\": true}}", S(mid));
-    free(err_op(c->handle, "meetings.join", params, WEBEX_MEDIA));
+    snprintf(params, sizeof params, "{\"meetingId\": \"%s\", \"video\": {\"send\": true, \"codec\": \"AV1\"}}",
+             S(mid));
+    char *bad_codec = err_op(c->handle, "meetings.join", params, WEBEX_INVALID_ARGUMENT);
+    CHECK(bad_codec && strstr(bad_codec, "AV1"));
+    free(bad_codec);
     const char *steps[][2] = {
         {"meetings.join", "JOINED"}, {"meetings.get", "JOINED"}, {"meetings.muteAudio", "JOINED"},
         {"meetings.unmuteAudio", "JOINED"}, {"meetings.muteVideo", "JOINED"}, {"meetings.unmuteVideo", "JOINED"},
@@ -1071,6 +1104,13 @@ static void test_null_arguments(void) {
     CHECK_STATUS(webex_sandbox_inject_fault(sandbox, NULL, &fault), WEBEX_INVALID_ARGUMENT);
     CHECK(fault == 0);
     CHECK_STATUS(webex_sandbox_inject_fault(sandbox, "{\"path\": \"/v1/nothing\"}", NULL), WEBEX_INVALID_ARGUMENT);
+    out = (char *)"untouched";
+    CHECK_STATUS(webex_sandbox_meeting_control(sandbox, NULL, "media", NULL, &out), WEBEX_INVALID_ARGUMENT);
+    CHECK(out == NULL && last_error_mentions("meeting_number is NULL"));
+    CHECK_STATUS(webex_sandbox_meeting_control(sandbox, "000", NULL, NULL, &out), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("action is NULL"));
+    CHECK_STATUS(webex_sandbox_meeting_control(sandbox, "000", "media", NULL, NULL), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("out_json is NULL"));
     CHECK_STATUS(webex_client_close(h), WEBEX_OK);
     webex_string_free(config);
 }
@@ -1165,6 +1205,31 @@ static void test_last_error_is_per_thread(void) {
     webex_string_free(mine);
 }
 
+/* Meeting controls go to the sandbox as they are: what it refuses comes back with its message. */
+static void test_sandbox_meeting_control_errors(void) {
+    char *answer = (char *)"untouched";
+    CHECK_STATUS(webex_sandbox_meeting_control(sandbox, "000", "media", "{not json", &answer), WEBEX_INVALID_ARGUMENT);
+    CHECK(answer == NULL && last_error_mentions("params_json is not valid JSON"));
+    CHECK_STATUS(webex_sandbox_meeting_control(sandbox, "000", "media", "[1]", &answer), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("params must be a JSON object"));
+    CHECK_STATUS(webex_sandbox_meeting_control(sandbox, "000", "explode", "", &answer), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("unknown meeting control") && last_error_mentions("addBot"));
+    CHECK_STATUS(webex_sandbox_meeting_control(sandbox, "000", "cut", "{}", &answer), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("email"));
+    CHECK_STATUS(webex_sandbox_meeting_control(sandbox, "000", "end", NULL, &answer), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("meeting 000 is not running"));
+    CHECK_STATUS(webex_sandbox_meeting_control(sandbox, "000", "addBot", "{\"video\": \"AV1\"}", &answer),
+                 WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("AV1"));
+    /* NULL and "" params are {}; a meeting that is not running has no media. */
+    CHECK_STATUS(webex_sandbox_meeting_control(sandbox, "000", "media", "", &answer), WEBEX_OK);
+    CHECK(answer && strcmp(answer, "[]") == 0);
+    webex_string_free(answer);
+    CHECK_STATUS(webex_sandbox_meeting_control(sandbox, "000", "media", NULL, &answer), WEBEX_OK);
+    CHECK(answer && strcmp(answer, "[]") == 0);
+    webex_string_free(answer);
+}
+
 static void test_sandbox_lifecycle_and_accessors(void) {
     uint64_t sb = 0;
     char *info = NULL, *base = NULL, *token = NULL;
@@ -1181,6 +1246,7 @@ static void test_sandbox_lifecycle_and_accessors(void) {
     CHECK_STATUS(webex_sandbox_stop(sb), WEBEX_CLOSED);
     CHECK_STATUS(webex_sandbox_info(sb, &info), WEBEX_CLOSED);
     CHECK(info == NULL);
+    CHECK_STATUS(webex_sandbox_meeting_control(sb, "000", "media", NULL, &info), WEBEX_CLOSED);
     webex_string_free(base), webex_string_free(token);
 }
 
@@ -1275,14 +1341,19 @@ static void on_audio(void *user_data, const webex_audio_frame *f) {
     }
 }
 
-/* Alice's microphone: frame `*next` of the tone, then 20 ms of real time (media pacing: one
- * frame per frame's duration, as a sound card would deliver them). */
+/* Media pacing: `us` microseconds of real time per frame, as a sound card or a camera would
+ * deliver them (never a way to wait for the library). */
+static void pace(long us) {
+    struct timespec tick = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&tick, NULL);
+}
+
+/* Alice's microphone: frame `*next` of the tone, then 20 ms of real time. */
 static WebexStatus speak(uint64_t client, const char *meeting_id, int *next) {
     int16_t frame[FRAME];
     tone_frame(440.0, (*next)++, frame);
     WebexStatus status = webex_meeting_send_audio(client, meeting_id, frame, FRAME, 1);
-    struct timespec tick = {0, 20 * 1000 * 1000};
-    nanosleep(&tick, NULL);
+    pace(20 * 1000);
     return status;
 }
 
@@ -1307,6 +1378,16 @@ static int speak_until_heard(uint64_t alice, const char *meeting_id, int *next, 
     return 0;
 }
 
+/* Alice talks until Bob has half a second of her PCM; it must peak at 440 Hz. */
+static void bob_hears_440(uint64_t alice, const char *meeting_id, int *next, Heard *h) {
+    if (!speak_until_heard(alice, meeting_id, next, h, SAMPLE_RATE / 2)) return;
+    pthread_mutex_lock(&h->mutex);
+    int hz = dominant_frequency(h->pcm + h->len - SAMPLE_RATE / 2, SAMPLE_RATE / 2, 300, 600);
+    pthread_mutex_unlock(&h->mutex);
+    if (hz < 435 || hz > 445) fprintf(stderr, "    Bob hears %d Hz\n", hz);
+    CHECK(hz >= 435 && hz <= 445);
+}
+
 /* Bob's roster shows Alice with audioMuted == `arg` ("true" / "false"). */
 static int alice_audio_muted(const char *event_json, const void *arg) {
     const char *data = tj_find(event_json, "data");
@@ -1319,14 +1400,39 @@ static int alice_audio_muted(const char *event_json, const void *arg) {
     return 0;
 }
 
-/* The audio packets the sandbox's media server received from `email` in meeting `number`. */
-static unsigned long long audio_packets(const char *number, const char *email) {
-    char *media = NULL;
+/* The participant id of the member with `email` in a members:update event (caller frees), or NULL. */
+static char *member_id(const char *event_json, const char *email) {
+    const char *data = tj_find(event_json, "data");
+    for (const char *m = tj_first(tj_find(data, "full")); m; m = tj_next(m)) {
+        char *who = tj_string(m, "email");
+        int found = who && strcmp(who, email) == 0;
+        free(who);
+        if (found) return tj_string(m, "id");
+    }
+    return NULL;
+}
+
+static int names_member(const char *event_json, const void *email) {
+    char *id = member_id(event_json, email);
+    free(id);
+    return id != NULL;
+}
+
+/* Runs a sandbox meeting control that must succeed; returns its answer (webex_string_free). */
+static char *meeting_control(const char *number, const char *action, const char *params) {
+    char *answer = NULL;
+    CHECK_STATUS(webex_sandbox_meeting_control(sandbox, number, action, params, &answer), WEBEX_OK);
+    return answer;
+}
+
+/* The counter `counter` ("audioPackets", "videoPackets", ...) of what the sandbox's media
+ * server received from `email` in meeting `number`. */
+static unsigned long long media_counter(const char *number, const char *email, const char *counter) {
+    char *media = meeting_control(number, "media", NULL);
     unsigned long long packets = 0;
-    CHECK_STATUS(webex_sandbox_meeting_media(sandbox, number, &media), WEBEX_OK);
     for (const char *m = tj_first(media); m; m = tj_next(m)) {
         char *who = tj_string(m, "email");
-        const char *n = tj_find(m, "audioPackets");
+        const char *n = tj_find(m, counter);
         if (who && strcmp(who, email) == 0 && n) packets = strtoull(n, NULL, 10);
         free(who);
     }
@@ -1334,115 +1440,469 @@ static unsigned long long audio_packets(const char *number, const char *email) {
     return packets;
 }
 
+/* A scheduled meeting of `c` (a real one, so Locus starts it when someone joins): its number
+ * (caller frees). */
+static char *schedule_meeting(Client *c, const char *title) {
+    char *scheduled = ok_op(c->handle, "scheduledMeetings.create",
+                            "{\"title\": \"%s\", \"start\": \"2030-01-01T10:00:00Z\", \"end\": \"2030-01-01T10:30:00Z\"}",
+                            title);
+    char *number = tj_string(scheduled, "meetingNumber");
+    free(scheduled);
+    return number;
+}
+
+/* meetings.create for meeting `number`: the meeting's id (caller frees). */
+static char *meeting_create(Client *c, const char *number) {
+    char *meeting = ok_op(c->handle, "meetings.create", "{\"destination\": \"%s\"}", S(number));
+    char *id = tj_string(meeting, "id");
+    free(meeting);
+    return id;
+}
+
+/* meetings.join with `media` (members of the params, e.g. "\"video\": {...}"): the view
+ * (caller frees), whose media must be CONNECTED. */
+static char *meeting_join(Client *c, const char *id, const char *media) {
+    char *view = ok_op(c->handle, "meetings.join", "{\"meetingId\": \"%s\", %s}", S(id), media);
+    CHECK(str_is(view, "mediaState", "CONNECTED"));
+    return view;
+}
+
+static const char *AUDIO_BOTH_WAYS = "\"audio\": {\"send\": true, \"receive\": true}";
+
+/* Alice and Bob in one meeting with audio both ways; Bob's audio callback (set before he
+ * joins) keeps Alice's PCM. */
+typedef struct {
+    char *number;      /* the scheduled meeting's number */
+    char *a_id, *b_id; /* Alice's and Bob's meeting ids */
+    char *alice_pid;   /* Alice's participant id */
+    Heard *heard;      /* the data of Bob's audio callback */
+} AudioCall;
+
+static void audio_call_start(AudioCall *call, Client *alice, Client *bob, const char *title) {
+    call->number = schedule_meeting(alice, title);
+    call->a_id = meeting_create(alice, call->number);
+    char *a_view = meeting_join(alice, call->a_id, AUDIO_BOTH_WAYS);
+    call->alice_pid = tj_string(a_view, "selfId");
+    CHECK(call->alice_pid != NULL);
+    call->b_id = meeting_create(bob, call->number);
+    Heard *h = call->heard = calloc(1, sizeof *h);
+    pthread_mutex_init(&h->mutex, NULL);
+    snprintf(h->speaker, sizeof h->speaker, "%s", S(call->alice_pid));
+    snprintf(h->meeting_id, sizeof h->meeting_id, "%s", S(call->b_id));
+    CHECK_STATUS(webex_meeting_set_audio_callback(bob->handle, S(call->b_id), on_audio, h), WEBEX_OK);
+    free(meeting_join(bob, call->b_id, AUDIO_BOTH_WAYS));
+    free(a_view);
+}
+
+/* Frees the call's data: Bob's callback must be cleared (or his client closed) before. */
+static void audio_call_free(AudioCall *call) {
+    pthread_mutex_destroy(&call->heard->mutex);
+    free(call->heard);
+    free(call->number), free(call->a_id), free(call->b_id), free(call->alice_pid);
+}
+
 static void test_bob_hears_alices_tone_and_her_mute(void) {
     Client *alice = client_open(ALICE), *bob = client_open(BOB);
-    char *scheduled = ok_op(alice->handle, "scheduledMeetings.create",
-                            "{\"title\": \"Tone check\", \"start\": \"2030-01-01T10:00:00Z\", "
-                            "\"end\": \"2030-01-01T10:30:00Z\"}");
-    char *number = tj_string(scheduled, "meetingNumber");
-    char *a_meeting = ok_op(alice->handle, "meetings.create", "{\"destination\": \"%s\"}", S(number));
-    char *a_id = tj_string(a_meeting, "id");
-    char *a_view = ok_op(alice->handle, "meetings.join",
-                         "{\"meetingId\": \"%s\", \"audio\": {\"send\": true, \"receive\": true}}", S(a_id));
-    CHECK(str_is(a_view, "mediaState", "CONNECTED"));
-    char *alice_pid = tj_string(a_view, "selfId");
-    CHECK(alice_pid != NULL);
-
-    /* Bob's callback is set before he joins; it keeps Alice's PCM. */
-    char *b_meeting = ok_op(bob->handle, "meetings.create", "{\"destination\": \"%s\"}", S(number));
-    char *b_id = tj_string(b_meeting, "id");
-    Heard *h = calloc(1, sizeof *h);
-    pthread_mutex_init(&h->mutex, NULL);
-    snprintf(h->speaker, sizeof h->speaker, "%s", S(alice_pid));
-    snprintf(h->meeting_id, sizeof h->meeting_id, "%s", S(b_id));
+    AudioCall call;
+    audio_call_start(&call, alice, bob, "Tone check");
+    Heard *h = call.heard;
+    const char *a_id = S(call.a_id), *b_id = S(call.b_id), *number = S(call.number);
+    pthread_mutex_lock(&h->mutex);
     h->replier = bob->handle;
-    CHECK_STATUS(webex_meeting_set_audio_callback(bob->handle, S(b_id), on_audio, h), WEBEX_OK);
-    char *b_view = ok_op(bob->handle, "meetings.join",
-                         "{\"meetingId\": \"%s\", \"audio\": {\"send\": true, \"receive\": true}}", S(b_id));
-    CHECK(str_is(b_view, "mediaState", "CONNECTED"));
+    pthread_mutex_unlock(&h->mutex);
 
     /* The tone: half a second of Bob's PCM from Alice peaks at 440 Hz. */
     int next = 0;
-    if (speak_until_heard(alice->handle, S(a_id), &next, h, SAMPLE_RATE / 2)) {
-        pthread_mutex_lock(&h->mutex);
-        int hz = dominant_frequency(h->pcm + h->len - SAMPLE_RATE / 2, SAMPLE_RATE / 2, 300, 600);
-        pthread_mutex_unlock(&h->mutex);
-        if (hz < 435 || hz > 445) fprintf(stderr, "    Bob hears %d Hz\n", hz);
-        CHECK(hz >= 435 && hz <= 445);
-    }
+    bob_hears_440(alice->handle, a_id, &next, h);
     pthread_mutex_lock(&h->mutex);
     CHECK(h->bad == 0 && h->others == 0);
     CHECK(h->replies > 0 && h->replies_failed == 0);
     pthread_mutex_unlock(&h->mutex);
 
     /* Mute: once Bob's roster shows it, Alice's frames are accepted but never reach the server. */
-    free(ok_op(alice->handle, "meetings.muteAudio", "{\"meetingId\": \"%s\"}", S(a_id)));
+    free(ok_op(alice->handle, "meetings.muteAudio", "{\"meetingId\": \"%s\"}", a_id));
     free(client_wait_event_where(bob, "members:update", alice_audio_muted, "true", "showing Alice muted"));
-    unsigned long long before = audio_packets(S(number), ALICE);
+    unsigned long long before = media_counter(number, ALICE, "audioPackets");
     CHECK(before > 0);
-    for (int i = 0; i < 25; i++) CHECK_STATUS(speak(alice->handle, S(a_id), &next), WEBEX_OK);
-    CHECK(audio_packets(S(number), ALICE) == before);
+    for (int i = 0; i < 25; i++) CHECK_STATUS(speak(alice->handle, a_id, &next), WEBEX_OK);
+    CHECK(media_counter(number, ALICE, "audioPackets") == before);
 
     /* Unmute: Bob hears her again; once his callback is cleared it is never called again. */
-    free(ok_op(alice->handle, "meetings.unmuteAudio", "{\"meetingId\": \"%s\"}", S(a_id)));
-    speak_until_heard(alice->handle, S(a_id), &next, h, 5 * FRAME);
-    CHECK(audio_packets(S(number), ALICE) > before);
-    CHECK_STATUS(webex_meeting_set_audio_callback(bob->handle, S(b_id), NULL, NULL), WEBEX_OK);
+    free(ok_op(alice->handle, "meetings.unmuteAudio", "{\"meetingId\": \"%s\"}", a_id));
+    speak_until_heard(alice->handle, a_id, &next, h, 5 * FRAME);
+    CHECK(media_counter(number, ALICE, "audioPackets") > before);
+    CHECK_STATUS(webex_meeting_set_audio_callback(bob->handle, b_id, NULL, NULL), WEBEX_OK);
     pthread_mutex_lock(&h->mutex);
     h->cleared = 1;
     pthread_mutex_unlock(&h->mutex);
-    for (int i = 0; i < 10; i++) CHECK_STATUS(speak(alice->handle, S(a_id), &next), WEBEX_OK);
+    for (int i = 0; i < 10; i++) CHECK_STATUS(speak(alice->handle, a_id, &next), WEBEX_OK);
     pthread_mutex_lock(&h->mutex);
     CHECK(h->after_clear == 0);
     h->cleared = 0;
     pthread_mutex_unlock(&h->mutex);
     /* Set again, for the clear after the close below. */
-    CHECK_STATUS(webex_meeting_set_audio_callback(bob->handle, S(b_id), on_audio, h), WEBEX_OK);
+    CHECK_STATUS(webex_meeting_set_audio_callback(bob->handle, b_id, on_audio, h), WEBEX_OK);
 
     /* Bad frames and arguments. */
     int16_t silence[2 * FRAME] = {0};
-    CHECK_STATUS(webex_meeting_send_audio(alice->handle, S(a_id), silence, 500, 1), WEBEX_INVALID_ARGUMENT);
+    CHECK_STATUS(webex_meeting_send_audio(alice->handle, a_id, silence, 500, 1), WEBEX_INVALID_ARGUMENT);
     CHECK(last_error_mentions("500") && last_error_mentions("480 or 960"));
-    CHECK_STATUS(webex_meeting_send_audio(alice->handle, S(a_id), silence, FRAME, 3), WEBEX_INVALID_ARGUMENT);
+    CHECK_STATUS(webex_meeting_send_audio(alice->handle, a_id, silence, FRAME, 3), WEBEX_INVALID_ARGUMENT);
     CHECK(last_error_mentions("channels"));
-    CHECK_STATUS(webex_meeting_send_audio(alice->handle, S(a_id), NULL, FRAME, 1), WEBEX_INVALID_ARGUMENT);
+    CHECK_STATUS(webex_meeting_send_audio(alice->handle, a_id, NULL, FRAME, 1), WEBEX_INVALID_ARGUMENT);
     CHECK(last_error_mentions("samples is NULL"));
     CHECK_STATUS(webex_meeting_send_audio(alice->handle, NULL, silence, FRAME, 1), WEBEX_INVALID_ARGUMENT);
     CHECK(last_error_mentions("meeting_id"));
-    CHECK_STATUS(webex_meeting_send_audio(alice->handle, S(a_id), silence, FRAME, 2), WEBEX_OK);
+    CHECK_STATUS(webex_meeting_send_audio(alice->handle, a_id, silence, FRAME, 2), WEBEX_OK);
     CHECK(webex_meeting_send_audio(alice->handle, "no-such-meeting", silence, FRAME, 1) == WEBEX_NOT_FOUND);
     CHECK(webex_meeting_set_audio_callback(alice->handle, "no-such-meeting", on_audio, h) == WEBEX_NOT_FOUND);
-    CHECK_STATUS(webex_meeting_send_audio(0, S(a_id), silence, FRAME, 1), WEBEX_INVALID_HANDLE);
+    CHECK_STATUS(webex_meeting_send_audio(0, a_id, silence, FRAME, 1), WEBEX_INVALID_HANDLE);
     CHECK_STATUS(webex_meeting_set_audio_callback(bob->handle, NULL, NULL, NULL), WEBEX_INVALID_ARGUMENT);
-    char *media = NULL;
-    CHECK_STATUS(webex_sandbox_meeting_media(sandbox, NULL, &media), WEBEX_INVALID_ARGUMENT);
-    CHECK(media == NULL);
-    CHECK_STATUS(webex_sandbox_meeting_media(sandbox, "000", &media), WEBEX_OK);
-    CHECK(media && strcmp(media, "[]") == 0);
-    webex_string_free(media);
 
     /* Alice leaves: her frames are refused; the server keeps only Bob's media. */
-    char *left = ok_op(alice->handle, "meetings.leave", "{\"meetingId\": \"%s\"}", S(a_id));
+    char *left = ok_op(alice->handle, "meetings.leave", "{\"meetingId\": \"%s\"}", a_id);
     CHECK(str_is(left, "state", "LEFT"));
-    CHECK_STATUS(speak(alice->handle, S(a_id), &next), WEBEX_CLOSED);
+    CHECK_STATUS(speak(alice->handle, a_id, &next), WEBEX_CLOSED);
     CHECK(last_error_mentions("LEFT"));
-    CHECK_STATUS(webex_sandbox_meeting_media(sandbox, S(number), &media), WEBEX_OK);
+    char *media = meeting_control(number, "media", NULL);
     CHECK(media && strstr(media, BOB) && !strstr(media, ALICE));
     webex_string_free(media);
+    free(ok_op(bob->handle, "meetings.leave", "{\"meetingId\": \"%s\"}", b_id));
+
+    uint64_t bob_handle = bob->handle;
+    client_close(alice);
+    client_close(bob);
+    /* Clearing works after the close too; then the callback's data may go. */
+    CHECK_STATUS(webex_meeting_set_audio_callback(bob_handle, b_id, NULL, NULL), WEBEX_OK);
+    CHECK_STATUS(webex_meeting_set_audio_callback(bob_handle, b_id, NULL, NULL), WEBEX_OK);
+    CHECK_STATUS(webex_meeting_set_audio_callback(bob_handle, b_id, on_audio, h), WEBEX_CLOSED);
+    CHECK_STATUS(webex_meeting_set_audio_callback(999999, b_id, NULL, NULL), WEBEX_INVALID_HANDLE);
+    free(left);
+    audio_call_free(&call);
+}
+
+/* Reconnection: the media server drops Alice's media session; with meetings.reconnection on,
+ * her client brings it back by itself (and again when the app asks), and Bob hears her. */
+static void test_alices_media_comes_back_after_a_cut(void) {
+    Client *alice = client_open_with(ALICE, "\"meetings\": {\"reconnection\": {\"enabled\": true}}");
+    Client *bob = client_open(BOB);
+    AudioCall call;
+    audio_call_start(&call, alice, bob, "Reconnection");
+    const char *a_id = S(call.a_id);
+    int next = 0;
+    bob_hears_440(alice->handle, a_id, &next, call.heard);
+
+    int from = client_event_count(alice);
+    char params[256];
+    snprintf(params, sizeof params, "{\"email\": \"%s\"}", ALICE);
+    char *cut = meeting_control(S(call.number), "cut", params);
+    CHECK(cut && strcmp(cut, "{}") == 0);
+    webex_string_free(cut);
+    char *starting = client_wait_event_from(alice, from, "meeting:reconnectionStarting", contains, a_id, "for her meeting");
+    char *success = client_wait_event_from(alice, from, "meeting:reconnectionSuccess", contains, a_id, "for her meeting");
+    CHECK(starting && tj_is(tj_find(starting, "data"), "attempt", "1"));
+    CHECK(success && tj_is(tj_find(success, "data"), "attempt", "1"));
+    free(client_wait_event_from(alice, from, "media:stateChange", contains, "\"RECONNECTING\"", "to RECONNECTING"));
+    char *view = ok_op(alice->handle, "meetings.get", "{\"meetingId\": \"%s\"}", a_id);
+    CHECK(str_is(view, "state", "JOINED") && str_is(view, "mediaState", "CONNECTED"));
+    bob_hears_440(alice->handle, a_id, &next, call.heard);
+
+    /* The app may bring media back itself: a new connection, at once. */
+    char *again = ok_op(alice->handle, "meetings.reconnect", "{\"meetingId\": \"%s\"}", a_id);
+    CHECK(str_is(again, "mediaState", "CONNECTED"));
+    bob_hears_440(alice->handle, a_id, &next, call.heard);
+    pthread_mutex_lock(&call.heard->mutex);
+    CHECK(call.heard->bad == 0 && call.heard->others == 0);
+    pthread_mutex_unlock(&call.heard->mutex);
+
+    free(ok_op(alice->handle, "meetings.leave", "{\"meetingId\": \"%s\"}", a_id));
+    free(ok_op(bob->handle, "meetings.leave", "{\"meetingId\": \"%s\"}", S(call.b_id)));
+    client_close(alice);
+    client_close(bob);
+    free(starting), free(success), free(view), free(again);
+    audio_call_free(&call);
+}
+
+/* ---------- media: meeting video through the C ABI ---------- */
+
+#define VIDEO_FRAME_US 66667 /* the test pattern's 15 fps */
+#define MAX_IVF_FRAMES 64
+#define MAX_SENDERS 4
+
+static const char *MEDIA_BOT = "media-bot@sandbox.example";
+
+/* The frames of an IVF file (VP8): a 32-byte file header ("DKIF", its length at bytes 6..8),
+ * then per frame a 12-byte header (u32 LE size, u64 LE pts) and the frame. */
+typedef struct {
+    unsigned char *file;
+    size_t count;
+    const unsigned char *data[MAX_IVF_FRAMES];
+    size_t len[MAX_IVF_FRAMES];
+} Ivf;
+
+/* Reads `path` (relative to the repository, WEBEX_ROOT) into `ivf`; returns whether it holds
+ * frames. Free with free(ivf->file). */
+static int ivf_load(Ivf *ivf, const char *path) {
+    memset(ivf, 0, sizeof *ivf);
+    char full[2048];
+    snprintf(full, sizeof full, "%s/%s", WEBEX_ROOT, path);
+    FILE *f = fopen(full, "rb");
+    long size = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0) size = ftell(f);
+    if (!f || size < 32 || fseek(f, 0, SEEK_SET) != 0) {
+        fprintf(stderr, "    cannot read %s\n", full);
+        if (f) fclose(f);
+        return 0;
+    }
+    ivf->file = malloc((size_t)size);
+    size_t n = fread(ivf->file, 1, (size_t)size, f);
+    fclose(f);
+    if (n != (size_t)size || memcmp(ivf->file, "DKIF", 4) != 0) {
+        fprintf(stderr, "    %s is not an IVF file\n", full);
+        return 0;
+    }
+    const unsigned char *p = ivf->file;
+    size_t at = (size_t)p[6] | (size_t)p[7] << 8;
+    while (at + 12 <= n && ivf->count < MAX_IVF_FRAMES) {
+        size_t len = (size_t)p[at] | (size_t)p[at + 1] << 8 | (size_t)p[at + 2] << 16 | (size_t)p[at + 3] << 24;
+        if (len == 0 || at + 12 + len > n) break;
+        ivf->data[ivf->count] = p + at + 12;
+        ivf->len[ivf->count++] = len;
+        at += 12 + len;
+    }
+    return ivf->count > 0;
+}
+
+/* Whether `data` is one of the file's frames, byte for byte. */
+static int ivf_has(const Ivf *ivf, const uint8_t *data, size_t len) {
+    for (size_t i = 0; i < ivf->count; i++)
+        if (ivf->len[i] == len && memcmp(ivf->data[i], data, len) == 0) return 1;
+    return 0;
+}
+
+/* A VP8 key frame: bit 0 of its frame tag is clear. */
+static int vp8_keyframe(const uint8_t *frame) {
+    return (frame[0] & 1) == 0;
+}
+
+/* The frames Bob's video callback saw of one sender. */
+typedef struct {
+    char id[128];
+    int frames;
+    int first_keyframe;              /* of the first frame it saw of this sender */
+    uint32_t first_width, first_height;
+    char first_codec[8];
+} Sender;
+
+/* What Bob's video callback saw (written on engine threads under `mutex`, which `cond`
+ * signals on each frame). */
+typedef struct {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    const Ivf *asset;                /* every frame must be one of its frames */
+    char meeting_id[128];
+    Sender senders[MAX_SENDERS];
+    int nsenders;
+    int frames, unnamed;             /* every callback; those without participant id */
+    int bad;                         /* wrong meeting, codec, keyframe flag, or a frame not in the asset */
+    int cleared, after_clear;        /* as Heard's */
+} Seen;
+
+static void on_video(void *user_data, const webex_video_frame *f) {
+    Seen *s = user_data;
+    pthread_mutex_lock(&s->mutex);
+    s->frames++;
+    if (s->cleared) s->after_clear++;
+    if (!f->meeting_id || strcmp(f->meeting_id, s->meeting_id) != 0 || !f->codec || strcmp(f->codec, "VP8") != 0 ||
+        !f->data || f->len == 0 || f->keyframe != vp8_keyframe(f->data) || !ivf_has(s->asset, f->data, f->len))
+        s->bad++;
+    Sender *sender = NULL;
+    for (int i = 0; f->participant_id && i < s->nsenders; i++)
+        if (strcmp(s->senders[i].id, f->participant_id) == 0) sender = &s->senders[i];
+    if (!f->participant_id) {
+        s->unnamed++;
+    } else if (!sender && s->nsenders < MAX_SENDERS) {
+        sender = &s->senders[s->nsenders++];
+        snprintf(sender->id, sizeof sender->id, "%s", f->participant_id);
+        sender->first_keyframe = f->keyframe;
+        sender->first_width = f->width, sender->first_height = f->height;
+        snprintf(sender->first_codec, sizeof sender->first_codec, "%s", S(f->codec));
+    }
+    if (sender) sender->frames++;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->mutex);
+}
+
+/* The frames Bob saw of participant `id` (call with the mutex held). */
+static int frames_of(const Seen *s, const char *id) {
+    for (int i = 0; id && i < s->nsenders; i++)
+        if (strcmp(s->senders[i].id, id) == 0) return s->senders[i].frames;
+    return 0;
+}
+
+/* The first frame Bob saw of `id` is a 320x240 VP8 keyframe. */
+static void check_first_frame(Seen *s, const char *id) {
+    pthread_mutex_lock(&s->mutex);
+    for (int i = 0; id && i < s->nsenders; i++) {
+        const Sender *p = &s->senders[i];
+        if (strcmp(p->id, id) != 0) continue;
+        if (!p->first_keyframe || p->first_width != 320 || p->first_height != 240 || strcmp(p->first_codec, "VP8") != 0)
+            fprintf(stderr, "    the first frame of %s: keyframe %d, %ux%u, %s\n", id, p->first_keyframe,
+                    p->first_width, p->first_height, p->first_codec);
+        CHECK(p->first_keyframe && p->first_width == 320 && p->first_height == 240);
+        CHECK(strcmp(p->first_codec, "VP8") == 0);
+    }
+    pthread_mutex_unlock(&s->mutex);
+}
+
+/* Waits (at most 30 s) until Bob saw `want` frames of `id`, who sends by themselves. */
+static int seen_wait(Seen *s, const char *id, int want) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 30;
+    pthread_mutex_lock(&s->mutex);
+    int ok = 1;
+    while (ok && frames_of(s, id) < want) ok = pthread_cond_timedwait(&s->cond, &s->mutex, &deadline) == 0;
+    if (!ok) {
+        fprintf(stderr, "    Bob saw %d of %d frames of %s in 30 s (%d frames: %d unnamed, %d bad)\n", frames_of(s, id),
+                want, S(id), s->frames, s->unnamed, s->bad);
+        current_failed = 1;
+    }
+    pthread_mutex_unlock(&s->mutex);
+    return ok;
+}
+
+/* Alice's camera: frame `*next` of the test pattern (looped), then one frame's real time. */
+static WebexStatus film(uint64_t client, const char *meeting_id, const Ivf *asset, int *next) {
+    size_t i = (size_t)(*next)++ % asset->count;
+    WebexStatus status =
+        webex_meeting_send_video(client, meeting_id, asset->data[i], asset->len[i], vp8_keyframe(asset->data[i]), VIDEO_FRAME_US);
+    pace(VIDEO_FRAME_US);
+    return status;
+}
+
+/* Alice films until Bob saw `want` frames of her (`id`); at most 30 s. */
+static int film_until_seen(uint64_t alice, const char *meeting_id, const Ivf *asset, int *next, Seen *s, const char *id,
+                           int want) {
+    int seen = 0;
+    for (int i = 0; i < 30 * 15 && seen < want; i++) {
+        CHECK_STATUS(film(alice, meeting_id, asset, next), WEBEX_OK);
+        pthread_mutex_lock(&s->mutex);
+        seen = frames_of(s, id);
+        pthread_mutex_unlock(&s->mutex);
+    }
+    if (seen < want) {
+        fprintf(stderr, "    Bob saw %d of %d frames of Alice in 30 s\n", seen, want);
+        current_failed = 1;
+    }
+    return seen >= want;
+}
+
+/* Bob receives video: first the sandbox's media bot's test pattern, then Alice's (the same
+ * pattern, read from the asset file and sent frame by frame at 15 fps). */
+static void test_bob_sees_the_media_bot_and_alice(void) {
+    Ivf asset;
+    if (!ivf_load(&asset, "sandbox/assets/test-pattern-320x240.ivf") || asset.count < 2) {
+        CHECK(!"the test pattern asset is readable");
+        free(asset.file);
+        return;
+    }
+    Client *alice = client_open(ALICE), *bob = client_open(BOB);
+    char *number = schedule_meeting(alice, "Video check");
+    char *b_id = meeting_create(bob, number);
+    Seen *s = calloc(1, sizeof *s);
+    pthread_mutex_init(&s->mutex, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    s->asset = &asset;
+    snprintf(s->meeting_id, sizeof s->meeting_id, "%s", S(b_id));
+    CHECK_STATUS(webex_meeting_set_video_callback(bob->handle, S(b_id), on_video, s), WEBEX_OK);
+    free(meeting_join(bob, b_id, "\"video\": {\"receive\": true}"));
+
+    /* The media bot joins with its VP8 test pattern; Bob's roster names it, and so do its frames. */
+    char *bot = meeting_control(S(number), "addBot", "{\"video\": \"VP8\"}");
+    CHECK(bot && strstr(bot, MEDIA_BOT));
+    webex_string_free(bot);
+    char *roster = client_wait_event_where(bob, "members:update", names_member, MEDIA_BOT, "naming the media bot");
+    char *bot_id = roster ? member_id(roster, MEDIA_BOT) : NULL;
+    CHECK(bot_id != NULL);
+    if (seen_wait(s, bot_id, 10)) check_first_frame(s, bot_id);
+
+    /* Alice joins sending video and films: Bob sees her frames by her participant id. */
+    char *a_id = meeting_create(alice, number);
+    char *a_view = meeting_join(alice, a_id, "\"video\": {\"send\": true}");
+    char *alice_pid = tj_string(a_view, "selfId");
+    CHECK(alice_pid != NULL);
+    int next = 0;
+    if (film_until_seen(alice->handle, S(a_id), &asset, &next, s, alice_pid, 10)) check_first_frame(s, alice_pid);
+    CHECK(media_counter(S(number), ALICE, "videoPackets") > 0);
+
+    /* Bob asks for a keyframe of Alice: her client is told to send one. */
+    int from = client_event_count(alice);
+    char *asked = ok_op(bob->handle, "meetings.requestKeyframe", "{\"meetingId\": \"%s\", \"participantId\": \"%s\"}",
+                        S(b_id), S(alice_pid));
+    CHECK(asked && strcmp(asked, "{}") == 0);
+    free(client_wait_event_from(alice, from, "meeting:keyframeRequested", contains, S(a_id), "for her meeting"));
+    char params[256];
+    snprintf(params, sizeof params, "{\"meetingId\": \"%s\", \"participantId\": \"nobody\"}", S(b_id));
+    free(err_op(bob->handle, "meetings.requestKeyframe", params, WEBEX_NOT_FOUND));
+
+    /* Bad frames and arguments. */
+    const uint8_t *key = asset.data[0], *inter = asset.data[1];
+    size_t key_len = asset.len[0];
+    CHECK(vp8_keyframe(key) && !vp8_keyframe(inter));
+    CHECK_STATUS(webex_meeting_send_video(alice->handle, S(a_id), key, 0, true, VIDEO_FRAME_US), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("empty"));
+    CHECK_STATUS(webex_meeting_send_video(alice->handle, S(a_id), NULL, 100, true, VIDEO_FRAME_US),
+                 WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("data is NULL"));
+    CHECK_STATUS(webex_meeting_send_video(alice->handle, S(a_id), key, key_len, true, 0), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("duration"));
+    CHECK_STATUS(webex_meeting_send_video(alice->handle, S(a_id), inter, asset.len[1], true, VIDEO_FRAME_US),
+                 WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("inter frame"));
+    CHECK_STATUS(webex_meeting_send_video(alice->handle, NULL, key, key_len, true, VIDEO_FRAME_US), WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("meeting_id"));
+    CHECK(webex_meeting_send_video(alice->handle, "no-such-meeting", key, key_len, true, VIDEO_FRAME_US) == WEBEX_NOT_FOUND);
+    CHECK(webex_meeting_set_video_callback(alice->handle, "no-such-meeting", on_video, s) == WEBEX_NOT_FOUND);
+    CHECK_STATUS(webex_meeting_send_video(0, S(a_id), key, key_len, true, VIDEO_FRAME_US), WEBEX_INVALID_HANDLE);
+    CHECK_STATUS(webex_meeting_set_video_callback(bob->handle, NULL, NULL, NULL), WEBEX_INVALID_ARGUMENT);
+    /* Bob only receives. */
+    CHECK_STATUS(webex_meeting_send_video(bob->handle, S(b_id), key, key_len, true, VIDEO_FRAME_US), WEBEX_CLOSED);
+
+    /* Once Bob's callback is cleared it is never called again, while the bot and Alice go on. */
+    CHECK_STATUS(webex_meeting_set_video_callback(bob->handle, S(b_id), NULL, NULL), WEBEX_OK);
+    pthread_mutex_lock(&s->mutex);
+    s->cleared = 1;
+    pthread_mutex_unlock(&s->mutex);
+    for (int i = 0; i < 8; i++) CHECK_STATUS(film(alice->handle, S(a_id), &asset, &next), WEBEX_OK);
+    pthread_mutex_lock(&s->mutex);
+    CHECK(s->after_clear == 0);
+    CHECK(s->bad == 0);
+    CHECK(s->nsenders == 2);
+    pthread_mutex_unlock(&s->mutex);
+    /* Set again, for the clear after the close below. */
+    CHECK_STATUS(webex_meeting_set_video_callback(bob->handle, S(b_id), on_video, s), WEBEX_OK);
+
+    /* Alice leaves: her frames are refused. */
+    char *left = ok_op(alice->handle, "meetings.leave", "{\"meetingId\": \"%s\"}", S(a_id));
+    CHECK(str_is(left, "state", "LEFT"));
+    CHECK_STATUS(film(alice->handle, S(a_id), &asset, &next), WEBEX_CLOSED);
+    CHECK(last_error_mentions("LEFT"));
+    webex_string_free(meeting_control(S(number), "removeBot", NULL));
     free(ok_op(bob->handle, "meetings.leave", "{\"meetingId\": \"%s\"}", S(b_id)));
 
     uint64_t bob_handle = bob->handle;
     client_close(alice);
     client_close(bob);
     /* Clearing works after the close too; then the callback's data may go. */
-    CHECK_STATUS(webex_meeting_set_audio_callback(bob_handle, S(b_id), NULL, NULL), WEBEX_OK);
-    CHECK_STATUS(webex_meeting_set_audio_callback(bob_handle, S(b_id), NULL, NULL), WEBEX_OK);
-    CHECK_STATUS(webex_meeting_set_audio_callback(bob_handle, S(b_id), on_audio, h), WEBEX_CLOSED);
-    CHECK_STATUS(webex_meeting_set_audio_callback(999999, S(b_id), NULL, NULL), WEBEX_INVALID_HANDLE);
-    pthread_mutex_destroy(&h->mutex);
-    free(h);
-    free(scheduled), free(number), free(a_meeting), free(a_id), free(a_view), free(alice_pid);
-    free(b_meeting), free(b_id), free(b_view), free(left);
+    CHECK_STATUS(webex_meeting_set_video_callback(bob_handle, S(b_id), NULL, NULL), WEBEX_OK);
+    CHECK_STATUS(webex_meeting_set_video_callback(bob_handle, S(b_id), on_video, s), WEBEX_CLOSED);
+    pthread_mutex_destroy(&s->mutex);
+    pthread_cond_destroy(&s->cond);
+    free(s);
+    free(asset.file);
+    free(number), free(b_id), free(roster), free(bot_id), free(a_id), free(a_view), free(alice_pid), free(asked);
+    free(left);
 }
 
 /* ---------- main ---------- */
@@ -1480,7 +1940,10 @@ static const Test TESTS[] = {
     {"misuse", "unknown operation and unknown user", test_unknown_operation_and_unknown_user},
     {"misuse", "last error is per thread", test_last_error_is_per_thread},
     {"misuse", "sandbox lifecycle and accessors", test_sandbox_lifecycle_and_accessors},
+    {"misuse", "sandbox meeting control errors", test_sandbox_meeting_control_errors},
     {"media", "Bob hears Alice's tone and her mute", test_bob_hears_alices_tone_and_her_mute},
+    {"media", "Alice's media comes back after a cut", test_alices_media_comes_back_after_a_cut},
+    {"media", "Bob sees the media bot and Alice", test_bob_sees_the_media_bot_and_alice},
     /* Last: needs every group above (run without a group filter to be meaningful). */
     {"all", "every operation was driven", test_every_operation_was_driven},
 };

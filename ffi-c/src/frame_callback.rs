@@ -1,0 +1,220 @@
+//! The machinery behind `webex_meeting_set_audio_callback` and
+//! `webex_meeting_set_video_callback`: one implementation for both kinds of frames.
+//!
+//! A C callback is kept in a [`Slot`] the engine's sink shares. A call marks the slot busy
+//! while the C function runs; replacing or clearing the callback empties the slot and (off
+//! engine threads) waits until the slot is idle, so the old `user_data` may be freed as soon
+//! as that returns.
+
+use crate::{UserData, str_arg};
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::ffi::{CString, c_char, c_void};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use webex_core::{ErrorCode, Result};
+
+/// A C frame callback taking frames of type `F` (`webex_audio_frame`, `webex_video_frame`).
+pub(crate) type Callback<F> = unsafe extern "C" fn(*mut c_void, *const F);
+
+/// A kind of frames (audio, video): the C struct its callbacks receive and how the engine
+/// gets the sink that feeds them. A meeting has one callback of each kind.
+pub(crate) trait FrameKind: 'static {
+    /// What the C callback receives a pointer to.
+    type C: 'static;
+    /// Hands the meeting's engine sink of this kind a closure over `slot` (`None`: no sink).
+    fn install(client: u64, meeting_id: &str, slot: Option<Arc<Slot<Self::C>>>) -> Result<()>;
+}
+
+/// The C callback of one `webex_meeting_set_*_callback`, shared with the engine's sink.
+pub(crate) struct Slot<F: 'static> {
+    state: Mutex<SlotState<F>>,
+    idle: Condvar,
+    /// The meeting id given when setting, as C text (the engine names the same meeting).
+    meeting_id: CString,
+    /// Participant ids as C text, built once per sender.
+    participants: Mutex<HashMap<String, Arc<CString>>>,
+}
+
+struct SlotState<F: 'static> {
+    /// `None` once replaced or cleared: later frames are dropped.
+    callback: Option<(Callback<F>, UserData)>,
+    /// Calls of `callback` running now.
+    running: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded data stay consistent (no user code runs under these locks).
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Decrements `running` when a call ends, also if it unwinds.
+struct Running<'a, F: 'static>(&'a Slot<F>);
+
+impl<F> Drop for Running<'_, F> {
+    fn drop(&mut self) {
+        let mut state = lock(&self.0.state);
+        state.running -= 1;
+        if state.running == 0 {
+            self.0.idle.notify_all();
+        }
+    }
+}
+
+impl<F> Slot<F> {
+    fn new(meeting_id: &str, callback: Callback<F>, user_data: UserData) -> Slot<F> {
+        Slot {
+            state: Mutex::new(SlotState { callback: Some((callback, user_data)), running: 0 }),
+            idle: Condvar::new(),
+            meeting_id: crate::to_cstring(meeting_id.to_owned()),
+            participants: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn participant(&self, id: &str) -> Arc<CString> {
+        let mut cache = lock(&self.participants);
+        if let Some(c) = cache.get(id) {
+            return c.clone();
+        }
+        let c = Arc::new(crate::to_cstring(id.to_owned()));
+        cache.insert(id.to_owned(), c.clone());
+        c
+    }
+
+    /// Calls the C callback (if the slot still holds one) with the frame `build` makes from
+    /// the meeting id and the participant id (NULL when unknown) as C strings.
+    pub(crate) fn deliver(
+        &self,
+        meeting_id: &str,
+        participant_id: Option<&str>,
+        build: impl FnOnce(*const c_char, *const c_char) -> F,
+    ) {
+        let (callback, user_data) = {
+            let mut state = lock(&self.state);
+            let Some(cb) = state.callback else { return };
+            state.running += 1;
+            cb
+        };
+        let _running = Running(self);
+        let other_meeting;
+        let meeting_id = if self.meeting_id.as_bytes() == meeting_id.as_bytes() {
+            self.meeting_id.as_ptr()
+        } else {
+            other_meeting = crate::to_cstring(meeting_id.to_owned());
+            other_meeting.as_ptr()
+        };
+        let participant = participant_id.map(|p| self.participant(p));
+        let frame = build(meeting_id, participant.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()));
+        // SAFETY: the caller's callback with the caller's pointer (their contract); `frame` and
+        // the strings and data it points to outlive the call.
+        unsafe { callback(user_data.get(), &frame) };
+    }
+}
+
+/// What the table of installed slots needs of a slot, whatever its frames.
+trait Retire: Send + Sync {
+    /// Empties the slot; with `wait`, returns once no call of the old callback runs.
+    fn retire(&self, wait: bool);
+}
+
+impl<F> Retire for Slot<F> {
+    fn retire(&self, wait: bool) {
+        let mut state = lock(&self.state);
+        state.callback = None;
+        while wait && state.running > 0 {
+            state = self.idle.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// The slot installed for each (client, meeting, kind of frames). Weak: the engine's sink owns
+/// the slot, and drops it with the meeting.
+type Slots = HashMap<(u64, String, TypeId), Weak<dyn Retire>>;
+static SLOTS: Mutex<Option<Slots>> = Mutex::new(None);
+
+fn on_engine_thread() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
+}
+
+/// Sets, replaces or (with `callback` None) clears a meeting's callback of frames `K`, with
+/// the semantics the header documents: the engine gets its new sink (a closure over the new
+/// slot, or none); the previous slot is retired, waiting for a running call unless on an
+/// engine thread. Clearing succeeds also after the meeting or the client is gone.
+///
+/// # Safety
+/// `meeting_id` is NULL or a NUL-terminated string; `callback` (when not NULL) may be called
+/// from engine threads with `user_data` until it is replaced or cleared.
+pub(crate) unsafe fn set_callback<K: FrameKind>(
+    client: u64,
+    meeting_id: *const c_char,
+    callback: Option<Callback<K::C>>,
+    user_data: *mut c_void,
+) -> Result<()> {
+    // SAFETY: per this function's contract.
+    let meeting_id = unsafe { str_arg(meeting_id, "meeting_id") }?;
+    let key = (client, meeting_id.to_owned(), TypeId::of::<K>());
+    let new = callback.map(|cb| Arc::new(Slot::new(meeting_id, cb, UserData(user_data))));
+    // The engine's sink and the table change together (two setters racing stay consistent);
+    // the wait for the old callback happens after, without the table lock (a running callback
+    // may itself set a callback).
+    let (result, old) = {
+        let mut slots = lock(&SLOTS);
+        let slots = slots.get_or_insert_with(HashMap::new);
+        let result = K::install(client, meeting_id, new.clone());
+        let old = match (&result, new) {
+            (Ok(()), Some(new)) => {
+                let new: Arc<dyn Retire> = new;
+                slots.insert(key, Arc::downgrade(&new))
+            }
+            (_, None) => slots.remove(&key),
+            (Err(_), Some(_)) => None,
+        };
+        // Slots the engine dropped (their meeting or client is gone) are not called again.
+        slots.retain(|_, slot| slot.strong_count() > 0);
+        (result, old)
+    };
+    let had_callback = old.is_some();
+    if let Some(old) = old.and_then(|w| w.upgrade()) {
+        old.retire(!on_engine_thread());
+    }
+    match result {
+        // Clearing what was set, or anything of a closed client: nothing runs any more.
+        Err(e) if callback.is_none() && (had_callback || e.code == ErrorCode::Closed) => Ok(()),
+        r => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    unsafe extern "C" fn slow(user_data: *mut c_void, frame: *const u32) {
+        // SAFETY: the test's frame, borrowed for the call.
+        assert_eq!(unsafe { *frame }, 2);
+        // SAFETY: the test passes a pointer to a `u64`.
+        assert_eq!(unsafe { *user_data.cast::<u64>() }, 7);
+        std::thread::sleep(Duration::from_millis(200));
+        CALLS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn retiring_waits_for_a_running_call_and_stops_later_ones() {
+        let mut value = 7u64;
+        let slot = Arc::new(Slot::new("m", slow, UserData((&raw mut value).cast())));
+        std::thread::scope(|scope| {
+            let running = scope.spawn(|| slot.deliver("m", Some("p1"), |_, _| 2));
+            while lock(&slot.state).running == 0 {
+                std::thread::yield_now();
+            }
+            slot.retire(true);
+            assert_eq!(CALLS.load(Ordering::SeqCst), 1, "retire returned before the running call ended");
+            slot.deliver("m", None, |_, _| 2);
+            assert_eq!(CALLS.load(Ordering::SeqCst), 1, "a retired slot still calls");
+            running.join().unwrap();
+        });
+        assert_eq!(lock(&slot.participants).len(), 1);
+    }
+}
