@@ -5,7 +5,9 @@ one run (a benchmark, never a test: nothing here asserts a time).
     target/pybench/bin/python bench/python/bench_vs_webexpythonsdk.py
 
 1. 1,000 sequential messages.create          (goal: >= 3x faster)
-2. listing 10,000 messages                    (goal: >= 5x faster)
+2. listing 10,000 messages, median of 5     (goal: >= 5x faster; unreachable against this server:
+                                               a bare HTTP read of the same pages, no parsing at
+                                               all, is only ~2.5x faster than webexpythonsdk)
 3. 200 creates in flight with AsyncWebex vs webexpythonsdk doing them one by one (goal: >= 20x)
 
 Two references measured in the same run keep the figures honest:
@@ -22,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import re
+import statistics
 import urllib.parse
 import sys
 import time
@@ -39,6 +42,7 @@ SEQUENTIAL = 1_000
 LISTED = 10_000
 IN_FLIGHT = 200
 PAGE = 1_000
+LISTING_RUNS = 5
 ROUND_TRIP_MS = 20
 
 
@@ -107,12 +111,21 @@ def main() -> None:
                         ])
 
             asyncio.run(seed())
-            ours, n_ours = timed(lambda: sum(1 for _ in webex.messages.list(roomId=big, max=PAGE)))
-            theirs, n_theirs = timed(lambda: sum(1 for _ in api.messages.list(roomId=big, max=PAGE)))
-            assert n_ours == n_theirs == LISTED, (n_ours, n_theirs)
-            results.append(report(f"listing {LISTED:,} messages (pages of {PAGE})", ours, theirs, 5))
+            # Each listing runs LISTING_RUNS times, the three interleaved, and the medians are
+            # compared: the first pass of a process pays one-off costs (allocator growth, page
+            # faults) that a long-running app pays once, not per listing.
             query = urllib.parse.urlencode({"roomId": big, "max": PAGE})
-            bare, pages = timed(lambda: bare_listing(f"{sb.hydra_url}/messages?{query}", sb.token()))
+            runs: List[Tuple[float, float, float]] = []
+            for _ in range(LISTING_RUNS):
+                ours, n_ours = timed(lambda: sum(1 for _ in webex.messages.list(roomId=big, max=PAGE)))
+                theirs, n_theirs = timed(lambda: sum(1 for _ in api.messages.list(roomId=big, max=PAGE)))
+                assert n_ours == n_theirs == LISTED, (n_ours, n_theirs)
+                bare, pages = timed(lambda: bare_listing(f"{sb.hydra_url}/messages?{query}", sb.token()))
+                runs.append((ours, theirs, bare))
+            ours, theirs, bare = (statistics.median(r[i] for r in runs) for i in range(3))
+            print(f"{'  first pass (cold)':<44} webex_native {runs[0][0]:8.3f} s   webexpythonsdk {runs[0][1]:8.3f} s")
+            results.append(report(f"listing {LISTED:,} messages (pages of {PAGE}), median of {LISTING_RUNS}", ours,
+                                  theirs, 5))
             print(f"{'  reference: bare HTTP read of the pages':<44} {bare:8.3f} s for {pages} pages "
                   f"(server + wire, {bare / ours:.0%} of ours)")
             if ours > bare and theirs > bare:
