@@ -10,6 +10,7 @@
 //! frames (already encoded by the app) take the same path. Received audio is decoded, and
 //! received video reassembled, on an engine task per receive slot and given to the sink there.
 
+pub(crate) mod h264;
 pub(crate) mod keyframe;
 pub mod opus;
 pub(crate) mod pc;

@@ -7,6 +7,7 @@
 //! becomes `meeting:keyframeRequested`, and `request_keyframe` sends a PLI for a slot.
 
 use super::MediaShared;
+use super::h264;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::Event;
 use bytes::Bytes;
@@ -114,7 +115,7 @@ impl VideoCodec {
     }
 }
 
-/// The largest video a client may send (join's `sendVideo`).
+/// The largest video a client may send: `meetings.resolution.max*` and `meetings.bandwidth.video` ([`crate::meetings::meeting::Meeting::send_video_limits`]).
 #[derive(Clone, Copy, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SendVideoLimits {
@@ -149,9 +150,9 @@ pub struct VideoFrame<'a> {
     pub data: &'a [u8],
     /// A keyframe (VP8: key frame bit; H.264: an IDR slice or an SPS).
     pub keyframe: bool,
-    /// Width in pixels (VP8 keyframes; else 0).
+    /// Width in pixels of a keyframe (VP8 frame header, H.264 SPS); else 0.
     pub width: u32,
-    /// Height in pixels (VP8 keyframes; else 0).
+    /// Height in pixels of a keyframe (VP8 frame header, H.264 SPS); else 0.
     pub height: u32,
     /// The RTP timestamp of the frame (90 kHz clock).
     pub rtp_timestamp: u32,
@@ -189,20 +190,14 @@ pub(crate) fn vp8_header(frame: &[u8]) -> std::result::Result<Vp8Header, &'stati
     Ok(Vp8Header::Key(u32::from(w), u32::from(h)))
 }
 
-/// The NAL unit types of an Annex-B byte stream, in order.
-pub(crate) fn h264_nal_types(data: &[u8]) -> impl Iterator<Item = u8> + '_ {
-    // A start code is 00 00 01 (a 4-byte one ends the same way); the NAL header follows.
-    data.windows(4).filter(|w| w[..3] == [0, 0, 1]).map(|w| w[3] & 0x1f)
-}
-
 /// An H.264 access unit is a keyframe when it carries an IDR slice (5) or an SPS (7).
 pub(crate) fn h264_is_keyframe(data: &[u8]) -> bool {
-    h264_nal_types(data).any(|t| t == 5 || t == 7)
+    h264::nal_units(data).any(|u| matches!(h264::nal_type(u), Some(5 | 7)))
 }
 
-/// Checks a frame the app sends: not empty, a non-zero duration, and for VP8 a well-formed
-/// keyframe no larger than `max` (`meetings.resolution.maxWidth` × `maxHeight`). UNSURE: H.264
-/// frame sizes are not checked (that needs an SPS parser).
+/// Checks a frame the app sends: not empty, a non-zero duration, a keyframe flag that matches
+/// the frame, and a keyframe no larger than `max` (`meetings.resolution.maxWidth` ×
+/// `maxHeight`; VP8 from its frame header, H.264 from the SPS the access unit carries).
 pub(crate) fn check_frame(codec: VideoCodec, frame: &[u8], info: &VideoFrameInfo, max: (u32, u32)) -> Result<()> {
     if frame.is_empty() {
         return Err(Error::new(ErrorCode::InvalidArgument, "a video frame must not be empty"));
@@ -213,8 +208,28 @@ pub(crate) fn check_frame(codec: VideoCodec, frame: &[u8], info: &VideoFrameInfo
             "a video frame's duration must not be zero (1/frame rate, e.g. 66 ms at 15 fps)",
         ));
     }
-    if codec != VideoCodec::Vp8 {
-        return Ok(());
+    let too_large = |w: u32, h: u32| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!(
+                "the {} keyframe is {w}x{h}, larger than {}x{} (meetings.resolution.maxWidth / maxHeight)",
+                codec.as_str(),
+                max.0,
+                max.1
+            ),
+        )
+    };
+    if codec == VideoCodec::H264 {
+        if info.keyframe && !h264_is_keyframe(frame) {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "the frame is marked as a keyframe but carries neither an IDR slice nor an SPS",
+            ));
+        }
+        return match h264::dimensions(frame) {
+            Some((w, h)) if w > max.0 || h > max.1 => Err(too_large(w, h)),
+            _ => Ok(()),
+        };
     }
     match vp8_header(frame) {
         Err(why) => Err(Error::new(ErrorCode::InvalidArgument, format!("not a VP8 frame: {why}"))),
@@ -222,13 +237,7 @@ pub(crate) fn check_frame(codec: VideoCodec, frame: &[u8], info: &VideoFrameInfo
             ErrorCode::InvalidArgument,
             "the frame is marked as a keyframe but its VP8 header says inter frame",
         )),
-        Ok(Vp8Header::Key(w, h)) if w > max.0 || h > max.1 => Err(Error::new(
-            ErrorCode::InvalidArgument,
-            format!(
-                "the VP8 keyframe is {w}x{h}, larger than {}x{} (meetings.resolution.maxWidth / maxHeight)",
-                max.0, max.1
-            ),
-        )),
+        Ok(Vp8Header::Key(w, h)) if w > max.0 || h > max.1 => Err(too_large(w, h)),
         Ok(_) => Ok(()),
     }
 }
@@ -395,7 +404,11 @@ pub(crate) async fn receive(track: Arc<dyn TrackRemote>, seen: Arc<SlotSeen>, sh
                     Ok(Vp8Header::Key(w, h)) => (true, w, h),
                     _ => (false, 0, 0),
                 },
-                VideoCodec::H264 => (h264_is_keyframe(&sample.data), 0, 0),
+                VideoCodec::H264 if h264_is_keyframe(&sample.data) => {
+                    let (w, h) = h264::dimensions(&sample.data).unwrap_or((0, 0));
+                    (true, w, h)
+                }
+                VideoCodec::H264 => (false, 0, 0),
             };
             if let Some(dropped) = source.waiting.as_mut() {
                 if !keyframe {
@@ -462,6 +475,12 @@ mod tests {
         let zero = VideoFrameInfo { duration: Duration::ZERO, ..key };
         assert!(check_frame(VideoCodec::H264, &[0, 0, 0, 1, 0x65], &zero, max).is_err());
         assert!(check_frame(VideoCodec::H264, &[0, 0, 0, 1, 0x65], &key, max).is_ok());
+        // An inter access unit marked as a keyframe; the test pattern's SPS against a small max.
+        assert!(check_frame(VideoCodec::H264, &[0, 0, 0, 1, 0x41, 7], &key, max).is_err());
+        let pattern = include_bytes!("../../../../sandbox/assets/test-pattern-320x240.h264");
+        let e = check_frame(VideoCodec::H264, pattern, &key, (160, 120)).unwrap_err();
+        assert!(e.message.contains("H264 keyframe is 320x240") && e.message.contains("160x120"), "{}", e.message);
+        assert!(check_frame(VideoCodec::H264, pattern, &key, (320, 240)).is_ok());
     }
 
     #[test]
@@ -470,7 +489,6 @@ mod tests {
         assert!(h264_is_keyframe(&[0, 0, 1, 0x65, 4, 5]));
         assert!(!h264_is_keyframe(&[0, 0, 0, 1, 0x41, 9, 9]));
         assert!(!h264_is_keyframe(&[]));
-        assert_eq!(h264_nal_types(&[0, 0, 0, 1, 0x09, 0x10, 0, 0, 1, 0x41]).collect::<Vec<_>>(), [9, 1]);
     }
 
     #[test]
