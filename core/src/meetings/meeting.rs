@@ -88,6 +88,8 @@ pub struct Meeting {
     removal: Arc<tokio::sync::Notify>,
     /// Whether we are out because Locus removed us (a rejoin may bring us back).
     removed: AtomicBool,
+    /// Set when the client shuts down: no reconnection starts or goes on after it.
+    closed: AtomicBool,
     /// Where a ROAP message from Locus over Mercury (`locus.message.roap`) goes while an
     /// offer waits for its answer.
     roap_inbox: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Value>>>,
@@ -117,6 +119,7 @@ impl Meeting {
             joined_with: Mutex::new(None),
             removal: Arc::new(tokio::sync::Notify::new()),
             removed: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
             roap_inbox: Mutex::new(None),
             id,
             destination: destination.to_owned(),
@@ -399,10 +402,12 @@ impl Meeting {
     async fn roap_answer(&self, roap: &mut tokio::sync::mpsc::UnboundedReceiver<Value>, seq: u64) -> Result<String> {
         let wait = async {
             while let Some(message) = roap.recv().await {
-                // Answers to older offers (a reconnection's previous attempt) are not ours.
-                if message.get("seq").and_then(Value::as_u64).is_some_and(|s| s != seq)
-                    && message.get("messageType").and_then(Value::as_str) == Some("ANSWER")
-                {
+                // Only the ANSWER (or ERROR) to this offer: replies to an older offer (a
+                // reconnection's timed-out attempt), OKs and anything else are not ours.
+                let kind = message.get("messageType").and_then(Value::as_str);
+                let for_us = message.get("seq").and_then(Value::as_u64).is_none_or(|s| s == seq);
+                if !(for_us && matches!(kind, Some("ANSWER" | "ERROR"))) {
+                    tracing::debug!(target: "webex::meetings", "meeting {}: ROAP {kind:?} not for offer {seq}; skipped", self.id);
                     continue;
                 }
                 return roap_sdp(&message, seq);
@@ -422,7 +427,31 @@ impl Meeting {
 
     /// Closes the media session, if any (media state DISCONNECTED); the meeting is not left.
     pub async fn close_media(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        // A reconnection attempt holds `busy`: waiting for it means none builds a new
+        // connection after this one is closed.
+        let _busy = self.busy.lock().await;
         self.stop_media().await;
+    }
+
+    /// Whether the client shut down (see [`Meeting::close_media`]).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Whether Locus removed us and we have not rejoined since.
+    pub(crate) fn is_removed(&self) -> bool {
+        self.removed.load(Ordering::SeqCst) && self.state() == MeetingState::Left
+    }
+
+    /// While a reconnection brings media back, frames of a kind this meeting sends are
+    /// accepted and dropped, as a live microphone's or camera's would be lost: an app must
+    /// not take the outage for the end of the meeting.
+    fn dropped_while_reconnecting(&self, sends: impl Fn(&MediaOptions) -> bool) -> Option<MediaOptions> {
+        if self.media.state() != MediaState::Reconnecting {
+            return None;
+        }
+        self.joined_with.lock().ok()?.as_ref().map(|(_, m)| m.clone()).filter(|m| sends(m))
     }
 
     /// Closes the media session, if any (media state DISCONNECTED).
@@ -460,13 +489,16 @@ impl Meeting {
         };
         let r = self.settings.reconnection.clone();
         let mut last = Error::new(ErrorCode::Media, "no reconnection attempt was made");
+        let mut attempts = 0;
         for attempt in 1..=r.max_attempts.max(1) {
             if !self.may_reconnect(&r) {
-                return Err(Error::new(
+                last = Error::new(
                     ErrorCode::Closed,
                     format!("meeting {} is {}; it is not reconnected", self.id, self.state().as_str()),
-                ));
+                );
+                break;
             }
+            attempts = attempt;
             self.hub
                 .emit(Event::new("meeting:reconnectionStarting", json!({"meetingId": self.id, "attempt": attempt})));
             let outcome = {
@@ -493,21 +525,36 @@ impl Meeting {
                 }
             }
             // Give a media server that is restarting a moment (a backoff, not a sync).
-            tokio::time::sleep(std::time::Duration::from_millis(500 * u64::from(attempt))).await;
+            if attempt < r.max_attempts {
+                tokio::time::sleep(std::time::Duration::from_millis(500 * u64::from(attempt))).await;
+            }
         }
-        if let Some(s) = self.take_session_into(MediaState::Failed) {
+        if attempts == 0 {
+            return Err(last);
+        }
+        // Every way out ends the reconnection visibly: FAILED while still in the meeting,
+        // DISCONNECTED once out of it (left, ended, removed for good, client closed).
+        let end = if self.state() == MeetingState::Joined && !self.is_closed() {
+            MediaState::Failed
+        } else {
+            MediaState::Disconnected
+        };
+        if let Some(s) = self.take_session_into(end) {
             s.close_connection().await;
         }
-        self.media.set_state(MediaState::Failed);
+        self.media.set_state(end);
         self.hub.emit(Event::new(
             "meeting:reconnectionFailure",
-            json!({"meetingId": self.id, "attempts": r.max_attempts.max(1), "error": last.message}),
+            json!({"meetingId": self.id, "attempts": attempts, "error": last.message}),
         ));
         Err(last)
     }
 
     /// Whether a reconnection attempt may run now: joined, or removed by Locus with autoRejoin.
     fn may_reconnect(&self, r: &super::settings::Reconnection) -> bool {
+        if self.is_closed() {
+            return false;
+        }
         match self.state() {
             MeetingState::Joined => true,
             MeetingState::Left | MeetingState::Joining => r.auto_rejoin && self.removed.load(Ordering::SeqCst),
@@ -565,6 +612,9 @@ impl Meeting {
         let (state, muted) =
             self.working.lock().map(|w| (w.state, w.audio_muted)).unwrap_or((MeetingState::Idle, false));
         let session = self.current_session().filter(|s| s.sends_audio());
+        if session.is_none() && self.dropped_while_reconnecting(|m| m.send_audio).is_some() {
+            return Ok(());
+        }
         let Some(session) = session.filter(|_| state == MeetingState::Joined) else {
             return Err(Error::new(
                 ErrorCode::Closed,
@@ -827,6 +877,9 @@ impl Meeting {
         let (state, muted) =
             self.working.lock().map(|w| (w.state, w.video_muted)).unwrap_or((MeetingState::Idle, false));
         let session = self.current_session().filter(|s| s.sends_video().is_some());
+        if let (None, Some(m)) = (&session, self.dropped_while_reconnecting(|m| m.send_video)) {
+            return super::media::video::check_frame(m.video_codec, frame, &info, self.settings.max_resolution);
+        }
         let Some(session) = session.filter(|_| state == MeetingState::Joined) else {
             return Err(Error::new(
                 ErrorCode::Closed,

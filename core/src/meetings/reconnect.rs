@@ -27,9 +27,10 @@ pub(crate) fn supervise(meeting: &Arc<Meeting>) {
     let mut media = meeting.media_state_watch();
     let removed = meeting.removal_signal();
     tokio::spawn(async move {
-        // After a reconnection gave up, a connection must come up again before another
-        // failure starts one (else its own FAILED would start it again at once).
-        let mut armed = true;
+        // Armed by a connection that came up: a join whose media never connected failed
+        // for the app already (it got the error), and after a reconnection gave up its own
+        // FAILED must not start another one.
+        let mut armed = false;
         loop {
             let start = tokio::select! {
                 changed = media.changed() => {
@@ -42,12 +43,16 @@ pub(crate) fn supervise(meeting: &Arc<Meeting>) {
                     }
                     armed && r.detection && state == MediaState::Failed
                 }
-                _ = removed.notified() => r.auto_rejoin,
+                // A removal a reconnection already undid (it rejoined) leaves a stale signal.
+                _ = removed.notified() => r.auto_rejoin && weak.upgrade().is_some_and(|m| m.is_removed()),
             };
             if !start {
                 continue;
             }
             let Some(meeting) = weak.upgrade() else { return };
+            if meeting.is_closed() {
+                return;
+            }
             if meeting.reconnect().await.is_err() {
                 armed = false;
             }
