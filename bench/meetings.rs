@@ -394,11 +394,12 @@ impl Peer {
         let arg = json!({
             "hydra": sb.hydra(),
             "u2c": sb.info["u2c"],
-            "token": sb.token(email),
             "number": number,
         });
+        // The token goes in the environment, not on the command line (where `ps` shows it).
         let child = Command::new(exe)
             .args(["--peer", &arg.to_string()])
+            .env(PEER_TOKEN, sb.token(email))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -426,6 +427,9 @@ impl Peer {
     }
 }
 
+/// Where the peer process finds its access token.
+const PEER_TOKEN: &str = "WEBEX_BENCH_PEER_TOKEN";
+
 /// `--peer <json>`: join the meeting with audio, talk, leave when stdin closes.
 async fn peer(arg: &str) -> ExitCode {
     let v: Value = match serde_json::from_str(arg) {
@@ -436,7 +440,8 @@ async fn peer(arg: &str) -> ExitCode {
         }
     };
     let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
-    let c = client_for(&s("hydra"), &s("u2c"), &s("token"));
+    let token = std::env::var(PEER_TOKEN).unwrap_or_default();
+    let c = client_for(&s("hydra"), &s("u2c"), &token);
     let joined = async {
         let dev = device(&c).await?;
         let m = c.meetings().create(&s("number"), None).await.map_err(|e| e.to_string())?;

@@ -334,8 +334,8 @@ function frameCallback(ref, kind) {
   };
 }
 
-/** Video frames are shown for 1/30 s unless `sendVideo` is told otherwise. */
-const DEFAULT_VIDEO_DURATION_US = 33333;
+/** Video frames are shown for 1/15 s unless `sendVideo` is told otherwise (the same default as Python). */
+const DEFAULT_VIDEO_DURATION_US = 66667;
 
 /**
  * `webex.meetings.sendAudio`, `sendVideo`, `onAudio` and `onVideo` (not operations:
