@@ -272,11 +272,14 @@ class _Core:
         self.frame_routers: Dict[str, FrameRouter] = {}
         self.frame_pumps: List[threading.Thread] = []
         self._frames_lock = threading.Lock()
+        # Set when closing: a pump waiting for the loop stops waiting (the loop may be the
+        # thread that is closing and joining the pumps).
+        self.stopping = threading.Event()
         _open.add(self)
 
     def start_pump(self, loop: Optional[asyncio.AbstractEventLoop]) -> None:
         """Starts the event thread, delivering on it (`loop` None) or on the loop."""
-        deliver, on_end = on_loop(loop, self.router.dispatch, self.router.close)
+        deliver, on_end = on_loop(loop, self.router.dispatch, self.router.close, self.stopping)
         self.pump = start_pump(self.native.events(), f"webex-events-{self.native.handle}", deliver, on_end)
 
     def start_frames(self, kind: str, loop: Optional[asyncio.AbstractEventLoop]) -> FrameRouter:
@@ -290,12 +293,13 @@ class _Core:
                 return router
             queue = self.native.frames(kind)
             router = FrameRouter(queue, MEDIA_KINDS[kind])
-            deliver, on_end = on_loop(loop, router.dispatch, router.close)
+            deliver, on_end = on_loop(loop, router.dispatch, router.close, self.stopping)
             self.frame_pumps.append(start_pump(queue, f"webex-{kind}-{self.native.handle}", deliver, on_end))
             self.frame_routers[kind] = router
             return router
 
     def close(self) -> None:
+        self.stopping.set()
         self.native.close()
         with self._frames_lock:
             pumps = [self.pump, *self.frame_pumps]

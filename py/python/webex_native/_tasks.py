@@ -66,21 +66,39 @@ def start_pump(queue: Any, name: str, deliver: Callable[[Any], None], on_end: Ca
 
 
 def on_loop(
-    loop: Optional[asyncio.AbstractEventLoop], dispatch: Callable[[Any], None], close: Callable[[], None]
+    loop: Optional[asyncio.AbstractEventLoop],
+    dispatch: Callable[[Any], None],
+    close: Callable[[], None],
+    stopping: Optional[threading.Event] = None,
 ) -> Tuple[Callable[[Any], None], Callable[[], None]]:
     """``(deliver, on_end)`` for `start_pump`: ``dispatch(batch)`` and ``close()`` on the pump's
     thread when ``loop`` is None, else on the loop (one ``call_soon_threadsafe`` per batch).
-    Once the loop is closed batches are dropped (nobody listens any more) and ``close`` runs
-    on the pump's thread."""
+
+    On a loop, at most `IN_FLIGHT` batches wait for it: the pump takes no more until the loop
+    has run one, so a slow loop leaves what comes next in the engine's own queue (bounded for
+    audio and video, with drops counted; events are kept) instead of piling up callbacks
+    without bound. Once the loop is closed, or ``stopping`` is set (the client is closing,
+    perhaps on the loop's own thread), batches are dropped: nobody listens any more. ``close``
+    runs on the pump's thread when the loop is closed."""
     if loop is None:
         return dispatch, close
     event_loop = loop
+    waiting = threading.Semaphore(IN_FLIGHT)
+
+    def run(batch: Any) -> None:
+        try:
+            dispatch(batch)
+        finally:
+            waiting.release()
 
     def deliver(batch: Any) -> None:
+        while not waiting.acquire(timeout=0.1):
+            if event_loop.is_closed() or (stopping is not None and stopping.is_set()):
+                return
         try:
-            event_loop.call_soon_threadsafe(dispatch, batch)
+            event_loop.call_soon_threadsafe(run, batch)
         except RuntimeError:
-            pass  # the loop is closed: nobody is listening any more
+            waiting.release()  # the loop is closed: nobody is listening any more
 
     def on_end() -> None:
         try:
@@ -89,3 +107,7 @@ def on_loop(
             close()
 
     return deliver, on_end
+
+
+#: Batches handed to an event loop and not yet run, per stream, before the pump waits.
+IN_FLIGHT = 2
