@@ -265,14 +265,12 @@ impl MediaSession {
         bind: IpAddr,
     ) -> Result<(Arc<MediaSession>, String)> {
         let built = pc::build_with(bind, settings, opts.video_codec).await?;
-        let pc = built.pc.clone();
-        match Self::prepare(opts, settings, shared, built).await {
-            Ok(r) => Ok(r),
-            Err(e) => {
-                let _ = pc.close().await;
-                Err(e)
-            }
+        let mut unclaimed = Unclaimed(Some(built.pc.clone()));
+        let prepared = Self::prepare(opts, settings, shared, built).await;
+        if prepared.is_ok() {
+            unclaimed.0 = None;
         }
+        prepared
     }
 
     async fn prepare(
@@ -537,6 +535,21 @@ impl MediaSession {
     /// Closes the peer connection (after [`MediaSession::stop_into`]).
     pub async fn close_connection(&self) {
         let _ = self.pc.close().await;
+    }
+}
+
+/// Closes a connection that never became a session: its offer failed, or the caller gave up
+/// waiting (a reconnection attempt's timeout drops the offer mid-way); else it would live on
+/// with its tasks.
+struct Unclaimed(Option<Arc<dyn PeerConnection>>);
+
+impl Drop for Unclaimed {
+    fn drop(&mut self) {
+        if let (Some(pc), Ok(rt)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+            rt.spawn(async move {
+                let _ = pc.close().await;
+            });
+        }
     }
 }
 
