@@ -1501,6 +1501,17 @@ export type MeetingState2 = "IDLE" | "JOINING" | "LOBBY" | "JOINED" | "LEAVING" 
 /** Where a meeting's media connection stands. */
 export type MediaState = "NONE" | "CONNECTING" | "CONNECTED" | "RECONNECTING" | "FAILED" | "DISCONNECTED";
 
+/** The largest video a client may send: `meetings.resolution.max*` and `meetings.bandwidth.video` (a meeting's `sendVideo` once joined sending video). */
+export interface SendVideoLimits {
+  /** `meetings.resolution.maxWidth`. */
+  maxWidth: number;
+  /** `meetings.resolution.maxHeight`. */
+  maxHeight: number;
+  /** `meetings.bandwidth.video`, bits/s: the encoder's ceiling. */
+  maxBitrate: number;
+  [member: string]: unknown;
+}
+
 /** Where a member stands. */
 export type MemberStatus = "IN_MEETING" | "IN_LOBBY" | "NOT_IN_MEETING";
 
@@ -1562,6 +1573,11 @@ export interface MeetingView {
   videoMuted: boolean;
   /** Where this client's media connection stands. */
   mediaState: MediaState;
+  /**
+   * When joined sending video: the largest video to send (`meetings.resolution.max*`,
+   * `meetings.bandwidth.video`), what the app's encoder should keep to.
+   */
+  sendVideo?: SendVideoLimits | null;
   /** The roster. */
   members: Array<Member>;
   [member: string]: unknown;

@@ -95,6 +95,9 @@ async fn alice_to_bob(codec: VideoCodec) {
     let mut a_events = alice.events();
 
     let (a, a_view) = join(&alice, &number, &sending(codec)).await;
+    // What Alice's encoder should keep to: the config's defaults (1280x720, 4 Mb/s).
+    let limits = a_view.send_video.expect("joined sending video: the limits are known");
+    assert_eq!((limits.max_width, limits.max_height, limits.max_bitrate), (1280, 720, 4_000_000));
     let alice_id = a_view.self_id.clone().unwrap();
     let b = bob.meetings().create(&number, None).await.unwrap();
     let (sink, mut seen) = video_sink();

@@ -47,6 +47,9 @@ pub struct MeetingView {
     pub video_muted: bool,
     /// Where this client's media connection stands.
     pub media_state: MediaState,
+    /// When joined sending video: the largest video to send (`meetings.resolution.max*`,
+    /// `meetings.bandwidth.video`), what the app's encoder should keep to.
+    pub send_video: Option<super::media::SendVideoLimits>,
     /// The roster.
     pub members: Vec<Member>,
 }
@@ -159,6 +162,13 @@ impl Meeting {
             audio_muted: w.audio_muted,
             video_muted: w.video_muted,
             media_state: self.media.state(),
+            send_video: self
+                .joined_with
+                .lock()
+                .ok()
+                .and_then(|j| j.as_ref().map(|(_, m)| m.send_video))
+                .is_some_and(|sends| sends && w.state == MeetingState::Joined)
+                .then(|| self.send_video_limits()),
             members: w.members.clone(),
         }
     }

@@ -416,6 +416,12 @@ class Status(Model):
     expiresAt: Optional[int]
     renewal: str
 
+class SendVideoLimits(Model):
+    """The largest video a client may send: `meetings.resolution.max*` and `meetings.bandwidth.video` (a meeting's `sendVideo` once joined sending video)."""
+    maxWidth: int
+    maxHeight: int
+    maxBitrate: int
+
 class Member(Model):
     """One person of the roster, from a Locus participant (rules of the official SDK's"""
     id: str
@@ -445,6 +451,7 @@ class MeetingView(Model):
     audioMuted: bool
     videoMuted: bool
     mediaState: str
+    sendVideo: Optional[SendVideoLimits]
     members: List[Member]
 
 class TrackStats(Model):
@@ -1126,6 +1133,7 @@ __all__ = [
     'Meeting',
     'Granted',
     'Status',
+    'SendVideoLimits',
     'Member',
     'MeetingView',
     'TrackStats',

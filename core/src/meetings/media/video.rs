@@ -115,7 +115,7 @@ impl VideoCodec {
     }
 }
 
-/// The largest video a client may send: `meetings.resolution.max*` and `meetings.bandwidth.video` ([`crate::meetings::meeting::Meeting::send_video_limits`]).
+/// The largest video a client may send: `meetings.resolution.max*` and `meetings.bandwidth.video` (a meeting's `sendVideo` once joined sending video).
 #[derive(Clone, Copy, Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SendVideoLimits {
