@@ -17,7 +17,6 @@ pub(crate) mod control;
 mod dto;
 mod events;
 mod info;
-mod keyframe;
 mod ops;
 mod resolve;
 mod roap;

@@ -11,7 +11,6 @@
 //! received video reassembled, on an engine task per receive slot and given to the sink there.
 
 pub(crate) mod h264;
-pub(crate) mod keyframe;
 pub mod opus;
 pub(crate) mod pc;
 #[cfg(test)]
@@ -286,36 +285,10 @@ impl MediaSession {
         let mut sender = None;
         let mut slots = if opts.receive_audio { opts.audio_streams.max(1) } else { 0 };
         if opts.send_audio {
-            let ssrc = random_u32();
-            let track = Arc::new(
-                TrackLocalStaticSample::new(
-                    Instant::now(),
-                    MediaStreamTrack::new(
-                        format!("webex-{}", shared.meeting_id),
-                        "audio".into(),
-                        "microphone".into(),
-                        RtpCodecKind::Audio,
-                        vec![RTCRtpEncodingParameters {
-                            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
-                            codec: opus_codec(),
-                            ..Default::default()
-                        }],
-                    ),
-                )
-                .map_err(|e| media_error("creating the audio track", e))?,
-            );
-            let direction = if slots > 0 {
-                slots -= 1;
-                RTCRtpTransceiverDirection::Sendrecv
-            } else {
-                RTCRtpTransceiverDirection::Sendonly
-            };
-            let init = RTCRtpTransceiverInit { direction, ..Default::default() };
-            let transceiver = pc
-                .add_transceiver_from_track(track.clone() as Arc<dyn TrackLocal>, Some(init))
-                .await
-                .map_err(|e| media_error("adding the audio track", e))?;
-            sender = transceiver.sender().await.ok().flatten();
+            let sending =
+                SendingLine::add(&pc, &shared.meeting_id, RtpCodecKind::Audio, opus_codec(), &mut slots).await?;
+            let (track, ssrc) = (sending.track, sending.ssrc);
+            sender = sending.sender;
             let (tx, mut rx) = mpsc::channel::<(Bytes, Duration)>(SEND_QUEUE);
             let pt = pt.clone();
             tasks.push(tokio::spawn(async move {
@@ -553,6 +526,60 @@ impl Drop for Unclaimed {
     }
 }
 
+/// The m-line this client sends one kind on: `sendrecv` when it also receives that kind (it is
+/// then the first receive slot too, and `slots` goes down by one), else `sendonly`.
+struct SendingLine {
+    track: Arc<TrackLocalStaticSample>,
+    ssrc: u32,
+    sender: Option<Arc<dyn webrtc::rtp_transceiver::RtpSender>>,
+}
+
+impl SendingLine {
+    async fn add(
+        pc: &Arc<dyn PeerConnection>,
+        meeting_id: &str,
+        kind: RtpCodecKind,
+        codec: rtc::rtp_transceiver::rtp_sender::RTCRtpCodec,
+        slots: &mut usize,
+    ) -> Result<SendingLine> {
+        let (name, label) = match kind {
+            RtpCodecKind::Video => ("video", "camera"),
+            _ => ("audio", "microphone"),
+        };
+        let ssrc = random_u32();
+        let track = Arc::new(
+            TrackLocalStaticSample::new(
+                Instant::now(),
+                MediaStreamTrack::new(
+                    format!("webex-{meeting_id}"),
+                    name.into(),
+                    label.into(),
+                    kind,
+                    vec![RTCRtpEncodingParameters {
+                        rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+                        codec,
+                        ..Default::default()
+                    }],
+                ),
+            )
+            .map_err(|e| media_error(&format!("creating the {name} track"), e))?,
+        );
+        let direction = if *slots > 0 {
+            *slots -= 1;
+            RTCRtpTransceiverDirection::Sendrecv
+        } else {
+            RTCRtpTransceiverDirection::Sendonly
+        };
+        let init = RTCRtpTransceiverInit { direction, ..Default::default() };
+        let transceiver = pc
+            .add_transceiver_from_track(track.clone() as Arc<dyn TrackLocal>, Some(init))
+            .await
+            .map_err(|e| media_error(&format!("adding the {name} track"), e))?;
+        let sender = transceiver.sender().await.ok().flatten();
+        Ok(SendingLine { track, ssrc, sender })
+    }
+}
+
 fn random_u32() -> u32 {
     uuid::Uuid::new_v4().as_u128() as u32
 }
@@ -571,37 +598,11 @@ async fn add_video(
     let mut send = None;
     let mut sender = None;
     if opts.send_video {
-        let ssrc = random_u32();
-        let track = Arc::new(
-            TrackLocalStaticSample::new(
-                Instant::now(),
-                MediaStreamTrack::new(
-                    format!("webex-{}", shared.meeting_id),
-                    "video".into(),
-                    "camera".into(),
-                    RtpCodecKind::Video,
-                    vec![RTCRtpEncodingParameters {
-                        rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
-                        // As registered in the media engine, so the two match.
-                        codec: opts.video_codec.rtp_codec(settings.enable_rtx),
-                        ..Default::default()
-                    }],
-                ),
-            )
-            .map_err(|e| media_error("creating the video track", e))?,
-        );
-        let direction = if slots > 0 {
-            slots -= 1;
-            RTCRtpTransceiverDirection::Sendrecv
-        } else {
-            RTCRtpTransceiverDirection::Sendonly
-        };
-        let init = RTCRtpTransceiverInit { direction, ..Default::default() };
-        let transceiver = pc
-            .add_transceiver_from_track(track.clone() as Arc<dyn TrackLocal>, Some(init))
-            .await
-            .map_err(|e| media_error("adding the video track", e))?;
-        sender = transceiver.sender().await.ok().flatten();
+        // The codec as registered in the media engine, so the two match.
+        let codec = opts.video_codec.rtp_codec(settings.enable_rtx);
+        let sending = SendingLine::add(pc, &shared.meeting_id, RtpCodecKind::Video, codec, &mut slots).await?;
+        let (track, ssrc) = (sending.track, sending.ssrc);
+        sender = sending.sender;
         send = Some(VideoSend::start(opts.video_codec, track, ssrc, pt.clone(), shared.clone(), tasks));
     }
     for _ in 0..slots {

@@ -3,41 +3,24 @@
 //! into a message on a channel. The config decides the rest: NACK with `meetings.enableRtx`,
 //! header extensions beyond MID with `meetings.enableExtmap`.
 
-use super::keyframe::{self, KeyframeRequests};
 use super::video::VideoCodec;
 use crate::error::{Error, ErrorCode, Result};
 use crate::meetings::settings::MeetingSettings;
-use rtc::ice::mdns::MulticastDnsMode;
 use rtc::interceptor::{Registry, Slot};
-use rtc::peer_connection::configuration::media_engine::MIME_TYPE_OPUS;
-use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpHeaderExtensionCapability, RtpCodecKind,
-};
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodecParameters, RTCRtpHeaderExtensionCapability, RtpCodecKind};
 use rtc::sdp::extmap::{ABS_SEND_TIME_URI, AUDIO_LEVEL_URI, SDES_MID_URI};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
+use webex_media_common::keyframe;
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCBundlePolicy,
-    RTCConfigurationBuilder, RTCIceGatheringState, RTCPeerConnectionState, RTCRtcpMuxPolicy, SettingEngineBuilder,
-    configure_nack, configure_rtcp_reports, configure_twcc,
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState,
+    RTCPeerConnectionState, configure_nack, configure_rtcp_reports, configure_twcc,
 };
 
-/// The Opus payload type we offer (the browsers' choice).
-pub const OPUS_PT: u8 = 111;
-
-/// The Opus codec as offered: 48 kHz, 2 channels in SDP (RFC 7587), FEC on.
-pub fn opus_codec() -> RTCRtpCodec {
-    RTCRtpCodec {
-        mime_type: MIME_TYPE_OPUS.to_owned(),
-        clock_rate: 48_000,
-        channels: 2,
-        sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
-        rtcp_feedback: vec![],
-    }
-}
+pub use webex_media_common::codecs::{OPUS_PT, opus as opus_codec};
 
 /// What a connection tells its owner.
 pub enum PcEvent {
@@ -127,7 +110,7 @@ fn engine(settings: &MeetingSettings, preferred: VideoCodec) -> Result<(MediaEng
         // Transport-wide congestion control: its extension, feedback and interceptors.
         registry = configure_twcc(registry, &mut me).map_err(|e| media_error("configuring TWCC", e))?;
     }
-    let registry = registry.with(Slot::from(keyframe::SLOT), KeyframeRequests::default());
+    let registry = registry.with(Slot::from(keyframe::SLOT), keyframe::KeyframeRequests::default());
     Ok((me, registry))
 }
 
@@ -136,15 +119,7 @@ fn engine(settings: &MeetingSettings, preferred: VideoCodec) -> Result<(MediaEng
 /// Needs a tokio runtime (the driver is spawned on it).
 pub async fn build_with(bind: IpAddr, settings: &MeetingSettings, preferred: VideoCodec) -> Result<Built> {
     let (me, registry) = engine(settings, preferred)?;
-    let se = SettingEngineBuilder::new()
-        .with_multicast_dns_mode(MulticastDnsMode::Disabled)
-        .with_ice_timeouts(Some(Duration::from_secs(2)), Some(Duration::from_secs(6)), Some(Duration::from_secs(1)))
-        .with_host_acceptance_min_wait(Some(Duration::ZERO))
-        .build();
-    let cfg = RTCConfigurationBuilder::new()
-        .with_bundle_policy(RTCBundlePolicy::MaxBundle)
-        .with_rtcp_mux_policy(RTCRtcpMuxPolicy::Require)
-        .build();
+    let (se, cfg) = webex_media_common::connection_settings();
     let (tx, events) = mpsc::unbounded_channel();
     let (gathered_tx, gathered) = watch::channel(false);
     let pc = PeerConnectionBuilder::new()

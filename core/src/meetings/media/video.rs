@@ -14,10 +14,9 @@ use bytes::Bytes;
 use rtc::media::Sample;
 use rtc::media::io::sample_builder::SampleBuilder;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_H264, MIME_TYPE_VP8};
-use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp::codec::h264::H264Packet;
 use rtc::rtp::codec::vp8::Vp8Packet;
-use rtc::rtp_transceiver::rtp_sender::{RTCPFeedback, RTCRtpCodec};
+use rtc::rtp_transceiver::rtp_sender::RTCRtpCodec;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -29,12 +28,9 @@ use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
-/// The VP8 payload type we offer (the browsers' choice).
-pub const VP8_PT: u8 = 96;
-/// The H.264 payload type we offer.
-pub const H264_PT: u8 = 102;
-/// RTP clock of every video codec.
-const VIDEO_CLOCK: u32 = 90_000;
+use webex_media_common::codecs::{self, VIDEO_CLOCK};
+pub use webex_media_common::codecs::{H264_PT, VP8_PT};
+use webex_media_common::keyframe;
 /// Encoded frames waiting for the engine task; beyond this the newest are dropped (counted).
 const SEND_QUEUE: usize = 30;
 /// Packets `SampleBuilder` waits for a missing one before giving up on its frame.
@@ -94,23 +90,11 @@ impl VideoCodec {
     }
 
     /// The codec as offered: keyframe requests by PLI and FIR always, NACK when `nack`
-    /// (`meetings.enableRtx`). UNSURE: the H.264 profile is the browsers' constrained
-    /// baseline 3.1; what the Webex media servers prefer is not known here.
+    /// (`meetings.enableRtx`).
     pub(crate) fn rtp_codec(self, nack: bool) -> RTCRtpCodec {
-        let fb = |typ: &str, parameter: &str| RTCPFeedback { typ: typ.to_owned(), parameter: parameter.to_owned() };
-        let mut rtcp_feedback = vec![fb("ccm", "fir"), fb("nack", "pli")];
-        if nack {
-            rtcp_feedback.push(fb("nack", ""));
-        }
-        RTCRtpCodec {
-            mime_type: self.mime_type().to_owned(),
-            clock_rate: VIDEO_CLOCK,
-            channels: 0,
-            sdp_fmtp_line: match self {
-                VideoCodec::Vp8 => String::new(),
-                VideoCodec::H264 => "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f".to_owned(),
-            },
-            rtcp_feedback,
+        match self {
+            VideoCodec::Vp8 => codecs::vp8(nack),
+            VideoCodec::H264 => codecs::h264(nack),
         }
     }
 }
@@ -274,7 +258,7 @@ impl VideoSend {
         tasks.push(tokio::spawn(async move {
             while let Some(event) = track.poll().await {
                 let TrackLocalEvent::OnRtcpPacket(packets) = event else { continue };
-                if packets.iter().any(|p| super::keyframe::is_keyframe_request(p.as_ref())) {
+                if packets.iter().any(|p| keyframe::is_keyframe_request(p.as_ref())) {
                     tracing::debug!(target: "webex::meetings", "meeting {}: keyframe requested", shared.meeting_id);
                     shared.hub.emit(Event::new("meeting:keyframeRequested", json!({"meetingId": shared.meeting_id})));
                 }
@@ -313,9 +297,8 @@ pub(crate) struct VideoSlot {
 /// Sends a PLI for what `slot` carries now (its SSRC). `false` when it carried nothing yet.
 pub(crate) async fn request_keyframe(slot: &VideoSlot) -> Result<bool> {
     let Some((_, ssrc)) = slot.seen.last() else { return Ok(false) };
-    let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc };
     slot.track
-        .write_rtcp(vec![Box::new(pli)])
+        .write_rtcp(vec![keyframe::pli(ssrc)])
         .await
         .map_err(|e| Error::new(ErrorCode::Media, format!("sending a keyframe request: {e}")))?;
     Ok(true)
@@ -413,8 +396,7 @@ pub(crate) async fn receive(track: Arc<dyn TrackRemote>, seen: Arc<SlotSeen>, sh
             if let Some(dropped) = source.waiting.as_mut() {
                 if !keyframe {
                     if *dropped % KEYFRAME_RETRY == 0 {
-                        let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc };
-                        let _ = track.write_rtcp(vec![Box::new(pli)]).await;
+                        let _ = track.write_rtcp(vec![keyframe::pli(ssrc)]).await;
                     }
                     *dropped += 1;
                     continue;

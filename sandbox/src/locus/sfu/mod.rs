@@ -1,7 +1,7 @@
 //! The sandbox media server (docs/meetings-design.md §4.3): one WebRTC peer connection per
 //! participant, answering the participant's ROAP OFFER, and forwarding each participant's
-//! audio and video RTP to the others. Every webrtc call of the sandbox lives here, in
-//! [`super::keyframe`] and in [`super::bot`].
+//! audio and video RTP to the others. Every webrtc call of the sandbox lives here and in
+//! [`super::bot`]; what the clients' connections share with it is in `webex-media-common`.
 //!
 //! Slots: every offered audio (video) m-line on which the client can receive (`sendrecv` or
 //! `recvonly` in its offer) is an audio (video) receive slot, in m-line order. Receiver R's
@@ -26,7 +26,6 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rtc::ice::mdns::MulticastDnsMode;
 use rtc::interceptor::{Registry, Slot as ChainSlot};
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp;
@@ -37,18 +36,18 @@ use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
-    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCBundlePolicy, RTCConfigurationBuilder,
-    RTCIceGatheringState, RTCRtcpMuxPolicy, RTCSessionDescription, SettingEngineBuilder, configure_rtcp_reports,
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState, RTCSessionDescription,
+    configure_rtcp_reports,
 };
 
-pub(crate) use codecs::{H264_PT, OPUS_PT, VP8_PT};
 pub(crate) use room::{Member, Room, Upstream};
+pub(crate) use webex_media_common::codecs::{H264_PT, OPUS_PT, VP8_PT};
 
-use super::keyframe::{self, KeyframeRequests};
 use super::ops::Kind;
 use crate::state::lock;
 use sdp::{Line, media_lines};
 use slot::Slot;
+use webex_media_common::keyframe::{self, KeyframeRequests};
 
 /// Packets queued per receive slot before the newest are dropped (a slow receiver never
 /// stalls a sender).
@@ -151,15 +150,7 @@ impl Sfu {
     /// per offered audio/video m-line, the answer SDP once ICE gathering is complete.
     pub async fn offer(self: &Arc<Self>, owner: Owner, offer: String) -> Result<String, String> {
         let lines = media_lines(&offer);
-        let se = SettingEngineBuilder::new()
-            .with_multicast_dns_mode(MulticastDnsMode::Disabled)
-            .with_ice_timeouts(Some(Duration::from_secs(2)), Some(Duration::from_secs(6)), Some(Duration::from_secs(1)))
-            .with_host_acceptance_min_wait(Some(Duration::ZERO))
-            .build();
-        let cfg = RTCConfigurationBuilder::new()
-            .with_bundle_policy(RTCBundlePolicy::MaxBundle)
-            .with_rtcp_mux_policy(RTCRtcpMuxPolicy::Require)
-            .build();
+        let (se, cfg) = webex_media_common::connection_settings();
         // No NACK responder: on loopback nothing is lost, and retransmitting would mean
         // keeping every forwarded packet per slot.
         let registry =

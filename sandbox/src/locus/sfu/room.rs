@@ -10,9 +10,9 @@ use webrtc::peer_connection::PeerConnection;
 
 use super::slot::Slot;
 use super::{Owner, ParticipantMedia};
-use crate::locus::keyframe;
 use crate::locus::ops::Kind;
 use crate::state::lock;
+use webex_media_common::keyframe;
 
 /// How to ask a source for a keyframe.
 #[derive(Clone)]

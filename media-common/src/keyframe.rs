@@ -1,12 +1,12 @@
-//! The interceptor that lets keyframe requests reach the engine (webrtc 0.21).
+//! The interceptor that lets keyframe requests reach the application (webrtc 0.21).
 //!
 //! Inbound RTCP stops at the end of webrtc's interceptor chain unless an interceptor marks it
 //! `Attribute::DeliverToApplication` (see the docs of `TrackLocalEvent::OnRtcpPacket`). A
-//! keyframe request (PLI or FIR) from the media server is about the video this client sends,
-//! and only the app (its encoder) can answer it, so this one marks those — and nothing else:
-//! reports and NACKs are for the other interceptors, which have seen them by then (this one
-//! sits last, nearest the application). A marked request then arrives on the sending track's
-//! `poll()`, where the session turns it into `meeting:keyframeRequested`.
+//! keyframe request (PLI or FIR) is about the video this end sends, and only the application
+//! can answer it — the client's encoder, or the media server relaying it to the sender — so
+//! this one marks those, and nothing else: reports and NACKs are for the other interceptors,
+//! which have seen them by then (this one sits last, nearest the application). A marked
+//! request then arrives on the sending track's `poll()`.
 
 use rtc::interceptor::{Attribute, Interceptor, Packet, StreamInfo, TaggedPacket};
 use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
@@ -18,6 +18,11 @@ use std::time::Instant;
 /// Where the interceptor sits in the chain: after every named slot (the jitter buffer is the
 /// last one, 13 000), so every other interceptor has read the RTCP first.
 pub const SLOT: usize = 14_000;
+
+/// A PLI for the stream `media_ssrc` (the sender SSRC is not ours to name: 0).
+pub fn pli(media_ssrc: u32) -> Box<dyn rtc::rtcp::Packet> {
+    Box::new(PictureLossIndication { sender_ssrc: 0, media_ssrc })
+}
 
 /// Whether an RTCP packet asks for a keyframe.
 pub fn is_keyframe_request(packet: &dyn rtc::rtcp::Packet) -> bool {
