@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -23,6 +23,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/_sandbox/users", post(add_user))
         .route("/_sandbox/faults", post(add_fault).delete(clear_faults))
         .route("/_sandbox/requests", get(requests))
+        .route("/_sandbox/meetings/{number}/{action}", post(meeting_control))
         .route_layer(middleware::from_fn(loopback_only))
 }
 
@@ -49,6 +50,22 @@ async fn add_user(State(st): State<AppState>, headers: HeaderMap, bytes: Bytes) 
     let name = body.str("displayName")?.unwrap_or_else(|| email.clone());
     let user = crate::add_user_to(&st, &email, &name);
     Ok(json_ok(user_json(&user)))
+}
+
+/// `POST /_sandbox/meetings/{meetingNumber}/{action}` with the params as the JSON body (none
+/// = `{}`): [`crate::Sandbox::meeting_control`] over HTTP, for apps in any language that run
+/// the sandbox binary. Refusals are 400 with the reason.
+async fn meeting_control(
+    State(st): State<AppState>,
+    Path((number, action)): Path<(String, String)>,
+    bytes: Bytes,
+) -> ApiResult<Response> {
+    let params: serde_json::Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("The params are not JSON: {e}.")))?
+    };
+    st.meeting_control(&number, &action, &params).map(json_ok).map_err(ApiError::bad_request)
 }
 
 async fn add_fault(State(st): State<AppState>, bytes: Bytes) -> ApiResult<Response> {

@@ -495,3 +495,25 @@ async fn meeting_controls_in_json_from_any_thread() {
     let e = control("kick", json!({"email": ALICE})).unwrap_err();
     assert_eq!(e, format!("meeting {} is not running", m.number));
 }
+
+/// The same controls over HTTP, for apps that run the sandbox binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meeting_controls_over_http() {
+    let sb = start().await;
+    let alice = register(&sb, &sb.user(ALICE).unwrap().token).await;
+    let m = start_meeting(&sb, &alice).await;
+    let url = |action: &str| format!("{}/_sandbox/meetings/{}/{action}", sb.base_url(), m.number);
+    let (s, v) = json(Method::POST, &url("addBot"), "", Some(json!({"video": "H264"}))).await;
+    assert_eq!((s, v["email"].as_str()), (200, Some(MEDIA_BOT_EMAIL)), "{v}");
+    let (s, v) = json(Method::POST, &url("media"), "", None).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v.as_array().unwrap().iter().any(|r| r["email"] == MEDIA_BOT_EMAIL), "{v}");
+    let (s, v) = json(Method::POST, &url("explode"), "", None).await;
+    assert_eq!(s, 400);
+    assert!(v["message"].as_str().unwrap().contains("unknown meeting control \"explode\""), "{v}");
+    let (s, v) = json(Method::POST, &url("end"), "", None).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = json(Method::POST, &url("end"), "", None).await;
+    assert_eq!(s, 400);
+    assert!(v["message"].as_str().unwrap().contains("is not running"), "{v}");
+}

@@ -1,10 +1,12 @@
-//! Meeting controls as one JSON call, [`Sandbox::meeting_control`], so every language drives
-//! them the same way: the C, Python and Node bindings each pass it through unchanged.
+//! Meeting controls as one JSON call, so every language drives them the same way: the C,
+//! Python and Node bindings each pass [`Sandbox::meeting_control`] through unchanged, and
+//! anything with an HTTP client uses `POST /_sandbox/meetings/{meetingNumber}/{action}`.
 
 use serde_json::{Value, json};
 
 use super::bot::{BotVideo, MEDIA_BOT_EMAIL, MediaBotOptions};
 use crate::Sandbox;
+use crate::state::Shared;
 
 /// The actions [`Sandbox::meeting_control`] takes.
 pub const MEETING_CONTROLS: [&str; 6] = ["media", "cut", "kick", "end", "addBot", "removeBot"];
@@ -24,9 +26,19 @@ impl Sandbox {
     ///
     /// Errors name what is wrong: an unknown action, a bad parameter, a meeting that is not
     /// running, a person who is not in it.
+    ///
+    /// Callable from any thread (media sessions open and close on the sandbox's runtime). The
+    /// admin route `POST /_sandbox/meetings/{meetingNumber}/{action}` (body: `params`) runs
+    /// the same.
     pub fn meeting_control(&self, meeting_number: &str, action: &str, params: &Value) -> Result<Value, String> {
-        // Media sessions open and close on the sandbox's runtime, whichever thread asks.
         let _runtime = self.runtime.enter();
+        self.shared.meeting_control(meeting_number, action, params)
+    }
+}
+
+impl Shared {
+    /// [`Sandbox::meeting_control`].
+    pub(crate) fn meeting_control(&self, meeting_number: &str, action: &str, params: &Value) -> Result<Value, String> {
         if !params.is_null() && !params.is_object() {
             return Err(format!("{action}: params must be a JSON object, got {params}"));
         }
@@ -98,6 +110,6 @@ impl Sandbox {
 
     /// Whether a meeting with this number is running (a Locus exists for it).
     fn loci_running(&self, meeting_number: &str) -> bool {
-        crate::state::lock(&self.shared.locus).active_for(meeting_number).is_some()
+        crate::state::lock(&self.locus).active_for(meeting_number).is_some()
     }
 }

@@ -25,7 +25,7 @@ use super::PersonRef;
 use super::ops::{Join, Kind};
 use super::sfu::{H264_PT, Member, OPUS_PT, Owner, Room, VP8_PT};
 use crate::Sandbox;
-use crate::state::lock;
+use crate::state::{Shared, lock};
 
 /// The bot's email (a person of kind `bot` in the store).
 pub const MEDIA_BOT_EMAIL: &str = "media-bot@sandbox.example";
@@ -72,6 +72,20 @@ impl Sandbox {
     /// [`Sandbox::meeting_media`]. `false` when the meeting is not running, the bot is
     /// already in it, the tone is out of range, or there is no tokio runtime to run it on.
     pub fn add_media_bot(&self, meeting_number: &str, opts: MediaBotOptions) -> bool {
+        self.shared.add_media_bot(meeting_number, opts)
+    }
+
+    /// The built-in participant leaves the running meeting with this number (state LEFT,
+    /// event `locus.participant_left`) and stops sending. `false` when it is not in it.
+    pub fn remove_media_bot(&self, meeting_number: &str) -> bool {
+        self.shared.remove_media_bot(meeting_number)
+    }
+}
+
+/// The built-in participant on the shared state: what [`Sandbox`] and the admin routes call.
+impl Shared {
+    /// [`Sandbox::add_media_bot`].
+    pub(crate) fn add_media_bot(&self, meeting_number: &str, opts: MediaBotOptions) -> bool {
         let hz = opts.tone_hz.unwrap_or(440.0);
         if !(hz.is_finite() && hz > 0.0 && hz < 24_000.0) {
             return false;
@@ -83,14 +97,14 @@ impl Sandbox {
             BotVideo::H264 => (v, video::h264()),
         });
         let person = {
-            let mut store = self.shared.store();
+            let mut store = self.store();
             let uuid = store.add_person(MEDIA_BOT_EMAIL, MEDIA_BOT_NAME, "bot");
             match store.person(uuid) {
                 Some(p) => PersonRef::from(p),
                 None => return false,
             }
         };
-        let mut ls = lock(&self.shared.locus);
+        let mut ls = lock(&self.locus);
         let Some(i) = ls.active_for(meeting_number) else { return false };
         if ls.loci[i].participant_of(person.uuid).is_some_and(|p| p.joined) {
             return false;
@@ -105,7 +119,7 @@ impl Sandbox {
             moderator: false,
             pin: None,
         };
-        if ls.join(&mut lock(&self.shared.mercury), i, &person, &join).is_err() {
+        if ls.join(&mut lock(&self.mercury), i, &person, &join).is_err() {
             return false;
         }
         let Some(p) = ls.loci[i].participant_of(person.uuid) else { return false };
@@ -119,16 +133,15 @@ impl Sandbox {
         true
     }
 
-    /// The built-in participant leaves the running meeting with this number (state LEFT,
-    /// event `locus.participant_left`) and stops sending. `false` when it is not in it.
-    pub fn remove_media_bot(&self, meeting_number: &str) -> bool {
-        let Some(bot) = self.shared.store().person_by_email(MEDIA_BOT_EMAIL).map(|p| p.uuid) else { return false };
-        let mut ls = lock(&self.shared.locus);
+    /// [`Sandbox::remove_media_bot`].
+    pub(crate) fn remove_media_bot(&self, meeting_number: &str) -> bool {
+        let Some(bot) = self.store().person_by_email(MEDIA_BOT_EMAIL).map(|p| p.uuid) else { return false };
+        let mut ls = lock(&self.locus);
         let Some(i) = ls.active_for(meeting_number) else { return false };
         let Some(pi) = ls.loci[i].participants.iter().position(|p| p.person.uuid == bot && p.joined) else {
             return false;
         };
-        ls.leave(&mut lock(&self.shared.mercury), i, pi, false);
+        ls.leave(&mut lock(&self.mercury), i, pi, false);
         true
     }
 }
