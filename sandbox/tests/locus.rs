@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use webex_sandbox::Sandbox;
 
-use common::ws::{Ws, register, wait_sockets};
+use common::ws::{Ws, next_locus, register, wait_sockets};
 use common::{assert_error, call, json, room, start};
 
 const ALICE: &str = "alice@example.com";
@@ -64,21 +64,6 @@ async fn call_join(sb: &Sandbox, token: &str, device: &Value, number: &str, turn
 async fn participant_join(locus_url: &str, token: &str, device: &Value) -> (u16, Value) {
     let url = format!("{locus_url}/participant?alternateRedirect=true");
     json(Method::POST, &url, token, Some(join_body(device, None, false))).await
-}
-
-/// The next `locus.*` event's `data` (other events skipped), acked.
-async fn next_locus(ws: &mut Ws) -> Value {
-    loop {
-        let ev = ws.json().await;
-        if ev["type"] == "pong" {
-            continue;
-        }
-        ws.ack(&ev["id"]).await;
-        let data = ev["data"].clone();
-        if data["eventType"].as_str().is_some_and(|t| t.starts_with("locus.")) {
-            return data;
-        }
-    }
 }
 
 /// A connected Mercury socket and device for a user.

@@ -8,10 +8,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::Method;
-use rtc::ice::mdns::MulticastDnsMode;
 use rtc::interceptor::Registry;
 use rtc::media_stream::MediaStreamTrack;
-use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_H264, MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp;
 use rtc::rtp::codec::vp8::Vp8Packet;
@@ -21,17 +19,17 @@ use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingPar
 use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
+use webex_media_common::codecs::{self, H264_PT, OPUS_PT, VP8_PT};
 use webex_sandbox::{BotVideo, MEDIA_BOT_EMAIL, MediaBotOptions, ParticipantMedia, Sandbox};
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCBundlePolicy,
-    RTCConfigurationBuilder, RTCIceGatheringState, RTCRtcpMuxPolicy, RTCSessionDescription, SettingEngineBuilder,
-    configure_rtcp_reports,
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceGatheringState,
+    RTCSessionDescription, configure_rtcp_reports,
 };
 
-use common::ws::{Ws, register, wait_sockets};
+use common::ws::{Ws, next_locus, register, wait_sockets};
 use common::{json, start};
 
 const ALICE: &str = "alice@example.com";
@@ -129,6 +127,9 @@ impl PeerConnectionEventHandler for Handler {
     }
 }
 
+/// A video codec as offered and its payload type.
+type Video = (RTCRtpCodec, u8);
+
 /// A receive-only client: one audio and (with a codec) one video m-line.
 struct Client {
     pc: Arc<dyn PeerConnection>,
@@ -139,41 +140,31 @@ struct Client {
 }
 
 impl Client {
-    async fn new(video: Option<(&str, u8, &str)>) -> Client {
+    async fn new(video: Option<Video>) -> Client {
         Client::build(video, false).await
     }
 
     /// A client whose video m-line also sends (`sendrecv`).
-    async fn sending(video: (&str, u8, &str)) -> Client {
+    async fn sending(video: Video) -> Client {
         Client::build(Some(video), true).await
     }
 
-    async fn build(video: Option<(&str, u8, &str)>, send: bool) -> Client {
+    async fn build(video: Option<Video>, send: bool) -> Client {
+        // The codecs and settings the engine's clients use (webex-media-common).
         let mut me = MediaEngine::default();
-        let opus = RTCRtpCodec {
-            mime_type: MIME_TYPE_OPUS.into(),
-            clock_rate: 48_000,
-            channels: 2,
-            sdp_fmtp_line: "minptime=10;useinbandfec=1".into(),
-            rtcp_feedback: vec![],
-        };
-        me.register_codec(RTCRtpCodecParameters { rtp_codec: opus, payload_type: 111 }, RtpCodecKind::Audio).unwrap();
-        if let Some((mime, pt, fmtp)) = video {
-            let codec = RTCRtpCodec {
-                mime_type: mime.into(),
-                clock_rate: 90_000,
-                channels: 0,
-                sdp_fmtp_line: fmtp.into(),
-                rtcp_feedback: vec![],
-            };
-            me.register_codec(RTCRtpCodecParameters { rtp_codec: codec, payload_type: pt }, RtpCodecKind::Video)
-                .unwrap();
+        me.register_codec(
+            RTCRtpCodecParameters { rtp_codec: codecs::opus(), payload_type: OPUS_PT },
+            RtpCodecKind::Audio,
+        )
+        .unwrap();
+        if let Some((codec, pt)) = &video {
+            me.register_codec(
+                RTCRtpCodecParameters { rtp_codec: codec.clone(), payload_type: *pt },
+                RtpCodecKind::Video,
+            )
+            .unwrap();
         }
-        let se = SettingEngineBuilder::new().with_multicast_dns_mode(MulticastDnsMode::Disabled).build();
-        let cfg = RTCConfigurationBuilder::new()
-            .with_bundle_policy(RTCBundlePolicy::MaxBundle)
-            .with_rtcp_mux_policy(RTCRtcpMuxPolicy::Require)
-            .build();
+        let (se, cfg) = webex_media_common::connection_settings();
         let (gathered_tx, mut gathered) = watch::channel(false);
         let (tx, packets) = mpsc::unbounded_channel();
         let pc = PeerConnectionBuilder::new()
@@ -192,15 +183,8 @@ impl Client {
         pc.add_transceiver_from_kind(RtpCodecKind::Audio, recvonly()).await.unwrap();
         let mut video_out = None;
         match video {
-            Some((mime, _, fmtp)) if send => {
+            Some((codec, _)) if send => {
                 let ssrc = rand::random::<u32>();
-                let codec = RTCRtpCodec {
-                    mime_type: mime.into(),
-                    clock_rate: 90_000,
-                    channels: 0,
-                    sdp_fmtp_line: fmtp.into(),
-                    rtcp_feedback: vec![],
-                };
                 let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
                     "client".into(),
                     "client-video".into(),
@@ -265,7 +249,7 @@ async fn the_bot_is_seen_and_heard_and_a_pli_brings_a_keyframe() {
     let csis: Vec<u32> = bot["status"]["csis"].as_array().unwrap().iter().map(|c| c.as_u64().unwrap() as u32).collect();
     let (audio_csi, video_csi) = (csis[0], csis[1]);
 
-    let mut client = Client::new(Some((MIME_TYPE_VP8, 96, ""))).await;
+    let mut client = Client::new(Some((codecs::vp8(false), VP8_PT))).await;
     let headers = json!(["includeAnswerInHttpResponse", "noOkInTransaction"]);
     let v = put_offer(&sb, &m, &client.offer, headers).await;
     client.answer(http_answer(&v)).await;
@@ -340,8 +324,7 @@ async fn an_h264_bot_reaches_an_h264_receiver() {
     let device = register(&sb, &token).await;
     let m = start_meeting(&sb, &device).await;
     assert!(sb.add_media_bot(&m.number, MediaBotOptions { tone_hz: Some(880.0), video: Some(BotVideo::H264) }));
-    let fmtp = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f";
-    let mut client = Client::new(Some((MIME_TYPE_H264, 102, fmtp))).await;
+    let mut client = Client::new(Some((codecs::h264(false), H264_PT))).await;
     let v = put_offer(&sb, &m, &client.offer, json!(["includeAnswerInHttpResponse"])).await;
     client.answer(http_answer(&v)).await;
     let (_, locus) = json(Method::GET, &m.locus_url, &token, None).await;
@@ -357,21 +340,6 @@ async fn an_h264_bot_reaches_an_h264_receiver() {
     assert!(sb.end_meeting(&m.number));
     assert!(sb.meeting_media(&m.number).is_empty());
     let _ = client.pc.close().await;
-}
-
-/// The next `locus.*` event's `data` (other frames skipped), acked.
-async fn next_locus(ws: &mut Ws) -> Value {
-    loop {
-        let ev = ws.json().await;
-        if ev["type"] == "pong" {
-            continue;
-        }
-        ws.ack(&ev["id"]).await;
-        let data = ev["data"].clone();
-        if data["eventType"].as_str().is_some_and(|t| t.starts_with("locus.")) {
-            return data;
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -421,11 +389,10 @@ async fn a_participants_video_reaches_the_other_and_a_pli_goes_back_up() {
     let mb = join_meeting(&sb, BOB, &db, &ma.number).await;
 
     // Alice sends VP8 (made-up payloads: the SFU does not decode); Bob only receives.
-    let vp8 = (MIME_TYPE_VP8, 96, "");
-    let sender = Client::sending(vp8).await;
+    let sender = Client::sending((codecs::vp8(false), VP8_PT)).await;
     let v = put_offer(&sb, &ma, &sender.offer, json!(["includeAnswerInHttpResponse"])).await;
     sender.answer(http_answer(&v)).await;
-    let mut receiver = Client::new(Some(vp8)).await;
+    let mut receiver = Client::new(Some((codecs::vp8(false), VP8_PT))).await;
     let v = put_offer_as(&sb, BOB, &mb, &receiver.offer, json!(["includeAnswerInHttpResponse"])).await;
     receiver.answer(http_answer(&v)).await;
     let (track, ssrc) = sender.video_out.clone().unwrap();

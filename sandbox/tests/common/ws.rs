@@ -141,3 +141,18 @@ pub async fn wait_sockets(sb: &Sandbox, email: &str, n: usize) {
     let wait = rx.wait_for(|_| sb.mercury_sockets(email) == n);
     tokio::time::timeout(PATIENCE, wait).await.expect("socket count in time").expect("watch open");
 }
+
+/// The next `locus.*` event's `data` (other frames skipped), acked.
+pub async fn next_locus(ws: &mut Ws) -> Value {
+    loop {
+        let ev = ws.json().await;
+        if ev["type"] == "pong" {
+            continue;
+        }
+        ws.ack(&ev["id"]).await;
+        let data = ev["data"].clone();
+        if data["eventType"].as_str().is_some_and(|t| t.starts_with("locus.")) {
+            return data;
+        }
+    }
+}
