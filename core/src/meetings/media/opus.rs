@@ -177,11 +177,11 @@ impl Drop for Decoder {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    /// Power of `freq` in `x` (Goertzel).
-    fn power(x: &[f64], freq: f64) -> f64 {
+    /// Power of `freq` in `x` (Goertzel); the media tests of this module tree share it.
+    pub(crate) fn power(x: &[f64], freq: f64) -> f64 {
         let w = 2.0 * std::f64::consts::PI * freq / SAMPLE_RATE as f64;
         let c = 2.0 * w.cos();
         let (mut s1, mut s2) = (0.0, 0.0);

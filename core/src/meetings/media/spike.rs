@@ -18,17 +18,7 @@ use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit}
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
-fn goertzel(x: &[f64], freq: f64) -> f64 {
-    let w = 2.0 * std::f64::consts::PI * freq / 48_000.0;
-    let c = 2.0 * w.cos();
-    let (mut s1, mut s2) = (0.0, 0.0);
-    for &v in x {
-        let s = v + c * s1 - s2;
-        s2 = s1;
-        s1 = s;
-    }
-    s1 * s1 + s2 * s2 - c * s1 * s2
-}
+use super::opus::tests::power as goertzel;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_connections_carry_opus_on_loopback() {
