@@ -90,6 +90,19 @@ where
     F: Fn(Client, P) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<R>> + Send + 'static,
 {
+    answering(name, doc, schema_of::<R>, move |client, p: P| {
+        let result = f(client, p);
+        async move { encode(name, result.await?) }
+    })
+}
+
+/// The row of a call whose result is an [`Answer`] already: params `P` in, the answer out.
+fn answering<P, F, Fut>(name: &'static str, doc: &'static str, result_schema: fn() -> Schema, f: F) -> Operation
+where
+    P: DeserializeOwned + JsonSchema + Send + 'static,
+    F: Fn(Client, P) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Answer>> + Send + 'static,
+{
     let f = std::sync::Arc::new(f);
     Operation {
         name,
@@ -97,12 +110,12 @@ where
         kind: OpKind::Call,
         id_param: None,
         params_schema: schema_of::<P>,
-        result_schema: schema_of::<R>,
+        result_schema,
         run: Box::new(move |client, params| {
             let f = f.clone();
             Box::pin(async move {
                 let p: P = decode(name, params)?;
-                encode(name, f(client, p).await?)
+                f(client, p).await
             })
         }),
     }
@@ -169,23 +182,13 @@ where
     F: Fn(Client, P) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<crate::http::TextPage>> + Send + 'static,
 {
-    let f = std::sync::Arc::new(f);
-    Operation {
-        name,
-        doc,
-        kind: OpKind::Call,
-        id_param: None,
-        params_schema: schema_of::<P>,
-        result_schema: schema_of::<Value>,
-        run: Box::new(move |client, params| {
-            let f = f.clone();
-            Box::pin(async move {
-                let p: P = decode(name, params)?;
-                let page = f(client, p).await?;
-                Ok(page_answer(&page.items, page.next))
-            })
-        }),
-    }
+    answering(name, doc, schema_of::<Value>, move |client, p: P| {
+        let page = f(client, p);
+        async move {
+            let page = page.await?;
+            Ok(page_answer(&page.items, page.next))
+        }
+    })
 }
 
 /// `{"items": <items>, "next": <url or null>}` around a checked JSON array: a page of a
