@@ -37,7 +37,7 @@ from . import _native, _storage
 from ._errors import error_class, from_json
 from ._media import MEDIA_KINDS, AsyncMeetingsMedia, FrameRouter, MeetingsMedia
 from ._model import Event, wrap
-from ._tasks import LoopTasks, on_loop, start_pump
+from ._tasks import END as _END, LoopTasks, QueueStream, on_loop, start_pump
 from ._ops import NAMESPACES, Operation, encode_params, snake
 
 __all__ = ["Webex", "AsyncWebex", "PageIterator", "AsyncPageIterator", "EventStream", "AsyncEventStream"]
@@ -46,8 +46,6 @@ log = logging.getLogger("webex_native")
 
 Handler = Callable[[Event], Any]
 Config = Union[Mapping[str, Any], str, None]
-
-_END = object()
 
 
 # ---------------------------------------------------------------------------------- config
@@ -222,7 +220,7 @@ class EventStream(Iterator[Event]):
         self.close()
 
 
-class AsyncEventStream(AsyncIterator[Event]):
+class AsyncEventStream(QueueStream[Event]):
     """``async for event in client.events()``: like `EventStream`, on the event loop."""
 
     def __init__(self, router: _Router) -> None:
@@ -230,22 +228,6 @@ class AsyncEventStream(AsyncIterator[Event]):
         self._router = router
         self._done = False
         router.add_stream(self._queue.put_nowait)
-
-    def __aiter__(self) -> "AsyncEventStream":
-        return self
-
-    async def __anext__(self) -> Event:
-        if self._done:
-            raise StopAsyncIteration
-        item = await self._queue.get()
-        if item is _END:
-            self._done = True
-            raise StopAsyncIteration
-        event: Event = item
-        return event
-
-    async def aclose(self) -> None:
-        self.close()
 
     def close(self) -> None:
         self._router.remove_stream(self._queue.put_nowait)

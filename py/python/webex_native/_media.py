@@ -26,7 +26,7 @@ import time
 from typing import Any, Callable, Dict, Generic, List, Optional, Tuple, Type, TypeVar, Union
 
 from ._errors import error_class
-from ._tasks import LoopTasks
+from ._tasks import END as _END, LoopTasks, QueueStream
 
 __all__ = [
     "AudioFrame",
@@ -320,10 +320,7 @@ class FrameRouter:
             receiver.end()
 
 
-_END = object()
-
-
-class AsyncFrameStream(Generic[_F]):
+class AsyncFrameStream(QueueStream[_F]):
     """``async for frame in ...``: a meeting's received frames of one kind, on the event loop,
     until the client closes, the stream is closed (``async with`` / `aclose()`), or another
     receiver is set for the meeting. Holds at most as many frames as the client does for a
@@ -344,33 +341,11 @@ class AsyncFrameStream(Generic[_F]):
                 self._router.stream_dropped += 1
         self._queue.put_nowait(item)
 
-    def __aiter__(self) -> "AsyncFrameStream[_F]":
-        return self
-
-    async def __anext__(self) -> _F:
-        if self._done:
-            raise StopAsyncIteration
-        item = await self._queue.get()
-        if item is _END:
-            self._done = True
-            raise StopAsyncIteration
-        frame: _F = item
-        return frame
-
     def close(self) -> None:
         """Stops the meeting's frames for this stream (the iteration ends)."""
         if not self._done:
             self._done = True
             self._stop(self)
-
-    async def aclose(self) -> None:
-        self.close()
-
-    async def __aenter__(self) -> "AsyncFrameStream[_F]":
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
 
 
 class AsyncAudioStream(AsyncFrameStream[AudioFrame]):

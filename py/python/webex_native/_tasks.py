@@ -9,9 +9,48 @@ import asyncio
 import inspect
 import logging
 import threading
-from typing import Any, Callable, Optional, Set, Tuple
+from typing import Any, Callable, Generic, Optional, Set, Tuple, TypeVar
 
 log = logging.getLogger("webex_native")
+
+#: Put into a stream's queue last: the stream has ended.
+END = object()
+
+_T = TypeVar("_T")
+
+
+class QueueStream(Generic[_T]):
+    """An ``async for`` over what is put into ``self._queue`` on the event loop, until `END`
+    arrives or `close()`; also an async context manager. Subclasses make the queue and say
+    what `close` stops."""
+
+    _queue: "asyncio.Queue[Any]"
+    _done: bool = False
+
+    def __aiter__(self) -> "QueueStream[_T]":
+        return self
+
+    async def __anext__(self) -> _T:
+        if self._done:
+            raise StopAsyncIteration
+        item = await self._queue.get()
+        if item is END:
+            self._done = True
+            raise StopAsyncIteration
+        value: _T = item
+        return value
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        self.close()
+
+    async def __aenter__(self) -> "QueueStream[_T]":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
 
 
 class LoopTasks:
