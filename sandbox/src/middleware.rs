@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::errors::{JSON_CONTENT_TYPE, TRACKING_ID, default_message, error_body, new_tracking_id};
-use crate::record::RecordedRequest;
+use crate::record::Entry;
 use crate::state::{AppState, lock};
 
 /// Admin paths: neither faulted nor logged, so controlling the sandbox never disturbs what a
@@ -23,15 +23,9 @@ pub(crate) async fn around(State(st): State<AppState>, req: Request, next: Next)
         return next.run(req).await;
     }
     let tracking_id = new_tracking_id();
-    let method = req.method().as_str().to_string();
-    let full_path = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| path.clone());
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
-        .collect();
+    let (method, uri, headers) = (req.method().clone(), req.uri().clone(), req.headers().clone());
 
-    let fault = lock(&st.faults).take(&method, &path);
+    let fault = lock(&st.faults).take(method.as_str(), &path);
     let mut res = None;
     if let Some(fault) = fault {
         if let Some(ms) = fault.delay_ms {
@@ -51,7 +45,7 @@ pub(crate) async fn around(State(st): State<AppState>, req: Request, next: Next)
     if let Ok(v) = HeaderValue::from_str(&tracking_id) {
         res.headers_mut().insert("trackingid", v);
     }
-    lock(&st.log).push(RecordedRequest { method, path: full_path, headers, status: res.status().as_u16() });
+    lock(&st.log).push(Entry { method, uri, headers, status: res.status().as_u16() });
     res
 }
 

@@ -21,15 +21,40 @@ pub struct RecordedRequest {
     pub status: u16,
 }
 
+/// A request as the log keeps it: the parts as they arrived (cheap to clone: a header value
+/// is shared, not copied), turned into a [`RecordedRequest`] only when someone reads the log.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub method: axum::http::Method,
+    pub uri: axum::http::Uri,
+    pub headers: axum::http::HeaderMap,
+    pub status: u16,
+}
+
+impl Entry {
+    fn recorded(&self) -> RecordedRequest {
+        RecordedRequest {
+            method: self.method.as_str().to_string(),
+            path: self.uri.path_and_query().map_or_else(|| self.uri.path().to_string(), |p| p.as_str().to_string()),
+            headers: self
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
+                .collect(),
+            status: self.status,
+        }
+    }
+}
+
 /// Bounded log of recorded requests.
 #[derive(Debug, Default)]
 pub(crate) struct RequestLog {
-    entries: VecDeque<RecordedRequest>,
+    entries: VecDeque<Entry>,
 }
 
 impl RequestLog {
     /// Appends, dropping the oldest entry beyond [`LOG_CAP`].
-    pub fn push(&mut self, r: RecordedRequest) {
+    pub fn push(&mut self, r: Entry) {
         if self.entries.len() == LOG_CAP {
             self.entries.pop_front();
         }
@@ -38,6 +63,6 @@ impl RequestLog {
 
     /// A copy of the log, oldest first.
     pub fn all(&self) -> Vec<RecordedRequest> {
-        self.entries.iter().cloned().collect()
+        self.entries.iter().map(Entry::recorded).collect()
     }
 }

@@ -248,6 +248,18 @@ impl Store {
         uuid
     }
 
+    /// A message by uuid. Searched from the newest: the messages read by uuid are mostly the
+    /// ones just posted (the activity of a post, a reply's parent), and a long-lived sandbox
+    /// holds tens of thousands of older ones.
+    pub fn message(&self, uuid: Uuid) -> Option<&Message> {
+        self.messages.iter().rev().find(|m| m.uuid == uuid)
+    }
+
+    /// [`Store::message`], to edit it.
+    pub fn message_mut(&mut self, uuid: Uuid) -> Option<&mut Message> {
+        self.messages.iter_mut().rev().find(|m| m.uuid == uuid)
+    }
+
     /// A room by uuid.
     pub fn room(&self, uuid: Uuid) -> Option<&Room> {
         self.rooms.iter().find(|r| r.uuid == uuid)

@@ -310,6 +310,11 @@ impl Hub {
 
     // ---- events ----
 
+    /// Whether any of `people` has a registered device (an event for them would go somewhere).
+    pub fn has_devices_of(&self, people: &[Uuid]) -> bool {
+        self.devices.iter().any(|d| people.contains(&d.reg.owner))
+    }
+
     /// Buffers `count` copies of an event (each with its own id) for every device of the
     /// given people, delivering live where a socket is authorised. Returns how many devices
     /// received them.

@@ -170,7 +170,7 @@ fn post(store: &mut Store, call: &Call, body: &Body, upload: Option<Upload>, hyd
     let parent = match body.str("parentId")? {
         None => None,
         Some(pid) => {
-            let p = ids::uuid_of(&pid, IdType::Message).and_then(|u| store.messages.iter().find(|m| m.uuid == u));
+            let p = ids::uuid_of(&pid, IdType::Message).and_then(|u| store.message(u));
             let p = p
                 .filter(|p| p.room == room)
                 .ok_or_else(|| ApiError::invalid("parentId", "no such message in this room"))?;

@@ -81,7 +81,7 @@ pub(crate) fn message_json(m: &Message, store: &Store) -> Value {
 /// The message behind an id, if `me` is in its room.
 pub(crate) fn visible_message<'a>(store: &'a Store, me: Uuid, id: &str) -> Option<&'a Message> {
     let uuid = ids::uuid_of(id, IdType::Message)?;
-    let m = store.messages.iter().find(|m| m.uuid == uuid)?;
+    let m = store.message(uuid)?;
     store.is_member(me, m.room).then_some(m)
 }
 
@@ -196,7 +196,7 @@ async fn update(call: Call, Path(id): Path<String>, headers: HeaderMap, bytes: B
     }
     let uuid = m.uuid;
     let rendered = markdown.as_deref().map(|md| render_markdown(&store, md));
-    let m = store.messages.iter_mut().find(|m| m.uuid == uuid).ok_or_else(ApiError::not_found)?;
+    let m = store.message_mut(uuid).ok_or_else(ApiError::not_found)?;
     match rendered {
         Some(r) => {
             m.text = Some(text.unwrap_or(r.text));
@@ -214,7 +214,7 @@ async fn update(call: Call, Path(id): Path<String>, headers: HeaderMap, bytes: B
     m.markdown = markdown;
     m.updated = Some(now_ms());
     m.edits += 1;
-    let m = store.messages.iter().find(|m| m.uuid == uuid).ok_or_else(ApiError::not_found)?;
+    let m = store.message(uuid).ok_or_else(ApiError::not_found)?;
     Ok(json_ok(message_json(m, &store)))
 }
 
