@@ -127,8 +127,7 @@ impl HttpRequest {
 
     /// `METHOD /path`, for messages (no host, no query: nothing secret).
     pub fn describe(&self) -> String {
-        let path = url::Url::parse(&self.url).map(|u| u.path().to_owned()).unwrap_or_else(|_| self.url.clone());
-        format!("{} {path}", self.method)
+        format!("{} {}", self.method, url_path(&self.url))
     }
 
     fn idempotent(&self) -> bool {
@@ -275,7 +274,8 @@ impl Http {
         let mut redirects = 0u64;
         let mut attempt = 0u32;
         let mut replays = 0u64;
-        let bearer = request.auth && self.inner.services.may_receive_token(&request.url);
+        // Whether this URL may carry the token: decided once per URL (again after a redirect).
+        let mut bearer = request.auth && self.inner.services.may_receive_token(&request.url);
         let credentials = self.inner.credentials.clone();
         if bearer && credentials.renewal() != Renewal::None && credentials.expires_within(RENEW_MARGIN) {
             // Renew before expiry; if that fails the request still goes and a 401 decides.
@@ -285,7 +285,7 @@ impl Http {
         }
         loop {
             let used = credentials.access_token();
-            let outcome = self.attempt(&request, &what).await;
+            let outcome = self.attempt(&request, bearer, &what).await;
             if let Ok(resp) = &outcome
                 && resp.status == 401
                 && bearer
@@ -313,6 +313,7 @@ impl Http {
                     redirects += 1;
                     request.url = location;
                     request.query.clear();
+                    bearer = request.auth && self.inner.services.may_receive_token(&request.url);
                     continue;
                 }
                 if let Some(location) = resp.headers.get("cisco-location").and_then(|v| v.to_str().ok())
@@ -322,6 +323,7 @@ impl Http {
                     redirects += 1;
                     request.url = location.to_owned();
                     request.query.clear();
+                    bearer = request.auth && self.inner.services.may_receive_token(&request.url);
                     continue;
                 }
             }
@@ -357,7 +359,13 @@ impl Http {
         self.send(request).await?.json()
     }
 
-    async fn attempt(&self, request: &HttpRequest, what: &str) -> std::result::Result<HttpResponse, (Error, Outcome)> {
+    /// One try of `request`; `bearer`: whether its URL may carry the token.
+    async fn attempt(
+        &self,
+        request: &HttpRequest,
+        bearer: bool,
+        what: &str,
+    ) -> std::result::Result<HttpResponse, (Error, Outcome)> {
         let n = self.inner.counter.fetch_add(1, Ordering::Relaxed) + 1;
         let mut rb = self
             .inner
@@ -376,8 +384,7 @@ impl Http {
                 rb = rb.header(name.as_str(), v);
             }
         }
-        if request.auth
-            && self.inner.services.may_receive_token(&request.url)
+        if bearer
             && let Some(auth) = self.inner.credentials.authorization()
             && let Ok(mut value) = HeaderValue::from_str(&auth)
         {
@@ -452,6 +459,17 @@ impl Http {
 }
 
 /// The `location` of a Locus redirect: HTTP 404 whose body has `errorCode` 2000002.
+/// The path of an absolute URL (`/v1/rooms` of `https://host/v1/rooms?max=1`), for messages:
+/// sliced rather than parsed, as it is taken for every request.
+fn url_path(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = match after_scheme.find(['/', '?', '#']) {
+        Some(i) if after_scheme[i..].starts_with('/') => &after_scheme[i..],
+        _ => "/",
+    };
+    path.split(['?', '#']).next().unwrap_or(path)
+}
+
 fn locus_redirect(resp: &HttpResponse) -> Option<String> {
     if resp.status != 404 {
         return None;
@@ -529,4 +547,18 @@ fn services_from(config: &Config) -> Services {
 /// One rustls provider for the process (ring), installed before the first TLS use.
 fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_is_described_by_method_and_path_only() {
+        let r = |url: &str| HttpRequest::new(Method::GET, url).describe();
+        assert_eq!(r("https://webexapis.com/v1/rooms?max=1&cursor=secret"), "GET /v1/rooms");
+        assert_eq!(r("http://127.0.0.1:8080/v1/people/me#frag"), "GET /v1/people/me");
+        assert_eq!(r("https://host.example"), "GET /");
+        assert_eq!(r("https://host.example?q=/x"), "GET /");
+    }
 }
