@@ -6,8 +6,8 @@
 //! the error codes, and the blocking and asyncio clients on top of these primitives:
 //!
 //! - `NativeClient.call` runs one operation and waits for it with the GIL released;
-//! - `NativeClient.call_async` starts one and hands the outcome to an asyncio loop with
-//!   `loop.call_soon_threadsafe` from the engine thread that finished it;
+//! - `NativeClient.call_async` starts one and queues its outcome for an asyncio loop, which
+//!   an engine thread wakes without taking the GIL (`completions.rs`);
 //! - `EventQueue.next_batch` waits (GIL released) for the client's events, which the engine's
 //!   sink queues without ever touching the GIL, so an engine thread never blocks on Python;
 //! - `FrameQueue.next_batch` does the same for received meeting audio and video (one queue
@@ -39,6 +39,9 @@ use std::time::Duration;
 use webex_core::boundary::{self, Handle, engine};
 use webex_core::{Error, ErrorCode, Event};
 
+use completions::Completions;
+
+mod completions;
 mod logs;
 mod media;
 mod sandbox;
@@ -347,70 +350,6 @@ impl Drop for NativeClient {
         self.events.close();
         self.audio.close();
         self.video.close();
-    }
-}
-
-/// One finished asynchronous call: `(call_id, error_json, result_json)`, one of them `None`.
-type Outcome = (u64, Option<String>, Option<String>);
-
-struct CompletionsShared {
-    outcomes: Mutex<Vec<Outcome>>,
-    /// Whether a drain is already scheduled on the loop.
-    scheduled: AtomicBool,
-    event_loop: Py<PyAny>,
-    drain: Py<PyAny>,
-}
-
-impl CompletionsShared {
-    /// Runs on an engine thread. Only the first outcome after a drain takes the GIL, to ask the
-    /// loop (`call_soon_threadsafe`) to drain; the others are queued without touching Python,
-    /// so a burst of completions costs the engine threads one GIL crossing, not one each.
-    fn push(&self, outcome: Outcome) {
-        if let Ok(mut outcomes) = self.outcomes.lock() {
-            outcomes.push(outcome);
-        }
-        if self.scheduled.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        // try_attach: during interpreter shutdown there is nobody left to tell.
-        Python::try_attach(|py| {
-            if let Err(err) = self.event_loop.call_method1(py, "call_soon_threadsafe", (self.drain.clone_ref(py),)) {
-                // The loop was closed before the call finished: nobody awaits it any more.
-                if !err.is_instance_of::<PyRuntimeError>(py) {
-                    err.write_unraisable(py, None);
-                }
-            }
-        });
-    }
-}
-
-/// Where the asynchronous calls of one client on one asyncio loop complete: engine threads
-/// queue outcomes and schedule `drain()` on the loop with `loop.call_soon_threadsafe`; the
-/// loop takes every queued outcome in one call (`take`).
-#[pyclass(module = "webex_native._native", frozen)]
-struct Completions {
-    shared: Arc<CompletionsShared>,
-}
-
-#[pymethods]
-impl Completions {
-    #[new]
-    fn new(event_loop: Py<PyAny>, drain: Py<PyAny>) -> Completions {
-        Completions {
-            shared: Arc::new(CompletionsShared {
-                outcomes: Mutex::new(Vec::new()),
-                scheduled: AtomicBool::new(false),
-                event_loop,
-                drain,
-            }),
-        }
-    }
-
-    /// Every outcome queued so far (called by the drain, on the loop).
-    fn take(&self) -> Vec<Outcome> {
-        // Clear the flag first: an outcome pushed from now on schedules another drain.
-        self.shared.scheduled.store(false, Ordering::Release);
-        self.shared.outcomes.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default()
     }
 }
 

@@ -1,11 +1,14 @@
-"""How batches reach an event loop: a loop that does not keep up holds the pump back (at most
-`IN_FLIGHT` batches wait for it), so what comes next stays in the engine's bounded queues
-instead of piling up as callbacks."""
+"""How batches and call outcomes reach an event loop: a loop that does not keep up holds the
+pump back (at most `IN_FLIGHT` batches wait for it), so what comes next stays in the engine's
+bounded queues instead of piling up as callbacks; outcomes of calls wake the loop without an
+engine thread ever entering Python."""
 
 import asyncio
 import threading
-from typing import List
+from typing import Any, Dict, List
 
+import webex_native
+from webex_native import AsyncWebex
 from webex_native._tasks import IN_FLIGHT, on_loop
 
 
@@ -42,3 +45,51 @@ def test_a_running_loop_gets_every_batch_in_order() -> None:
     pump.join()
     assert got == list(range(100))
     loop.close()
+
+
+class _WatchedLoop(asyncio.SelectorEventLoop):
+    """Records the threads that schedule callbacks from outside the loop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.callers: List[str] = []
+
+    def call_soon_threadsafe(self, callback, *args, context=None):  # type: ignore[no-untyped-def]
+        self.callers.append(threading.current_thread().name)
+        return super().call_soon_threadsafe(callback, *args, context=context)
+
+
+def test_calls_complete_without_engine_threads_entering_python(config: Dict[str, Any]) -> None:
+    # An engine thread that needed the GIL to finish a call would wait for whatever Python
+    # the loop's thread is running; the loop is woken through a descriptor instead. (An
+    # engine thread entering Python shows up as a "Dummy-N" thread.)
+    loop = _WatchedLoop()
+
+    async def main() -> List[Any]:
+        async with AsyncWebex(config) as client:
+            me = await client.people.me()
+            rooms = await asyncio.gather(*[client.rooms.create(title=f"r{i}") for i in range(50)])
+            failed = await asyncio.gather(client.rooms.get("nope"), return_exceptions=True)
+            return [me, *rooms, *failed]
+
+    try:
+        results = loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert results[0].id and [r.title for r in results[1:51]] == [f"r{i}" for i in range(50)]
+    assert isinstance(results[51], webex_native.WebexError)
+    assert not [name for name in loop.callers if name.startswith("Dummy")], loop.callers
+
+
+def test_close_stops_watching_the_completion_descriptor(config: Dict[str, Any]) -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        watched = lambda: len(loop._selector.get_map())  # type: ignore[attr-defined]  # noqa: E731
+        before = watched()
+        client = AsyncWebex(config)
+        await client.people.me()
+        assert watched() == before + 1
+        await client.close()
+        assert watched() == before
+
+    asyncio.run(main())

@@ -571,25 +571,44 @@ class Webex:
 
 class _LoopCalls:
     """The calls of one client in flight on one loop: futures by call id, and the native
-    queue their outcomes arrive in (drained on the loop, many outcomes per wake-up)."""
+    queue their outcomes arrive in (drained on the loop, many outcomes per wake-up).
+
+    Engine threads wake the loop through a descriptor it watches (``add_reader``), so they
+    never wait for the GIL; a loop that cannot watch descriptors is woken with
+    ``call_soon_threadsafe`` instead."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         import itertools
 
         self.ids = itertools.count(1)
         self.pending: Dict[int, Tuple["asyncio.Future[Any]", bool]] = {}
-        # The drain holds this object weakly: the native queue must not keep it alive.
+        self.loop = loop
+        # The loop's reader holds the native queue (its descriptor must stay open while
+        # registered) and this object only weakly: a forgotten client is not kept alive.
         ref = weakref.ref(self)
+        self.fileno: Optional[int] = None
+        native = _native.Completions()
+        fileno = native.fileno()
 
         def drain() -> None:
+            outcomes = native.take()
             calls = ref()
             if calls is not None:
-                calls.drain()
+                calls.settle(outcomes)
 
-        self.native = _native.Completions(loop, drain)
+        try:
+            loop.add_reader(fileno, drain)
+            self.fileno = fileno
+        except (NotImplementedError, TypeError, ValueError):  # a proactor loop, or no descriptor
+            native = _native.Completions(loop, drain)
+        self.native = native
 
     def drain(self) -> None:
-        for call_id, error, value in self.native.take():
+        """Settles what has arrived, now (on the loop)."""
+        self.settle(self.native.take())
+
+    def settle(self, outcomes: List[Tuple[int, Optional[str], Optional[str]]]) -> None:
+        for call_id, error, value in outcomes:
             entry = self.pending.pop(call_id, None)
             if entry is None:
                 continue
@@ -602,6 +621,25 @@ class _LoopCalls:
                 data = json.loads(value) if value is not None else None
                 future.set_result(data if raw else wrap(data))
 
+    def detach(self) -> None:
+        """After the client closed (every outcome queued): settle them and stop watching."""
+        if self.fileno is None or self.loop.is_closed():
+            return
+        fileno, self.fileno = self.fileno, None
+
+        def finish() -> None:
+            self.drain()
+            self.loop.remove_reader(fileno)
+
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            finish()
+        else:
+            self.loop.call_soon_threadsafe(finish)
+
 
 class _AsyncHandlers(LoopTasks):
     """Runs handlers on the loop; coroutine handlers become tasks (kept until done). Holds
@@ -612,8 +650,8 @@ class _AsyncHandlers(LoopTasks):
 
 
 class AsyncWebex:
-    """The asyncio client: operations return awaitables (resolved from engine threads with
-    ``loop.call_soon_threadsafe``), list operations async iterators, and event handlers run on
+    """The asyncio client: operations return awaitables (resolved on the loop, woken by the
+    engine threads that finish them), list operations async iterators, and event handlers run on
     the event loop (coroutine handlers become tasks).
 
     Create it inside a running loop (or before; it then binds to the loop of its first use).
@@ -721,7 +759,9 @@ class AsyncWebex:
         """Closes the client: awaited calls in flight raise `CancelledError` (webex_native's),
         event streams end. Closing twice is fine."""
         self._core.close()
-        # Let the completions the engine queued on this loop run before returning.
+        # The engine has queued every outcome: settle them before returning.
+        for calls in list(self._calls.values()):
+            calls.detach()
         await asyncio.sleep(0)
 
     async def __aenter__(self) -> "AsyncWebex":

@@ -116,6 +116,10 @@ def _to_json(value: Any) -> Any:
     raise TypeError(f"a {type(value).__name__} cannot be sent as JSON")
 
 
+# One encoder for every call: json.dumps with options builds a new one each time.
+_ENCODER = json.JSONEncoder(default=_to_json, separators=(",", ":"), allow_nan=False)
+
+
 def encode_params(op: Operation, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
     """The JSON params of a call: the id param may be positional, keywords are the members
     (``from_`` for ``from``), ``None`` means "not given". The engine checks the rest (unknown
@@ -137,7 +141,7 @@ def encode_params(op: Operation, args: Sequence[Any], kwargs: Mapping[str, Any])
         if value is not None:
             params[wire_name(key)] = value
     try:
-        return json.dumps(params, default=_to_json, separators=(",", ":"), allow_nan=False)
+        return _ENCODER.encode(params)
     except (TypeError, ValueError) as e:
         bad = next((k for k, v in params.items() if not _encodable(v)), None)
         where = f" `{bad}`" if bad else ""
