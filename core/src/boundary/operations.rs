@@ -9,9 +9,14 @@ use crate::rest::NoParams;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 static TABLE: LazyLock<Vec<Operation>> = LazyLock::new(build);
+
+/// Operations by name: every call looks its operation up.
+static BY_NAME: LazyLock<HashMap<&'static str, &'static Operation>> =
+    LazyLock::new(|| TABLE.iter().map(|op| (op.name, op)).collect());
 
 /// Every operation.
 pub fn operations() -> &'static [Operation] {
@@ -20,7 +25,7 @@ pub fn operations() -> &'static [Operation] {
 
 /// The operation called `name`.
 pub fn find(name: &str) -> Option<&'static Operation> {
-    TABLE.iter().find(|op| op.name == name)
+    BY_NAME.get(name).copied()
 }
 
 /// Params of `pages.next`.
