@@ -93,3 +93,24 @@ def test_close_stops_watching_the_completion_descriptor(config: Dict[str, Any]) 
         assert watched() == before
 
     asyncio.run(main())
+
+
+class _LoopWithoutReaders(asyncio.SelectorEventLoop):
+    """A loop that cannot watch descriptors, as Windows' proactor loop."""
+
+    def add_reader(self, fd, callback, *args):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+
+def test_a_loop_without_add_reader_is_woken_with_call_soon_threadsafe(config: Dict[str, Any]) -> None:
+    loop = _LoopWithoutReaders()
+
+    async def main() -> List[str]:
+        async with AsyncWebex(config) as client:
+            rooms = await asyncio.gather(*[client.rooms.create(title=f"p{i}") for i in range(20)])
+            return [r.title for r in rooms]
+
+    try:
+        assert loop.run_until_complete(main()) == [f"p{i}" for i in range(20)]
+    finally:
+        loop.close()
