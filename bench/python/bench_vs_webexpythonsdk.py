@@ -134,8 +134,8 @@ def main() -> None:
                 print(f"{'  SDK time above the bare read':<44} webex_native {ours - bare:8.3f} s   "
                       f"webexpythonsdk {theirs - bare:8.3f} s   ratio {(theirs - bare) / (ours - bare):6.1f}x")
 
-        # 3. in flight: each side BURSTS times, interleaved, medians compared (one burst of
-        # 200 on loopback lasts ~12 ms, where a scheduler hiccup is a large share).
+        # 3. in flight: each side BURSTS times in a row after its warm-up, medians compared (one
+        # burst of 200 on loopback lasts ~12 ms, where a scheduler hiccup is a large share).
         async def burst(client: AsyncWebex) -> float:
             start = time.perf_counter()
             await asyncio.gather(*[client.messages.create(roomId=room_ours, text=f"b{i}") for i in range(IN_FLIGHT)])
@@ -146,15 +146,13 @@ def main() -> None:
                 async with AsyncWebex(config) as client:
                     # Warm-up as for webexpythonsdk, but for concurrency: open the connection pool.
                     await asyncio.gather(*[client.people.me() for _ in range(IN_FLIGHT)])
-                    walls = []
-                    for _ in range(BURSTS):
-                        walls.append(await burst(client))
-                        theirs_walls.append(timed(lambda: [api.messages.create(roomId=room_theirs, text=f"b{i}")
-                                                          for i in range(IN_FLIGHT)])[0])
-                    return walls
+                    return [await burst(client) for _ in range(BURSTS)]
 
-            theirs_walls: List[float] = []
             ours_walls = asyncio.run(ours_all())
+            theirs_walls = [
+                timed(lambda: [api.messages.create(roomId=room_theirs, text=f"b{i}") for i in range(IN_FLIGHT)])[0]
+                for _ in range(BURSTS)
+            ]
             return statistics.median(ours_walls), statistics.median(theirs_walls)
 
         ours, theirs = in_flight()
