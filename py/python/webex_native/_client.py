@@ -587,8 +587,6 @@ class _LoopCalls:
         # registered) and this object only weakly: a forgotten client is not kept alive.
         ref = weakref.ref(self)
         self.fileno: Optional[int] = None
-        native = _native.Completions()
-        fileno = native.fileno()
 
         def drain() -> None:
             outcomes = native.take()
@@ -597,9 +595,10 @@ class _LoopCalls:
                 calls.settle(outcomes)
 
         try:
-            loop.add_reader(fileno, drain)
-            self.fileno = fileno
-        except (NotImplementedError, TypeError, ValueError):  # a proactor loop, or no descriptor
+            native = _native.Completions()  # ValueError where there is no wake-up socket
+            loop.add_reader(native.fileno(), drain)  # NotImplementedError on a proactor loop
+            self.fileno = native.fileno()
+        except (NotImplementedError, TypeError, ValueError):
             native = _native.Completions(loop, drain)
         self.native = native
 
