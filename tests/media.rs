@@ -84,6 +84,9 @@ async fn bob_hears_alices_tone_and_her_mute() {
 
     // The tone: Bob's PCM from Alice peaks at 440 Hz.
     let pcm = hear_alice(&mut speaker, &mut heard, &alice_id, 960).await;
+    // Bob was told Alice's audio arrived, naming her.
+    let stream = wait(&mut b_events, "media:remoteStream", &b_view.id, |d| d["kind"] == "audio").await;
+    assert_eq!(stream["participantId"], alice_id.as_str());
     let first_audio_after = started.elapsed();
     assert!(!pcm.is_empty());
     let pcm = hear_alice(&mut speaker, &mut heard, &alice_id, 30 * 960).await;

@@ -168,6 +168,8 @@ async fn bob_sees_the_media_bots_test_pattern() {
     alice.load_catalog().await.unwrap();
     let number = scheduled_meeting(&alice, "Bot check").await.meeting_number.unwrap();
     let mut events = alice.events();
+    // Its own receiver: the roster wait below may pass over the announcement.
+    let mut streams = alice.events();
     let m = alice.meetings().create(&number, None).await.unwrap();
     let (sink, mut seen) = video_sink();
     m.set_video_sink(Some(sink));
@@ -189,6 +191,9 @@ async fn bob_sees_the_media_bots_test_pattern() {
             break;
         }
     }
+    // The bot's video was announced, naming it, once for this media session.
+    let stream = wait(&mut streams, "media:remoteStream", &view.id, |d| d["kind"] == "video").await;
+    assert_eq!(stream["participantId"], bot_id.as_str());
     m.request_keyframe(Some(&bot_id)).await.unwrap();
     let asset = asset_frames(VideoCodec::Vp8);
     let mut frames = Vec::new();

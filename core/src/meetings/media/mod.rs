@@ -30,7 +30,7 @@ use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingPar
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -168,6 +168,8 @@ pub(crate) struct MediaShared {
     pub video_sink: Mutex<Option<VideoSink>>,
     /// Video CSI → Locus participant id, from the roster.
     pub video_csis: Mutex<HashMap<u32, String>>,
+    /// The sources announced with `media:remoteStream` on the current media session.
+    announced: Mutex<HashSet<(&'static str, u32)>>,
 }
 
 impl MediaShared {
@@ -180,7 +182,24 @@ impl MediaShared {
             csis: Mutex::new(HashMap::new()),
             video_sink: Mutex::new(None),
             video_csis: Mutex::new(HashMap::new()),
+            announced: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// `media:remoteStream {meetingId, kind, participantId}`: the first packet of a source
+    /// whose sender the roster names, once per source and media session (a reconnection's new
+    /// session announces its sources again). Returns whether the source is announced, now or
+    /// before; a source the roster does not name yet (RTP can race ahead of the Locus event)
+    /// waits for a later packet.
+    fn announce(&self, kind: &'static str, csi: u32, participant: Option<&str>) -> bool {
+        let Some(participant) = participant else { return false };
+        if self.announced.lock().is_ok_and(|mut a| a.insert((kind, csi))) {
+            self.hub.emit(Event::new(
+                "media:remoteStream",
+                json!({"meetingId": self.meeting_id, "kind": kind, "participantId": participant}),
+            ));
+        }
+        true
     }
 
     pub fn state(&self) -> MediaState {
@@ -263,6 +282,9 @@ impl MediaSession {
         shared: Arc<MediaShared>,
         bind: IpAddr,
     ) -> Result<(Arc<MediaSession>, String)> {
+        if let Ok(mut announced) = shared.announced.lock() {
+            announced.clear();
+        }
         let built = pc::build_with(bind, settings, opts.video_codec).await?;
         let mut unclaimed = Unclaimed(Some(built.pc.clone()));
         let prepared = Self::prepare(opts, settings, shared, built).await;
@@ -723,12 +745,16 @@ struct Source {
 /// per lost packet). Without a sink nothing is decoded.
 async fn receive(track: Arc<dyn TrackRemote>, shared: Arc<MediaShared>, channels: u32) {
     let mut sources: HashMap<u32, Source> = HashMap::new();
+    let mut announced: HashSet<u32> = HashSet::new();
     while let Some(e) = track.poll().await {
         let TrackRemoteEvent::OnRtpPacket(p) = e else { continue };
-        let Some(sink) = shared.sink() else { continue };
         // The server names the speaker in the CSRC; a server that does not is one speaker
         // per SSRC.
         let id = p.header.csrc.first().copied().unwrap_or(p.header.ssrc);
+        if !announced.contains(&id) && shared.announce("audio", id, shared.participant(id).as_deref()) {
+            announced.insert(id);
+        }
+        let Some(sink) = shared.sink() else { continue };
         let seq = p.header.sequence_number;
         let (source, lost) = match sources.entry(id) {
             std::collections::hash_map::Entry::Occupied(o) => {

@@ -20,6 +20,7 @@ use rtc::rtp_transceiver::rtp_sender::RTCRtpCodec;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -362,10 +363,14 @@ pub(crate) async fn receive(track: Arc<dyn TrackRemote>, seen: Arc<SlotSeen>, sh
     // Created on the first packet: a SampleBuilder holds a buffer for the whole
     // sequence-number space.
     let mut current: Option<Source> = None;
+    let mut announced: HashSet<u32> = HashSet::new();
     while let Some(e) = track.poll().await {
         let TrackRemoteEvent::OnRtpPacket(p) = e else { continue };
         // A server that does not name senders by CSRC has one sender per SSRC.
         let id = p.header.csrc.first().copied().unwrap_or(p.header.ssrc);
+        if !announced.contains(&id) && shared.announce("video", id, shared.video_participant(id).as_deref()) {
+            announced.insert(id);
+        }
         if let Ok(mut last) = seen.last.lock() {
             *last = Some((id, p.header.ssrc));
         }
