@@ -133,7 +133,12 @@ pub fn json_ok(value: serde_json::Value) -> Response {
 
 /// A JSON response with a chosen status.
 pub fn json_status(status: StatusCode, value: serde_json::Value) -> Response {
-    let mut res = (status, value.to_string()).into_response();
+    json_text(status, value.to_string())
+}
+
+/// A JSON response whose body is already written.
+pub fn json_text(status: StatusCode, body: String) -> Response {
+    let mut res = (status, body).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
     res
 }

@@ -60,7 +60,37 @@ pub fn encode(kind: IdType, payload: &str) -> String {
 
 /// Builds the hydra id of a plain uuid.
 pub fn encode_uuid(kind: IdType, uuid: Uuid) -> String {
-    encode(kind, &uuid.to_string())
+    with_uuid_id(kind, uuid, str::to_owned)
+}
+
+/// The hydra id of a plain uuid, serialized without building a `String`: a page of a thousand
+/// messages carries three thousand ids, and formatting each through two heap strings was a
+/// fifth of a listing's cost.
+#[derive(Clone, Copy, Debug)]
+pub struct UuidId(pub IdType, pub Uuid);
+
+impl serde::Serialize for UuidId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        with_uuid_id(self.0, self.1, |id| s.serialize_str(id))
+    }
+}
+
+/// Calls `f` with the hydra id of `uuid`, built on the stack.
+fn with_uuid_id<R>(kind: IdType, uuid: Uuid, f: impl FnOnce(&str) -> R) -> R {
+    const PREFIX: &[u8] = b"ciscospark://us/";
+    // The longest type name is 17 bytes: 16 + 17 + 1 + 36 = 70 bytes, 94 in base64.
+    let mut raw = [0u8; 80];
+    let kind = kind.as_str().as_bytes();
+    let mut n = 0;
+    for part in [PREFIX, kind, b"/"] {
+        raw[n..n + part.len()].copy_from_slice(part);
+        n += part.len();
+    }
+    n += uuid.hyphenated().encode_lower(&mut raw[n..]).len();
+    let mut out = [0u8; 112];
+    let len = URL_SAFE_NO_PAD.encode_slice(&raw[..n], &mut out).unwrap_or(0);
+    // base64 output is ASCII.
+    f(std::str::from_utf8(&out[..len]).unwrap_or_default())
 }
 
 /// Decodes any hydra id into `(TYPE, payload)`; `None` when it is not one.
@@ -123,5 +153,29 @@ mod tests {
         assert_eq!(uuid_of(&id, IdType::Message), None);
         assert_eq!(decode("not an id!"), None);
         assert_eq!(decode(""), None);
+    }
+
+    #[test]
+    fn uuid_ids_built_on_the_stack_match_the_formatted_ones() {
+        use IdType::*;
+        let u = Uuid::new_v4();
+        let kinds = [
+            People,
+            Room,
+            Message,
+            Membership,
+            Team,
+            TeamMembership,
+            Webhook,
+            AttachmentAction,
+            Content,
+            Organization,
+            Application,
+        ];
+        for kind in kinds {
+            let expected = URL_SAFE_NO_PAD.encode(format!("ciscospark://us/{}/{u}", kind.as_str()));
+            assert_eq!(encode_uuid(kind, u), expected, "{kind:?}");
+            assert_eq!(serde_json::to_value(UuidId(kind, u)).unwrap(), serde_json::Value::String(expected));
+        }
     }
 }

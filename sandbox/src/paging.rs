@@ -1,13 +1,14 @@
 //! List pagination (protocol.md §1.3): `max`, an opaque `cursor`, and one
 //! `Link: <absolute next url>; rel="next"` header that repeats every original filter.
 
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::errors::{ApiError, ApiResult, json_ok};
+use crate::errors::{ApiError, ApiResult, json_text};
 use crate::state::Call;
 
 /// Page-size rules of one list endpoint.
@@ -64,8 +65,7 @@ fn decode_cursor(c: &str) -> Option<usize> {
 pub(crate) fn respond(call: &Call, items: Vec<Value>, page: Page, extra: Option<(&str, Value)>) -> Response {
     let total = items.len();
     let window = window(total, page);
-    let slice: Vec<Value> = items.into_iter().skip(window.start).take(window.len()).collect();
-    respond_window(call, slice, total, page, extra)
+    respond_window(call, &items[window], total, page, extra)
 }
 
 /// The part of a listing of `total` items that `page` shows.
@@ -75,20 +75,29 @@ pub(crate) fn window(total: usize, page: Page) -> std::ops::Range<usize> {
 }
 
 /// Answer with `slice` (already cut to [`window`]) of a listing of `total` items, so a long
-/// listing renders only the page it shows.
-pub(crate) fn respond_window(
+/// listing renders only the page it shows; items are written straight into the body.
+pub(crate) fn respond_window<T: Serialize>(
     call: &Call,
-    slice: Vec<Value>,
+    slice: &[T],
     total: usize,
     page: Page,
     extra: Option<(&str, Value)>,
 ) -> Response {
-    let end = page.offset.saturating_add(page.max).min(total);
-    let mut body = json!({ "items": slice });
-    if let Some((k, v)) = extra {
-        body[k] = v;
+    #[derive(Serialize)]
+    struct Body<'a, T> {
+        items: &'a [T],
     }
-    let mut res = json_ok(body);
+    let end = page.offset.saturating_add(page.max).min(total);
+    let body = match extra {
+        // Serializing plain data cannot fail.
+        None => serde_json::to_string(&Body { items: slice }).unwrap_or_default(),
+        Some((k, v)) => {
+            let mut body = json!({ "items": slice });
+            body[k] = v;
+            body.to_string()
+        }
+    };
+    let mut res = json_text(StatusCode::OK, body);
     if end < total {
         let mut params: Vec<(String, String)> = call.query.iter().filter(|(k, _)| k != "cursor").cloned().collect();
         params.push(("cursor".into(), encode_cursor(end)));
