@@ -19,6 +19,11 @@ struct Harness {
 
 impl Harness {
     fn new(sb: &Sandbox, email: &str) -> Harness {
+        Harness::with_http(sb, email, json!({}))
+    }
+
+    /// A harness whose config's `http` section also has `http`'s members.
+    fn with_http(sb: &Sandbox, email: &str, http: Value) -> Harness {
         let events = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel();
         let sink_events = events.clone();
@@ -26,7 +31,13 @@ impl Harness {
         let token = sb.user(email).unwrap().token;
         let handle = engine()
             .client_new(
-                &config_for(sb, &token).to_string(),
+                &{
+                    let mut config = config_for(sb, &token);
+                    if let (Some(section), Value::Object(http)) = (config["http"].as_object_mut(), http) {
+                        section.extend(http);
+                    }
+                    config.to_string()
+                },
                 Arc::new(move |e: &Event| {
                     sink_events.lock().unwrap().push(e.clone());
                     let _ = tx.lock().unwrap().send(());
@@ -384,4 +395,69 @@ fn audio_frames_cross_the_boundary() {
     engine().client_close(alice.handle).unwrap();
     engine().client_close(bob.handle).unwrap();
     assert_eq!(engine().meeting_send_audio(alice.handle, &a, &[0; 960], 1).unwrap_err().code, ErrorCode::Closed);
+}
+
+/// A room of `n` messages and the listing of it one message per page.
+fn paged_room(h: &Harness, n: usize) -> Value {
+    let room = h.call("rooms.create", json!({"title": "pages"}))["id"].clone();
+    for i in 0..n {
+        h.call("messages.create", json!({"roomId": room, "text": format!("m{i}")}));
+    }
+    h.call("messages.list", json!({"roomId": room, "max": 1}))
+}
+
+fn texts(page: &Value) -> Vec<String> {
+    page["items"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect()
+}
+
+fn fail_every_listing(sb: &Sandbox) {
+    sb.inject_fault(Fault {
+        method: Some("GET".into()),
+        path: "/v1/messages".into(),
+        status: Some(404),
+        count: Some(0),
+        ..Fault::default()
+    });
+}
+
+#[test]
+fn a_walk_past_the_first_page_fetches_the_next_one_while_the_app_reads() {
+    let (rt, sb) = started_sandbox();
+    let h = Harness::new(&sb, &sb.bot().email);
+    let first = paged_room(&h, 4);
+    let second = h.call("pages.next", json!({"cursor": first["next"]}));
+    let third_url = second["next"].as_str().expect("four messages, one per page").to_owned();
+
+    // The engine asks for the third page on its own...
+    let mut logged = sb.requests_watch();
+    let asked = |sb: &Sandbox| sb.requests().iter().any(|r| r.method == "GET" && third_url.ends_with(&r.path));
+    rt.block_on(async {
+        let wait = logged.wait_for(|_| asked(&sb));
+        tokio::time::timeout(std::time::Duration::from_secs(10), wait).await.expect("the third page is fetched ahead")
+    })
+    .expect("the sandbox is running");
+
+    // ...so it is answered even once every listing fails; the fetch it started in turn (the
+    // fourth page) meets the fault, and that failure is what asking for the fourth page gives.
+    fail_every_listing(&sb);
+    let third = h.call("pages.next", json!({"cursor": third_url}));
+    let err = h.try_call("pages.next", json!({"cursor": third["next"]})).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound, "{err}");
+    sb.clear_faults();
+
+    let pages = [&first, &second, &third].map(texts);
+    assert_eq!(pages, [["m3"], ["m2"], ["m1"]], "newest first, each page once");
+    let third_fetches = sb.requests().iter().filter(|r| third_url.ends_with(&r.path)).count();
+    assert_eq!(third_fetches, 1, "a prefetched page is not fetched again");
+}
+
+#[test]
+fn without_prefetch_a_page_is_fetched_only_when_asked_for() {
+    let (_rt, sb) = started_sandbox();
+    let h = Harness::with_http(&sb, &sb.bot().email, json!({"prefetchPages": false}));
+    let first = paged_room(&h, 3);
+    let second = h.call("pages.next", json!({"cursor": first["next"]}));
+    fail_every_listing(&sb);
+    let err = h.try_call("pages.next", json!({"cursor": second["next"]})).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound, "{err}");
 }

@@ -155,6 +155,7 @@ impl Sandbox {
             locus: Mutex::new(loci),
             faults: Mutex::default(),
             log: Mutex::default(),
+            logged: tokio::sync::watch::channel(0).0,
             mercury: Mutex::new(hub),
             catalog_wdm: AtomicBool::new(!opts.catalog_without_wdm),
             auth_timeout: opts.mercury_auth_timeout,
@@ -236,6 +237,13 @@ impl Sandbox {
     /// Every request seen so far (last 10,000), oldest first; `/_sandbox/` calls excluded.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.log).all()
+    }
+
+    /// A receiver whose value changes after every request is logged; await `changed()` /
+    /// `wait_for(..)` and re-read [`Sandbox::requests`] to wait for a request a client makes
+    /// on its own (a prefetch, a retry) instead of polling.
+    pub fn requests_watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.shared.logged.subscribe()
     }
 
     /// `{"hydra", "u2c", "wdm", "orgId", "users": [{"email", "token", "personId", "displayName", "type"}]}`.

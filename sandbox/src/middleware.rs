@@ -46,6 +46,7 @@ pub(crate) async fn around(State(st): State<AppState>, req: Request, next: Next)
         res.headers_mut().insert("trackingid", v);
     }
     lock(&st.log).push(Entry { method, uri, headers, status: res.status().as_u16() });
+    st.logged.send_modify(|n| *n = n.wrapping_add(1));
     res
 }
 

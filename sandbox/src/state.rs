@@ -27,6 +27,9 @@ pub(crate) struct Shared {
     pub store: Mutex<Store>,
     pub faults: Mutex<Faults>,
     pub log: Mutex<RequestLog>,
+    /// Bumped after every request is logged (never with `log` locked), so a test can wait
+    /// for a request the client makes on its own.
+    pub logged: watch::Sender<u64>,
     /// Meetings in progress (Locus). Lock order: `store`, then `locus`, then `mercury`;
     /// never an earlier one while holding a later one.
     pub locus: Mutex<LocusStore>,

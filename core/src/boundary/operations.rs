@@ -71,7 +71,7 @@ fn build() -> Vec<Operation> {
             |_c, _: NoParams| async move { Ok(crate::log::history()) },
         ),
         page_call("pages.next", "The page after a list result, from its `next` cursor.", |c, p: NextPage| async move {
-            c.http().page_text(HttpRequest::get(p.cursor)).await
+            c.http().next_page_text(p.cursor).await
         }),
         call(
             "http.request",

@@ -233,6 +233,12 @@ pub fn attributes() -> Vec<Attribute> {
         ),
         a("http.backoffBaseMs", NonNegativeInt, json!(250), "First backoff for 5xx and network errors; doubles."),
         a("http.verifyTls", Bool, json!(true), "Verify TLS certificates (leave on)."),
+        a(
+            "http.prefetchPages",
+            Bool,
+            json!(true),
+            "While a list's page after the first is read, fetch the one after it (at most one unread page).",
+        ),
     ]
 }
 

@@ -17,7 +17,7 @@ use crate::error::{Error, ErrorCode, Result};
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -188,6 +188,10 @@ struct Inner {
     spark_user_agent: String,
     max_redirects: u64,
     max_auth_replays: u64,
+    /// `http.prefetchPages`.
+    prefetch_pages: bool,
+    /// Pages being fetched ahead of `pages.next` (see [`Http::next_page_text`]).
+    ahead: std::sync::Mutex<VecDeque<paging::Ahead>>,
 }
 
 impl Http {
@@ -238,6 +242,8 @@ impl Http {
                 spark_user_agent: spark_user_agent(config),
                 max_redirects: config.u64("maxAppLevelRedirects"),
                 max_auth_replays: config.u64("maxAuthenticationReplays"),
+                prefetch_pages: config.bool("http.prefetchPages"),
+                ahead: Default::default(),
             }),
         })
     }
