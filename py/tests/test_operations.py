@@ -293,6 +293,10 @@ def test_pagination_across_several_pages(sandbox: Sandbox, client: Webex) -> Non
     assert sorted(texts) == sorted(f"m{i}" for i in range(25))
     pages = list(client.messages.list(roomId=room_id, max=10).pages())
     assert [len(p) for p in pages] == [10, 10, 5]
+    partly_read = client.messages.list(roomId=room_id, max=10)
+    first = next(partly_read)
+    rest = [m.text for page in partly_read.pages() for m in page]
+    assert [first.text, *rest] == texts, "pages() goes on from where iteration stopped"
     # Lazy: nothing is requested until iteration reaches it.
     before = len(sandbox.requests())
     lazy = client.messages.list(roomId=room_id, max=10)

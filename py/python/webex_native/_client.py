@@ -16,13 +16,11 @@ import logging
 import os
 import threading
 import weakref
-from collections import deque
 from typing import (
     Any,
     AsyncIterator,
     Awaitable,
     Callable,
-    Deque,
     Dict,
     Iterator,
     List,
@@ -36,7 +34,7 @@ from typing import (
 from . import _native, _storage
 from ._errors import error_class, from_json
 from ._media import MEDIA_KINDS, AsyncMeetingsMedia, FrameRouter, MeetingsMedia
-from ._model import Event, wrap
+from ._model import Event, Model, wrap
 from ._tasks import END as _END, LoopTasks, QueueStream, on_loop, start_pump
 from ._ops import NAMESPACES, Operation, encode_params, snake
 
@@ -322,7 +320,8 @@ class PageIterator(Iterator[Any]):
     def __init__(self, core: _Core, op: str, params_json: str) -> None:
         self._core = core
         self._request: Optional[Tuple[str, str]] = (op, params_json)
-        self._items: Deque[Any] = deque()
+        # The current page's items not yet handed out (JSON objects, never None).
+        self._items: Iterator[Dict[str, Any]] = iter(())
 
     def __iter__(self) -> "PageIterator":
         return self
@@ -338,18 +337,19 @@ class PageIterator(Iterator[Any]):
         return items
 
     def __next__(self) -> Any:
-        while not self._items:
+        item = next(self._items, None)
+        while item is None:
             items = self._fetch()
             if items is None:
                 raise StopIteration
-            self._items.extend(items)
-        return wrap(self._items.popleft())
+            self._items = iter(items)
+            item = next(self._items, None)
+        return Model(item)
 
     def pages(self) -> Iterator[List[Any]]:
         """The remaining pages as lists (one request each)."""
-        if self._items:
-            first = [wrap(i) for i in self._items]
-            self._items.clear()
+        first = [wrap(i) for i in self._items]
+        if first:
             yield first
         while True:
             items = self._fetch()
@@ -364,7 +364,7 @@ class AsyncPageIterator(AsyncIterator[Any]):
     def __init__(self, client: "AsyncWebex", op: str, params_json: str) -> None:
         self._client = client
         self._request: Optional[Tuple[str, str]] = (op, params_json)
-        self._items: Deque[Any] = deque()
+        self._items: Iterator[Dict[str, Any]] = iter(())
 
     def __aiter__(self) -> "AsyncPageIterator":
         return self
@@ -380,18 +380,19 @@ class AsyncPageIterator(AsyncIterator[Any]):
         return items
 
     async def __anext__(self) -> Any:
-        while not self._items:
+        item = next(self._items, None)
+        while item is None:
             items = await self._fetch()
             if items is None:
                 raise StopAsyncIteration
-            self._items.extend(items)
-        return wrap(self._items.popleft())
+            self._items = iter(items)
+            item = next(self._items, None)
+        return Model(item)
 
     async def pages(self) -> AsyncIterator[List[Any]]:
         """The remaining pages as lists."""
-        if self._items:
-            first = [wrap(i) for i in self._items]
-            self._items.clear()
+        first = [wrap(i) for i in self._items]
+        if first:
             yield first
         while True:
             items = await self._fetch()
