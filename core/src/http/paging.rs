@@ -69,7 +69,7 @@ pub struct TextPage {
 }
 
 /// How many lists can be walked at once with their next page fetched ahead.
-pub const AHEAD_SLOTS: usize = 4;
+const AHEAD_SLOTS: usize = 4;
 
 /// A page being fetched before `pages.next` asks for it; dropping it cancels the fetch.
 pub(crate) struct Ahead {
@@ -121,7 +121,7 @@ impl Http {
     /// so the server's and the wire's time for it passes while the app reads this one: an app
     /// that asked for a second page is walking the list. The first page never prefetches
     /// (many lists are read one page deep), and an abandoned walk costs at most one request
-    /// of each of the last [`AHEAD_SLOTS`] walks. A prefetched page's failure is answered when
+    /// (for each of the last four walks). A prefetched page's failure is answered when
     /// that page is asked for, as if fetched then.
     pub async fn next_page_text(&self, url: String) -> Result<TextPage> {
         let prefetched = match self.take_ahead(&url).and_then(|mut ahead| ahead.task.take()) {
@@ -173,10 +173,13 @@ impl Http {
     }
 }
 
-/// A lazy sequence of pages of `T`: nothing is fetched until asked for.
+/// A lazy sequence of pages of `T`: nothing is fetched until asked for. From the second page
+/// on, pages come through [`Http::next_page_text`], so each fetches the one after it.
 pub struct Pages<T> {
     http: Http,
     pending: Option<HttpRequest>,
+    /// Whether the first page has been fetched.
+    started: bool,
     buffer: VecDeque<T>,
     _item: PhantomData<fn() -> T>,
 }
@@ -184,17 +187,15 @@ pub struct Pages<T> {
 impl<T: DeserializeOwned> Pages<T> {
     /// Pages starting with `first`.
     pub fn new(http: Http, first: HttpRequest) -> Pages<T> {
-        Pages { http, pending: Some(first), buffer: VecDeque::new(), _item: PhantomData }
+        Pages { http, pending: Some(first), started: false, buffer: VecDeque::new(), _item: PhantomData }
     }
 
     /// The next page, or `None` after the last one.
     pub async fn next_page(&mut self) -> Result<Option<Vec<T>>> {
-        let Some(request) = self.pending.take() else { return Ok(None) };
-        let what = request.describe();
-        let page = self.http.page(request).await?;
-        self.pending = page.next.map(HttpRequest::get);
-        let items = page
-            .items
+        let Some(what) = self.pending.as_ref().map(HttpRequest::describe) else { return Ok(None) };
+        let Some(text) = self.next_text_page().await? else { return Ok(None) };
+        let items: Vec<Value> = serde_json::from_str(&text).map_err(|e| Error::protocol(format!("{what}: {e}")))?;
+        let items = items
             .into_iter()
             .map(|v| {
                 // Fast path first; only a failure pays for the decoder that names the path.
@@ -213,7 +214,12 @@ impl<T: DeserializeOwned> Pages<T> {
     /// only to write it out again is waste.
     pub async fn next_text_page(&mut self) -> Result<Option<String>> {
         let Some(request) = self.pending.take() else { return Ok(None) };
-        let page = self.http.page_text(request).await?;
+        let page = if self.started && request.query.is_empty() {
+            self.http.next_page_text(request.url).await?
+        } else {
+            self.http.page_text(request).await?
+        };
+        self.started = true;
         self.pending = page.next.map(HttpRequest::get);
         Ok(Some(page.items))
     }
