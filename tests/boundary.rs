@@ -438,7 +438,7 @@ fn a_walk_past_the_first_page_fetches_the_next_one_while_the_app_reads() {
     .expect("the sandbox is running");
 
     // ...so it is answered even once every listing fails; the fetch it started in turn (the
-    // fourth page) meets the fault, and that failure is what asking for the fourth page gives.
+    // fourth page) meets the fault, is made again when asked for, and fails then too.
     fail_every_listing(&sb);
     let third = h.call("pages.next", json!({"cursor": third_url}));
     let err = h.try_call("pages.next", json!({"cursor": third["next"]})).unwrap_err();
@@ -449,6 +449,27 @@ fn a_walk_past_the_first_page_fetches_the_next_one_while_the_app_reads() {
     assert_eq!(pages, [["m3"], ["m2"], ["m1"]], "newest first, each page once");
     let third_fetches = sb.requests().iter().filter(|r| third_url.ends_with(&r.path)).count();
     assert_eq!(third_fetches, 1, "a prefetched page is not fetched again");
+}
+
+#[test]
+fn a_new_walk_never_gets_a_page_an_abandoned_walk_fetched() {
+    let (rt, sb) = started_sandbox();
+    let h = Harness::new(&sb, &sb.bot().email);
+    let first = paged_room(&h, 4);
+    let room = first["items"][0]["roomId"].clone();
+    // A walk that stops after its second page leaves the third fetched...
+    let second = h.call("pages.next", json!({"cursor": first["next"]}));
+    let third_url = second["next"].as_str().unwrap().to_owned();
+    let mut logged = sb.requests_watch();
+    rt.block_on(logged.wait_for(|_| sb.requests().iter().any(|r| third_url.ends_with(&r.path)))).unwrap();
+    // ...then the room changes, and a new walk over the same filters (the same next links)
+    // must see the room as it is now.
+    h.call("messages.create", json!({"roomId": room, "text": "m4"}));
+    let first = h.call("messages.list", json!({"roomId": room, "max": 1}));
+    let second = h.call("pages.next", json!({"cursor": first["next"]}));
+    assert_eq!(second["next"], third_url, "the same cursor as the abandoned walk's");
+    let third = h.call("pages.next", json!({"cursor": third_url}));
+    assert_eq!([&first, &second, &third].map(texts), [["m4"], ["m3"], ["m2"]]);
 }
 
 #[test]

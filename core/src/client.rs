@@ -175,6 +175,7 @@ impl Client {
     /// Close the socket, unregister an in-memory device (a persisted one is kept for the next
     /// start), and end the event streams.
     pub async fn shutdown(&self) {
+        self.inner.http.stop_fetching_ahead();
         // Media connections close with the client (the meetings are not left: Locus drops
         // the participant when its keep-alives stop).
         self.inner.meetings.close_media().await;
@@ -189,6 +190,7 @@ impl Client {
 
     /// End the event streams now (synchronous part of close).
     pub fn close(&self) {
+        self.inner.http.stop_fetching_ahead();
         self.inner.events.close();
     }
 

@@ -2,6 +2,7 @@
 //! agents (protocol.md §1.5), `cisco-location` redirects, the retry policy, timeouts, and the
 //! mapping of every failure to the stable error codes.
 
+mod ahead;
 mod oauth;
 mod paging;
 mod retry;
@@ -190,8 +191,10 @@ struct Inner {
     max_auth_replays: u64,
     /// `http.prefetchPages`.
     prefetch_pages: bool,
-    /// Pages being fetched ahead of `pages.next` (see [`Http::next_page_text`]).
-    ahead: std::sync::Mutex<VecDeque<paging::Ahead>>,
+    /// Pages being fetched ahead of `pages.next` (`ahead.rs`).
+    ahead: std::sync::Mutex<VecDeque<ahead::Ahead>>,
+    /// Set when the client closes: no more fetching ahead.
+    ahead_stopped: std::sync::atomic::AtomicBool,
 }
 
 impl Http {
@@ -244,6 +247,7 @@ impl Http {
                 max_auth_replays: config.u64("maxAuthenticationReplays"),
                 prefetch_pages: config.bool("http.prefetchPages"),
                 ahead: Default::default(),
+                ahead_stopped: Default::default(),
             }),
         })
     }

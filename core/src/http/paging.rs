@@ -68,23 +68,6 @@ pub struct TextPage {
     pub next: Option<String>,
 }
 
-/// How many lists can be walked at once with their next page fetched ahead.
-const AHEAD_SLOTS: usize = 4;
-
-/// A page being fetched before `pages.next` asks for it; dropping it cancels the fetch.
-pub(crate) struct Ahead {
-    url: String,
-    task: Option<tokio::task::JoinHandle<Result<TextPage>>>,
-}
-
-impl Drop for Ahead {
-    fn drop(&mut self) {
-        if let Some(task) = &self.task {
-            task.abort();
-        }
-    }
-}
-
 impl Http {
     /// Fetch one page as text (see [`TextPage`]): no JSON tree is built, which is most of
     /// the cost of a page of a thousand items when the result only crosses the boundary.
@@ -113,50 +96,6 @@ impl Http {
         }
         items.push(']');
         Ok(TextPage { items, next })
-    }
-
-    /// `pages.next`: the page at `url` (a `next` cursor this client answered).
-    ///
-    /// With `http.prefetchPages`, each page this answers starts the fetch of the one after it,
-    /// so the server's and the wire's time for it passes while the app reads this one: an app
-    /// that asked for a second page is walking the list. The first page never prefetches
-    /// (many lists are read one page deep), and an abandoned walk costs at most one request
-    /// (for each of the last four walks). A prefetched page's failure is answered when
-    /// that page is asked for, as if fetched then.
-    pub async fn next_page_text(&self, url: String) -> Result<TextPage> {
-        let prefetched = match self.take_ahead(&url).and_then(|mut ahead| ahead.task.take()) {
-            // A fetch that was aborted or panicked is made again now.
-            Some(task) => task.await.ok(),
-            None => None,
-        };
-        let page = match prefetched {
-            Some(page) => page?,
-            None => self.page_text(HttpRequest::get(url)).await?,
-        };
-        if self.inner.prefetch_pages
-            && let Some(next) = &page.next
-        {
-            self.fetch_ahead(next.clone());
-        }
-        Ok(page)
-    }
-
-    fn take_ahead(&self, url: &str) -> Option<Ahead> {
-        let mut ahead = self.inner.ahead.lock().unwrap_or_else(|e| e.into_inner());
-        let at = ahead.iter().position(|a| a.url == url)?;
-        ahead.remove(at)
-    }
-
-    fn fetch_ahead(&self, url: String) {
-        let http = self.clone();
-        let request = HttpRequest::get(url.clone());
-        let task = tokio::spawn(async move { http.page_text(request).await });
-        let mut ahead = self.inner.ahead.lock().unwrap_or_else(|e| e.into_inner());
-        if ahead.len() == AHEAD_SLOTS {
-            // The oldest walk was abandoned (or is one of many at once): drop its page.
-            ahead.pop_front();
-        }
-        ahead.push_back(Ahead { url, task: Some(task) });
     }
 
     /// Fetch one page: `request`'s `{items: [...]}` plus its next link.
@@ -214,10 +153,18 @@ impl<T: DeserializeOwned> Pages<T> {
     /// only to write it out again is waste.
     pub async fn next_text_page(&mut self) -> Result<Option<String>> {
         let Some(request) = self.pending.take() else { return Ok(None) };
-        let page = if self.started && request.query.is_empty() {
-            self.http.next_page_text(request.url).await?
+        let fetched = if self.started && request.query.is_empty() {
+            self.http.next_page_text(request.url.clone()).await
         } else {
-            self.http.page_text(request).await?
+            self.http.page_text(request.clone()).await
+        };
+        let page = match fetched {
+            Ok(page) => page,
+            Err(e) => {
+                // Asking again retries this page rather than ending the walk early.
+                self.pending = Some(request);
+                return Err(e);
+            }
         };
         self.started = true;
         self.pending = page.next.map(HttpRequest::get);
