@@ -1,6 +1,7 @@
 //! The request pipeline against the real sandbox: headers, auth scope, retries, errors.
 
 use serde_json::json;
+use webex_core::http::{Body, HttpRequest, Method};
 use webex_core::rest::rooms::CreateRoom;
 use webex_core::{Client, Config, ErrorCode};
 use webex_sandbox::Fault;
@@ -170,4 +171,38 @@ async fn slow_answers_time_out() {
     sb.inject_fault(Fault { path: "/v1/people/me".into(), delay_ms: Some(3_000), ..Default::default() });
     let err = client.people().me().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Timeout, "{err}");
+}
+
+#[tokio::test]
+async fn secrets_a_request_carries_itself_never_follow_a_redirect_elsewhere() {
+    let sb = sandbox().await;
+    let other = sandbox().await;
+    let client = bot_client(&sb);
+    let elsewhere = format!("{}/people/me", other.hydra_url());
+    let moved = || Fault {
+        method: Some("POST".into()),
+        path: "/v1/moved".into(),
+        status: Some(307),
+        headers: vec![("cisco-location".into(), elsewhere.clone())],
+        ..Fault::default()
+    };
+    let url = format!("{}/moved", sb.hydra_url());
+    // A form such as an OAuth refresh (refresh token, client secret)...
+    sb.inject_fault(moved());
+    let mut form = HttpRequest::new(Method::POST, url.clone()).without_auth();
+    form.body = Body::Form(vec![("refresh_token".into(), "a-refresh-token".into())]);
+    client.http().send(form).await.unwrap_err();
+    // ...and a request with its own Authorization (a guest JWT login) stay where they were sent.
+    sb.inject_fault(moved());
+    let mut jwt = HttpRequest::new(Method::POST, url.clone()).without_auth();
+    jwt.headers.push(("authorization".into(), "Bearer a-guest-jwt".into()));
+    client.http().send(jwt).await.unwrap_err();
+    assert!(other.requests().is_empty(), "followed to another host: {:?}", other.requests());
+
+    // A request whose only secret is the token still moves, without the token.
+    sb.inject_fault(moved());
+    client.http().send(HttpRequest::new(Method::POST, url).json(json!({}))).await.unwrap_err();
+    let seen = other.requests();
+    assert_eq!(seen.len(), 1, "the redirect is followed");
+    assert!(!seen[0].headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization")));
 }

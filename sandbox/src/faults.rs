@@ -21,6 +21,10 @@ pub struct Fault {
     pub delay_ms: Option<u64>,
     /// How many requests it applies to; `None` = 1, `Some(0)` = every request until cleared.
     pub count: Option<u32>,
+    /// Extra headers of the fault's answer, e.g. `("cisco-location", url)` to move a request
+    /// elsewhere (only with `status`).
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Debug)]

@@ -32,7 +32,7 @@ pub(crate) async fn around(State(st): State<AppState>, req: Request, next: Next)
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
         if let Some(status) = fault.status {
-            res = Some(fault_response(status, fault.retry_after, fault.body, &tracking_id));
+            res = Some(fault_response(status, fault.retry_after, fault.body, &fault.headers, &tracking_id));
         }
     }
     let mut res = match res {
@@ -68,7 +68,13 @@ async fn as_cloud_error(res: Response, tracking_id: &str) -> Response {
     Response::from_parts(parts, Body::from(error_body(&message, tracking_id)))
 }
 
-fn fault_response(status: u16, retry_after: Option<String>, body: Option<String>, tracking_id: &str) -> Response {
+fn fault_response(
+    status: u16,
+    retry_after: Option<String>,
+    body: Option<String>,
+    headers: &[(String, String)],
+    tracking_id: &str,
+) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = body.unwrap_or_else(|| error_body(default_message(status.as_u16()), tracking_id));
     let mut res = (status, Body::from(body)).into_response();
@@ -77,6 +83,11 @@ fn fault_response(status: u16, retry_after: Option<String>, body: Option<String>
     // are dropped.
     if let Some(v) = retry_after.and_then(|r| HeaderValue::from_str(&r).ok()) {
         res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (header::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+            res.headers_mut().append(name, value);
+        }
     }
     res
 }

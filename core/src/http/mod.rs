@@ -319,6 +319,7 @@ impl Http {
                 if let Some(location) = locus_redirect(resp)
                     && redirects < self.inner.max_redirects
                     && config::is_http_url(&location)
+                    && self.may_follow(&request, &location)
                 {
                     redirects += 1;
                     request.url = location;
@@ -329,6 +330,7 @@ impl Http {
                 if let Some(location) = resp.headers.get("cisco-location").and_then(|v| v.to_str().ok())
                     && redirects < self.inner.max_redirects
                     && config::is_http_url(location)
+                    && self.may_follow(&request, location)
                 {
                     redirects += 1;
                     request.url = location.to_owned();
@@ -352,6 +354,16 @@ impl Http {
                 }
             }
         }
+    }
+
+    /// Whether `request` may be sent again to `url` when the cloud moves it there. Secrets
+    /// the request carries itself (an OAuth form with a refresh token or client secret, its
+    /// own `Authorization` such as a guest JWT) are not the token `bearer` guards, so they
+    /// follow a redirect only where the token may go; elsewhere the redirect answer stands.
+    fn may_follow(&self, request: &HttpRequest, url: &str) -> bool {
+        let own_secret = matches!(request.body, Body::Form(_))
+            || request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
+        !own_secret || self.inner.services.may_receive_token(url)
     }
 
     /// `renew_token` behind a box: renewing sends requests itself, so `send` cannot hold its
