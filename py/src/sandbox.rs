@@ -18,11 +18,16 @@ pub struct NativeSandbox {
 }
 
 impl NativeSandbox {
-    fn with<T>(&self, py: Python<'_>, f: impl FnOnce(&Sandbox) -> Result<T, Error>) -> PyResult<T> {
-        let guard = self.sandbox.lock().map_err(|_| to_pyerr(py, &Error::internal("sandbox lock poisoned")))?;
-        let sandbox =
-            guard.as_ref().ok_or_else(|| to_pyerr(py, &Error::new(ErrorCode::Closed, "the sandbox was stopped")))?;
-        f(sandbox).map_err(|e| to_pyerr(py, &e))
+    /// `f` on the running sandbox, with the GIL released for as long as the lock is held: a
+    /// thread holding the lock must never need the GIL, or a thread holding the GIL and
+    /// waiting for the lock would stall both (and the whole interpreter).
+    fn with<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&Sandbox) -> Result<T, Error> + Send) -> PyResult<T> {
+        py.detach(|| {
+            let guard = self.sandbox.lock().map_err(|_| Error::internal("sandbox lock poisoned"))?;
+            let sandbox = guard.as_ref().ok_or_else(|| Error::new(ErrorCode::Closed, "the sandbox was stopped"))?;
+            f(sandbox)
+        })
+        .map_err(|e| to_pyerr(py, &e))
     }
 }
 
@@ -124,21 +129,23 @@ impl NativeSandbox {
     ) -> PyResult<String> {
         let params: serde_json::Value = serde_json::from_str(params_json)
             .map_err(|e| PyValueError::new_err(format!("{action}: params are not JSON: {e}")))?;
-        let answer = self.with(py, |s| Ok(py.detach(|| s.meeting_control(meeting_number, action, &params))))?;
+        let answer = self.with(py, |s| Ok(s.meeting_control(meeting_number, action, &params)))?;
         answer.map(|v| v.to_string()).map_err(PyValueError::new_err)
     }
 
     /// Whether `stop` ran.
     #[getter]
-    fn stopped(&self) -> bool {
-        self.sandbox.lock().map(|s| s.is_none()).unwrap_or(true)
+    fn stopped(&self, py: Python<'_>) -> bool {
+        py.detach(|| self.sandbox.lock().map(|s| s.is_none()).unwrap_or(true))
     }
 
     /// Stops the server (requests in flight get up to 5 s). A second stop does nothing.
     fn stop(&self, py: Python<'_>) {
-        let taken = self.sandbox.lock().ok().and_then(|mut s| s.take());
-        if let Some(sandbox) = taken {
-            py.detach(|| engine().runtime().block_on(sandbox.stop()));
-        }
+        py.detach(|| {
+            let taken = self.sandbox.lock().ok().and_then(|mut s| s.take());
+            if let Some(sandbox) = taken {
+                engine().runtime().block_on(sandbox.stop());
+            }
+        });
     }
 }
