@@ -116,3 +116,66 @@ def test_a_raising_handler_does_not_stop_delivery(client: Webex) -> None:
     client.messages.listen()  # the socket comes up: `online` goes to both handlers
     assert arrived.wait(NET)
     assert client.people.me().id
+
+
+def test_wait_for_ends_with_closed_error_when_the_client_closes(config: Dict[str, Any]) -> None:
+    webex = Webex(config)
+    outcome: List[BaseException] = []
+
+    def wait() -> None:
+        try:
+            webex.wait_for("messages:created")  # no timeout: only the close ends it
+        except BaseException as e:  # noqa: BLE001 - the test inspects it
+            outcome.append(e)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    webex.close()
+    waiter.join(NET)
+    assert not waiter.is_alive()
+    assert isinstance(outcome[0], webex_native.ClosedError), outcome
+
+    async def main() -> None:
+        client = AsyncWebex(config)
+        pending = asyncio.ensure_future(client.wait_for("messages:created"))
+        await asyncio.sleep(0)  # let it register (an ordering point, not a wait)
+        await client.close()
+        try:
+            await asyncio.wait_for(pending, NET)
+        except webex_native.ClosedError:
+            return
+        raise AssertionError("wait_for returned after close")
+
+    asyncio.run(main())
+
+
+def test_wait_for_in_a_handler_is_refused_rather_than_waiting_for_itself(client: Webex) -> None:
+    refused: List[BaseException] = []
+    handled = threading.Event()
+
+    def handler(event: Event) -> None:
+        try:
+            client.wait_for("online", timeout=NET)
+        except webex_native.InvalidArgumentError as e:
+            refused.append(e)
+        handled.set()
+
+    client.on("online", handler)  # `online` comes on the client's event thread
+    client.messages.listen()
+    assert handled.wait(NET)
+    assert "would wait for itself" in str(refused[0])
+
+
+def test_an_async_client_used_in_a_second_loop_gets_its_events_there(config: Dict[str, Any]) -> None:
+    webex = AsyncWebex(config)  # made outside any loop
+
+    async def first() -> None:
+        assert (await asyncio.wait_for(webex.wait_for("ready"), NET)).type == "ready"
+
+    async def second() -> None:
+        await webex.messages.listen()
+        assert (await asyncio.wait_for(webex.wait_for("online"), NET)).type == "online"
+        await webex.close()
+
+    asyncio.run(first())
+    asyncio.run(second())  # the first loop is closed: events follow the client to this one

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import gc
 import logging
 import threading
@@ -93,10 +94,18 @@ def test_finalizers_close_forgotten_clients(config: Dict[str, Any]) -> None:
     async def forget_async() -> int:
         return forget(AsyncWebex)
 
-    handles.append(asyncio.run(forget_async()))
-    gc.collect()
-    for handle in handles:
-        assert not webex_native._native.client_is_open(handle), handle
+    # Reference counting alone frees them (no cycle through the namespaces or handlers):
+    # a forgotten client must not keep its socket and threads until a full collection.
+    gc.disable()
+    try:
+        handles.append(asyncio.run(forget_async()))
+        handles.append(forget(Webex))
+        for handle in handles:
+            assert not webex_native._native.client_is_open(handle), handle
+    finally:
+        gc.enable()
+    # A namespace keeps its client: chained calls on a client nobody holds work.
+    assert Webex(config).people.me().id
 
 
 def test_bad_input_gives_clear_exceptions(client: Webex) -> None:
@@ -120,7 +129,17 @@ def test_bad_input_gives_clear_exceptions(client: Webex) -> None:
         client.rooms.nope()  # type: ignore[attr-defined]
     with pytest.raises(webex_native.InvalidArgumentError):
         client.on("ready", 42)  # type: ignore[call-overload]
+    with pytest.raises(webex_native.InvalidArgumentError, match="params must be a mapping"):
+        client.call("rooms.list", 1.5)  # type: ignore[arg-type]
+    with pytest.raises(webex_native.InvalidArgumentError, match="title"):
+        client.call("rooms.create", title=object())
     assert client.people.me().id  # the client is fine afterwards
+    # call() sends what the namespace methods send: a datetime as ISO 8601.
+    room = client.rooms.create(title="call")
+    client.messages.create(roomId=room.id, text="before now")
+    tomorrow = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+    page = client.call("messages.list", {"roomId": room.id}, before=tomorrow)
+    assert [m.text for m in page["items"]] == ["before now"]
 
 
 def test_bad_config_is_refused_with_its_path() -> None:
@@ -162,3 +181,35 @@ def test_engine_logs_reach_the_logger_without_the_token(sandbox: Sandbox, config
     token = config["credentials"]["access_token"]
     assert records and all(token not in r.getMessage() for r in records)
     assert all(r.name == "webex_native" and hasattr(r, "target") for r in records)
+
+
+_SANDBOX_FROM_TWO_THREADS = """
+import threading
+from webex_native import Sandbox
+with Sandbox() as sb:
+    stop = threading.Event()
+    def controls():
+        while not stop.is_set():
+            try:
+                sb.meeting_control("123456789", "media")  # no such meeting: refused at once
+            except ValueError:
+                pass
+    thread = threading.Thread(target=controls)
+    thread.start()
+    for _ in range(300):
+        sb.requests()
+    stop.set()
+    thread.join()
+print("done")
+"""
+
+
+def test_the_sandbox_serves_several_threads_at_once() -> None:
+    # In a child process: a deadlock there (one thread holding the sandbox's lock while it
+    # waits for the GIL, the other holding the GIL while it waits for the lock) fails the
+    # test through the timeout instead of hanging the test run.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _SANDBOX_FROM_TWO_THREADS], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "done", done.stderr

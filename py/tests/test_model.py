@@ -70,3 +70,14 @@ def test_models_compare_and_convert_as_their_data() -> None:
     assert len(m) == 2 and "id" in m and list(m) == ["id", "nested"]
     assert "id" in dir(m) and "to_dict" in dir(m)
     assert repr(m).startswith("Model({'id': 'm1'")
+
+
+def test_models_copy_deepcopy_and_pickle_as_their_data() -> None:
+    import copy
+    import pickle
+
+    m = _message()
+    for twin in (copy.copy(m), copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert isinstance(twin, Model) and twin == m and twin.person.display_name == "Alice"
+    deep = copy.deepcopy(m)
+    assert deep.to_dict()["person"] is not m.to_dict()["person"]

@@ -310,5 +310,9 @@ def test_pagination_across_several_pages(sandbox: Sandbox, client: Webex) -> Non
             assert sorted(got) == sorted(texts)
             sizes = [len(p) async for p in webex.messages.list(roomId=room_id, max=7).pages()]
             assert sizes == [7, 7, 7, 4]
+            # Two tasks sharing one iterator split the items between them, each item once.
+            shared = webex.messages.list(roomId=room_id, max=10)
+            halves = await asyncio.gather(shared.collect(), shared.collect())
+            assert sorted(m.text for half in halves for m in half) == sorted(texts)
 
     asyncio.run(main())

@@ -35,8 +35,8 @@ from . import _native, _storage
 from ._errors import error_class, from_json
 from ._media import MEDIA_KINDS, AsyncMeetingsMedia, FrameRouter, MeetingsMedia
 from ._model import Event, Model, wrap
-from ._tasks import END as _END, LoopTasks, QueueStream, on_loop, start_pump
-from ._ops import NAMESPACES, Operation, encode_params, snake
+from ._tasks import END as _END, LoopRef, LoopTasks, QueueStream, on_loop, start_pump
+from ._ops import NAMESPACES, Operation, encode_call, encode_params, snake
 
 __all__ = ["Webex", "AsyncWebex", "PageIterator", "AsyncPageIterator", "EventStream", "AsyncEventStream"]
 
@@ -104,18 +104,30 @@ def _matches(pattern: str, kind: str) -> bool:
     return pattern == kind
 
 
+#: Events nobody wants yet are held up to this many (the oldest are dropped beyond it), so
+#: an app that only ever listens to some event types does not keep every other one.
+HELD_LIMIT = 1000
+
+
 class _Router:
     """Who wants which event; events nobody wants yet are held.
 
     `dispatch` runs in the delivery context (the client's event thread for `Webex`, the
     event loop for `AsyncWebex`); registration may come from any thread. An RLock keeps
-    held events ahead of newer ones when a handler is attached during a dispatch."""
+    held events ahead of newer ones when a handler is attached during a dispatch.
+
+    Streams are kept by weak reference: a stream the app dropped (``break`` out of
+    ``for event in client.events()``) stops receiving, and stops counting as someone who
+    wants events. A waiter (``wait_for``) takes exactly one event and is gone under the same
+    lock, so the events after it are held for the next waiter rather than lost."""
 
     def __init__(self, call_handler: Callable[[Handler, Event], None]) -> None:
         self._lock = threading.RLock()
         self._handlers: List[Tuple[str, Handler]] = []
-        self._streams: List[Callable[[Any], None]] = []
+        self._streams: List["weakref.ref[_Stream]"] = []
+        self._waiters: List[Tuple[str, Callable[[Optional[Event]], None]]] = []
         self._held: List[Event] = []
+        self._dropped = 0
         self._closed = False
         self._call = call_handler
 
@@ -134,20 +146,42 @@ class _Router:
                 (p, h) for (p, h) in self._handlers if not (p == pattern and (handler is None or h == handler))
             ]
 
-    def add_stream(self, put: Callable[[Any], None]) -> None:
+    def add_waiter(self, pattern: str, take: Callable[[Optional[Event]], None]) -> None:
+        """``take(event)`` with the oldest held or the next matching event, once; ``take(None)``
+        if the client is closed first."""
+        with self._lock:
+            held = next((e for e in self._held if _matches(pattern, e.type)), None)
+            if held is not None:
+                self._held.remove(held)
+                take(held)
+            elif self._closed:
+                take(None)
+            else:
+                self._waiters.append((pattern, take))
+
+    def remove_waiter(self, take: Callable[[Optional[Event]], None]) -> None:
+        with self._lock:
+            self._waiters = [(p, t) for (p, t) in self._waiters if t is not take]
+
+    def add_stream(self, stream: "_Stream") -> None:
         with self._lock:
             held, self._held = self._held, []
             for event in held:
-                put(event)
+                stream._put(event)
             if self._closed:
-                put(_END)
+                stream._put(_END)
             else:
-                self._streams.append(put)
+                self._streams.append(weakref.ref(stream))
 
-    def remove_stream(self, put: Callable[[Any], None]) -> None:
+    def remove_stream(self, stream: "_Stream") -> None:
         with self._lock:
-            if put in self._streams:
-                self._streams.remove(put)
+            self._streams = [r for r in self._streams if r() not in (None, stream)]
+
+    def _live_streams(self) -> List["_Stream"]:
+        live = [s for s in (r() for r in self._streams) if s is not None]
+        if len(live) != len(self._streams):
+            self._streams = [weakref.ref(s) for s in live]
+        return live
 
     def dispatch(self, batch: Sequence[str]) -> None:
         with self._lock:
@@ -158,21 +192,60 @@ class _Router:
                 except ValueError:
                     log.error("webex_native: unreadable event %r", text)
                     continue
+                waiter = next(((p, t) for (p, t) in self._waiters if _matches(p, event.type)), None)
+                if waiter is not None:
+                    self._waiters.remove(waiter)
+                    waiter[1](event)
                 handlers = [h for (p, h) in self._handlers if _matches(p, event.type)]
-                if not handlers and not self._streams:
-                    self._held.append(event)
+                streams = self._live_streams()
+                if waiter is None and not handlers and not streams:
+                    self._hold(event)
                     continue
                 for handler in handlers:
                     self._call(handler, event)
-                for put in self._streams:
-                    put(event)
+                for stream in streams:
+                    stream._put(event)
+
+    def hold(self, batch: Sequence[str]) -> None:
+        """Keeps a batch nobody can be given now (no event loop runs the client) for whoever
+        listens next."""
+        with self._lock:
+            for text in batch:
+                try:
+                    raw = json.loads(text)
+                except ValueError:
+                    continue
+                self._hold(Event(str(raw.get("type")), raw.get("data")))
+
+    def _hold(self, event: Event) -> None:
+        self._held.append(event)
+        if len(self._held) > HELD_LIMIT:
+            del self._held[0]
+            self._dropped += 1
+            if self._dropped == 1:
+                log.warning(
+                    "webex_native: more than %d events arrived that no handler, stream or "
+                    "wait_for wanted; dropping the oldest (listen with client.on or client.events())",
+                    HELD_LIMIT,
+                )
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            streams, self._streams = self._streams, []
-            for put in streams:
-                put(_END)
+            streams = self._live_streams()
+            self._streams = []
+            waiters, self._waiters = self._waiters, []
+            for stream in streams:
+                stream._put(_END)
+            for _, take in waiters:
+                take(None)
+
+
+class _Stream:
+    """What the router delivers into: ``_put(event)`` (or `END`)."""
+
+    def _put(self, item: Any) -> None:
+        raise NotImplementedError
 
 
 def _call_sync_handler(handler: Handler, event: Event) -> None:
@@ -182,9 +255,9 @@ def _call_sync_handler(handler: Handler, event: Event) -> None:
         log.exception("an event handler for %r raised", event.type)
 
 
-class EventStream(Iterator[Event]):
+class EventStream(_Stream, Iterator[Event]):
     """``for event in client.events()``: every event from now on (and those held), until the
-    client closes or `close()`."""
+    client closes or `close()`. A stream that is dropped stops receiving."""
 
     def __init__(self, router: _Router) -> None:
         import queue
@@ -192,7 +265,10 @@ class EventStream(Iterator[Event]):
         self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
         self._router = router
         self._done = False
-        router.add_stream(self._queue.put)
+        router.add_stream(self)
+
+    def _put(self, item: Any) -> None:
+        self._queue.put(item)
 
     def __iter__(self) -> "EventStream":
         return self
@@ -208,8 +284,9 @@ class EventStream(Iterator[Event]):
         return event
 
     def close(self) -> None:
-        self._router.remove_stream(self._queue.put)
-        self._done = True
+        """Ends the stream; a consumer waiting in it gets ``StopIteration``."""
+        self._router.remove_stream(self)
+        self._queue.put(_END)
 
     def __enter__(self) -> "EventStream":
         return self
@@ -218,18 +295,22 @@ class EventStream(Iterator[Event]):
         self.close()
 
 
-class AsyncEventStream(QueueStream[Event]):
+class AsyncEventStream(_Stream, QueueStream[Event]):
     """``async for event in client.events()``: like `EventStream`, on the event loop."""
 
     def __init__(self, router: _Router) -> None:
         self._queue: "asyncio.Queue[Any]" = asyncio.Queue()
         self._router = router
         self._done = False
-        router.add_stream(self._queue.put_nowait)
+        router.add_stream(self)
+
+    def _put(self, item: Any) -> None:
+        self._queue.put_nowait(item)
 
     def close(self) -> None:
-        self._router.remove_stream(self._queue.put_nowait)
-        self._done = True
+        """Ends the stream; a consumer waiting in it gets ``StopAsyncIteration``."""
+        self._router.remove_stream(self)
+        self._queue.put_nowait(_END)
 
 
 # ---------------------------------------------------------------------------------- core
@@ -257,9 +338,9 @@ class _Core:
         self.stopping = threading.Event()
         _open.add(self)
 
-    def start_pump(self, loop: Optional[asyncio.AbstractEventLoop]) -> None:
+    def start_pump(self, loop: Optional[LoopRef]) -> None:
         """Starts the event thread, delivering on it (`loop` None) or on the loop."""
-        deliver, on_end = on_loop(loop, self.router.dispatch, self.router.close, self.stopping)
+        deliver, on_end = on_loop(loop, self.router.dispatch, self.router.close, self.stopping, self.router.hold)
         self.pump = start_pump(self.native.events(), f"webex-events-{self.native.handle}", deliver, on_end)
 
     def start_frames(self, kind: str, loop: Optional[asyncio.AbstractEventLoop]) -> FrameRouter:
@@ -322,6 +403,8 @@ class PageIterator(Iterator[Any]):
         self._request: Optional[Tuple[str, str]] = (op, params_json)
         # The current page's items not yet handed out (JSON objects, never None).
         self._items: Iterator[Dict[str, Any]] = iter(())
+        # Threads sharing the iterator take turns fetching, so each item is handed out once.
+        self._fetching = threading.Lock()
 
     def __iter__(self) -> "PageIterator":
         return self
@@ -339,11 +422,15 @@ class PageIterator(Iterator[Any]):
     def __next__(self) -> Any:
         item = next(self._items, None)
         while item is None:
-            items = self._fetch()
-            if items is None:
-                raise StopIteration
-            self._items = iter(items)
-            item = next(self._items, None)
+            with self._fetching:
+                item = next(self._items, None)  # another thread may have fetched meanwhile
+                if item is not None:
+                    break
+                items = self._fetch()
+                if items is None:
+                    raise StopIteration
+                self._items = iter(items)
+                item = next(self._items, None)
         return Model(item)
 
     def pages(self) -> Iterator[List[Any]]:
@@ -365,6 +452,8 @@ class AsyncPageIterator(AsyncIterator[Any]):
         self._client = client
         self._request: Optional[Tuple[str, str]] = (op, params_json)
         self._items: Iterator[Dict[str, Any]] = iter(())
+        # Tasks sharing the iterator take turns fetching, so each item is handed out once.
+        self._fetching = asyncio.Lock()
 
     def __aiter__(self) -> "AsyncPageIterator":
         return self
@@ -382,11 +471,15 @@ class AsyncPageIterator(AsyncIterator[Any]):
     async def __anext__(self) -> Any:
         item = next(self._items, None)
         while item is None:
-            items = await self._fetch()
-            if items is None:
-                raise StopAsyncIteration
-            self._items = iter(items)
-            item = next(self._items, None)
+            async with self._fetching:
+                item = next(self._items, None)  # another task may have fetched meanwhile
+                if item is not None:
+                    break
+                items = await self._fetch()
+                if items is None:
+                    raise StopAsyncIteration
+                self._items = iter(items)
+                item = next(self._items, None)
         return Model(item)
 
     async def pages(self) -> AsyncIterator[List[Any]]:
@@ -435,7 +528,11 @@ def _make_method(op: Operation, asynchronous: bool) -> Callable[..., Any]:
 
 
 class Namespace:
-    """A group of operations (``client.rooms``), built from the operation table."""
+    """A group of operations (``client.rooms``), built from the operation table. Made on each
+    access and not kept by the client (a client holding namespaces that hold it would be a
+    reference cycle, and a forgotten client would wait for the cyclic garbage collector, its
+    socket and threads with it, instead of being freed at once); ``Webex(config).people.me()``
+    still works, as the namespace holds its client."""
 
     _name = ""
 
@@ -469,12 +566,13 @@ _SYNC_NAMESPACES = _namespace_classes(False)
 _ASYNC_NAMESPACES = _namespace_classes(True)
 
 
-def _attach_namespaces(client: Any, classes: Dict[str, type]) -> None:
+def _add_namespaces(client_class: type, classes: Dict[str, type]) -> None:
+    """``client.<namespace>`` (and its snake_case spelling) as properties of the client class."""
     for ns, cls in classes.items():
-        instance = cls(client)
-        object.__setattr__(client, ns, instance)
+        prop = property(cls, doc=cls.__doc__)
+        setattr(client_class, ns, prop)
         if snake(ns) != ns:
-            object.__setattr__(client, snake(ns), instance)
+            setattr(client_class, snake(ns), prop)
 
 
 # ---------------------------------------------------------------------------------- Webex
@@ -497,7 +595,6 @@ class Webex:
         self._router = _Router(_call_sync_handler)
         self._core = _Core(_native_client(config, options), self._router)
         self._core.start_pump(None)
-        _attach_namespaces(self, _SYNC_NAMESPACES)
 
     # `_list` is what list operations call.
     def _list(self, op: str, params_json: str) -> PageIterator:
@@ -506,8 +603,7 @@ class Webex:
     def call(self, operation: str, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> Any:
         """Runs any operation by name (``webex.call("rooms.create", title="x")``); list
         operations return their first page ``{items, next}``."""
-        merged = {**(params or {}), **kwargs}
-        return wrap(json.loads(self._core.native.call(operation, json.dumps(merged))))
+        return wrap(json.loads(self._core.native.call(operation, encode_call(operation, params, kwargs))))
 
     def on(self, event: str, handler: Optional[Handler] = None) -> Any:
         """Calls ``handler(event)`` for every event of this type (``messages:created``,
@@ -531,21 +627,30 @@ class Webex:
         return EventStream(self._router)
 
     def wait_for(self, event: str, timeout: Optional[float] = None) -> Event:
-        """Blocks until an event of this type arrives (a held one counts) and returns it."""
-        got: List[Event] = []
+        """Blocks until an event of this type arrives (the oldest held one counts) and returns
+        it; each event goes to one ``wait_for``. Raises ``TimeoutError`` after ``timeout``
+        seconds and ``ClosedError`` when the client closes first. Handlers run on the
+        client's event thread, so a handler cannot wait for an event: use another handler."""
+        if threading.current_thread() is self._core.pump:
+            raise error_class("INVALID_ARGUMENT")(
+                f"wait_for({event!r}) in an event handler would wait for itself: events are "
+                "delivered on this thread; register a handler for that event instead"
+            )
+        got: List[Optional[Event]] = []
         arrived = threading.Event()
 
-        def once(e: Event) -> None:
-            if not got:
-                got.append(e)
-                arrived.set()
+        def take(e: Optional[Event]) -> None:
+            got.append(e)
+            arrived.set()
 
-        self._router.add_handler(event, once)
+        self._router.add_waiter(event, take)
         try:
             if not arrived.wait(timeout):
                 raise error_class("TIMEOUT")(f"no {event!r} event within {timeout} s")
         finally:
-            self._router.remove_handler(event, once)
+            self._router.remove_waiter(take)
+        if got[0] is None:
+            raise error_class("CLOSED")(f"the client closed before a {event!r} event arrived")
         return got[0]
 
     @property
@@ -655,25 +760,33 @@ class AsyncWebex:
     the event loop (coroutine handlers become tasks).
 
     Create it inside a running loop (or before; it then binds to the loop of its first use).
+    Once that loop has closed (an ``asyncio.run`` ended), it binds to the next loop it is used
+    in; events that arrived in between are held for whoever listens next.
     ``async with AsyncWebex(config) as client: ...`` closes it.
     """
 
     def __init__(self, config: Config = None, /, **options: Any) -> None:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._loop_ref: Optional[LoopRef] = None
         self._handlers = _AsyncHandlers()
         self._calls: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopCalls]" = weakref.WeakKeyDictionary()
         self._router = _Router(self._handlers.call)
         self._core = _Core(_native_client(config, options), self._router)
-        _attach_namespaces(self, _ASYNC_NAMESPACES)
         try:
             self._bind(asyncio.get_running_loop())
         except RuntimeError:
             pass
 
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Events and handlers go to ``loop``: the first loop the client is used in, and the
+        next one after that loop closed (events that came in between are held)."""
         self._loop = loop
         self._handlers.loop = loop
-        self._core.start_pump(loop)
+        if self._loop_ref is None:
+            self._loop_ref = LoopRef(loop)
+            self._core.start_pump(self._loop_ref)
+        else:
+            self._loop_ref.loop = loop
 
     def _get_loop(self) -> asyncio.AbstractEventLoop:
         try:
@@ -684,7 +797,7 @@ class AsyncWebex:
             raise error_class("INVALID_ARGUMENT")(
                 "AsyncWebex is used outside a running asyncio loop; await its calls inside asyncio.run(...)"
             ) from None
-        if self._loop is None:
+        if self._loop is None or (self._loop is not loop and self._loop.is_closed()):
             self._bind(loop)
         return loop
 
@@ -712,8 +825,7 @@ class AsyncWebex:
 
     def call(self, operation: str, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> "asyncio.Future[Any]":
         """Runs any operation by name; list operations give their first page ``{items, next}``."""
-        merged = {**(params or {}), **kwargs}
-        return self._submit(operation, json.dumps(merged))
+        return self._submit(operation, encode_call(operation, params, kwargs))
 
     def on(self, event: str, handler: Optional[Handler] = None) -> Any:
         """Calls ``handler(event)`` on the event loop for every event of this type; coroutine
@@ -737,19 +849,23 @@ class AsyncWebex:
         return AsyncEventStream(self._router)
 
     async def wait_for(self, event: str) -> Event:
-        """The next event of this type (a held one counts)."""
+        """The next event of this type (the oldest held one counts); each event goes to one
+        ``wait_for``. Raises ``ClosedError`` when the client closes first."""
         loop = self._get_loop()
-        future: "asyncio.Future[Event]" = loop.create_future()
+        future: "asyncio.Future[Optional[Event]]" = loop.create_future()
 
-        def once(e: Event) -> None:
+        def take(e: Optional[Event]) -> None:
             if not future.done():
                 future.set_result(e)
 
-        self._router.add_handler(event, once)
+        self._router.add_waiter(event, take)
         try:
-            return await future
+            got = await future
         finally:
-            self._router.remove_handler(event, once)
+            self._router.remove_waiter(take)
+        if got is None:
+            raise error_class("CLOSED")(f"the client closed before a {event!r} event arrived")
+        return got
 
     @property
     def closed(self) -> bool:
@@ -773,3 +889,7 @@ class AsyncWebex:
 
     def __repr__(self) -> str:
         return f"<webex_native.AsyncWebex handle={self._core.native.handle}{' closed' if self.closed else ''}>"
+
+
+_add_namespaces(Webex, _SYNC_NAMESPACES)
+_add_namespaces(AsyncWebex, _ASYNC_NAMESPACES)

@@ -342,10 +342,12 @@ class AsyncFrameStream(QueueStream[_F]):
         self._queue.put_nowait(item)
 
     def close(self) -> None:
-        """Stops the meeting's frames for this stream (the iteration ends)."""
+        """Stops the meeting's frames for this stream (the iteration ends, also for a consumer
+        waiting in it)."""
         if not self._done:
             self._done = True
             self._stop(self)
+            self._put(_END)
 
 
 class AsyncAudioStream(AsyncFrameStream[AudioFrame]):

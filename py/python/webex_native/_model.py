@@ -3,7 +3,8 @@ wire; snake_case spellings work too), and ``to_dict()`` / ``dict(obj)`` back to 
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Dict, FrozenSet, Iterator, List, Mapping
+import copy
+from typing import Any, Callable, ClassVar, Dict, FrozenSet, Iterator, List, Mapping, Tuple
 
 
 _CAMELS: Dict[str, str] = {}
@@ -119,9 +120,18 @@ class Model(Mapping[str, Any]):
 
     def to_dict(self) -> Dict[str, Any]:
         """A deep copy as plain dicts and lists."""
-        import copy
-
         return copy.deepcopy(_get_data(self))
+
+    # copy, deepcopy and pickle rebuild a model from its data: their default would set the
+    # slot through __setattr__, which refuses (models are read-only).
+    def __reduce__(self) -> Tuple[Any, Tuple[Dict[str, Any]]]:
+        return (type(self), (_get_data(self),))
+
+    def __copy__(self) -> "Model":
+        return type(self)(_get_data(self))
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "Model":
+        return type(self)(copy.deepcopy(_get_data(self), memo))
 
 
 Model._own = _class_names(Model)

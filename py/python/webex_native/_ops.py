@@ -148,6 +148,22 @@ def encode_params(op: Operation, args: Sequence[Any], kwargs: Mapping[str, Any])
         raise error_class("INVALID_ARGUMENT")(f"{op.name}: invalid params{where}: {e}") from None
 
 
+def encode_call(operation: str, params: Any, kwargs: Mapping[str, Any]) -> str:
+    """The JSON params of ``client.call(operation, params, **kwargs)``: checked and encoded as
+    the namespace methods do (datetimes, enums and models are sent as JSON)."""
+    if params is not None and not isinstance(params, Mapping):
+        raise error_class("INVALID_ARGUMENT")(
+            f"{operation}: params must be a mapping (a dict), not {type(params).__name__}"
+        )
+    merged = {**(params or {}), **kwargs}
+    try:
+        return _ENCODER.encode(merged)
+    except (TypeError, ValueError) as e:
+        bad = next((k for k, v in merged.items() if not _encodable(v)), None)
+        where = f" `{bad}`" if bad else ""
+        raise error_class("INVALID_ARGUMENT")(f"{operation}: invalid params{where}: {e}") from None
+
+
 def _encodable(value: Any) -> bool:
     try:
         json.dumps(value, default=_to_json, allow_nan=False)

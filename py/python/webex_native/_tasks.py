@@ -9,7 +9,7 @@ import asyncio
 import inspect
 import logging
 import threading
-from typing import Any, Callable, Generic, Optional, Set, Tuple, TypeVar
+from typing import Any, Callable, Generic, List, Optional, Set, Tuple, TypeVar, Union
 
 log = logging.getLogger("webex_native")
 
@@ -104,11 +104,20 @@ def start_pump(queue: Any, name: str, deliver: Callable[[Any], None], on_end: Ca
     return thread
 
 
+class LoopRef:
+    """The loop a pump delivers on, which the client may move: an `AsyncWebex` whose loop
+    closed (one ``asyncio.run`` ended) is rebound to the loop it is used in next."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+
 def on_loop(
-    loop: Optional[asyncio.AbstractEventLoop],
+    loop: Union[None, asyncio.AbstractEventLoop, LoopRef],
     dispatch: Callable[[Any], None],
     close: Callable[[], None],
     stopping: Optional[threading.Event] = None,
+    hold: Optional[Callable[[Any], None]] = None,
 ) -> Tuple[Callable[[Any], None], Callable[[], None]]:
     """``(deliver, on_end)`` for `start_pump`: ``dispatch(batch)`` and ``close()`` on the pump's
     thread when ``loop`` is None, else on the loop (one ``call_soon_threadsafe`` per batch).
@@ -116,32 +125,49 @@ def on_loop(
     On a loop, at most `IN_FLIGHT` batches wait for it: the pump takes no more until the loop
     has run one, so a slow loop leaves what comes next in the engine's own queue (bounded for
     audio and video, with drops counted; events are kept) instead of piling up callbacks
-    without bound. Once the loop is closed, or ``stopping`` is set (the client is closing,
-    perhaps on the loop's own thread), batches are dropped: nobody listens any more. ``close``
-    runs on the pump's thread when the loop is closed."""
+    without bound. While the loop is closed (and not yet rebound through a `LoopRef`) batches
+    go to ``hold`` (events: kept for whoever listens next) or are dropped (frames: nobody
+    listens any more); once ``stopping`` is set (the client is closing, perhaps on the
+    loop's own thread) they are dropped. ``close`` runs on the pump's thread when the loop is
+    closed."""
     if loop is None:
         return dispatch, close
-    event_loop = loop
-    waiting = threading.Semaphore(IN_FLIGHT)
-
-    def run(batch: Any) -> None:
-        try:
-            dispatch(batch)
-        finally:
-            waiting.release()
+    ref = loop if isinstance(loop, LoopRef) else LoopRef(loop)
+    # Permits per loop: callbacks a closed loop never ran must not hold up the next one.
+    current: List[Any] = [None, None]
 
     def deliver(batch: Any) -> None:
-        while not waiting.acquire(timeout=0.1):
-            if event_loop.is_closed() or (stopping is not None and stopping.is_set()):
+        while True:
+            event_loop = ref.loop
+            if current[0] is not event_loop:
+                current[0], current[1] = event_loop, threading.Semaphore(IN_FLIGHT)
+            closing = stopping is not None and stopping.is_set()
+            if event_loop.is_closed():
+                if hold is not None and not closing:
+                    hold(batch)
                 return
+            if current[1].acquire(timeout=0.1):
+                break
+            if closing:
+                return
+        waiting: threading.Semaphore = current[1]
+
+        def run() -> None:
+            try:
+                dispatch(batch)
+            finally:
+                waiting.release()
+
         try:
-            event_loop.call_soon_threadsafe(run, batch)
-        except RuntimeError:
-            waiting.release()  # the loop is closed: nobody is listening any more
+            event_loop.call_soon_threadsafe(run)
+        except RuntimeError:  # the loop closed meanwhile
+            waiting.release()
+            if hold is not None:
+                hold(batch)
 
     def on_end() -> None:
         try:
-            event_loop.call_soon_threadsafe(close)
+            ref.loop.call_soon_threadsafe(close)
         except RuntimeError:
             close()
 

@@ -1,0 +1,81 @@
+"""Who gets which event (no sandbox needed): the router behind ``on``, ``events()`` and
+``wait_for``, fed batches as the engine's event thread would."""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import threading
+from typing import Any, List, Optional
+
+import pytest
+
+from webex_native import Event
+from webex_native._client import HELD_LIMIT, EventStream, _call_sync_handler, _Router
+
+# Safety net only: a broken build fails instead of hanging.
+NET = 30.0
+
+
+def _batch(kind: str, *ns: int) -> List[str]:
+    return [json.dumps({"type": kind, "data": {"n": n}}) for n in ns]
+
+
+def _waiter(router: _Router, pattern: str) -> List[Optional[Event]]:
+    got: List[Optional[Event]] = []
+    router.add_waiter(pattern, got.append)
+    return got
+
+
+def test_a_waiter_takes_one_event_and_the_rest_of_the_batch_is_held() -> None:
+    router = _Router(_call_sync_handler)
+    first = _waiter(router, "messages:created")
+    router.dispatch(_batch("messages:created", 0, 1, 2))
+    assert [e.data.n for e in first if e] == [0]
+    # Each later waiter gets the oldest held event, once.
+    assert [e.data.n for w in (_waiter(router, "messages:created") for _ in range(2)) for e in w if e] == [1, 2]
+    assert _waiter(router, "messages:created") == [], "nothing left: the next one waits"
+
+
+def test_closing_ends_every_pending_waiter_and_later_ones() -> None:
+    router = _Router(_call_sync_handler)
+    pending = _waiter(router, "online")
+    router.close()
+    assert pending == [None]
+    assert _waiter(router, "online") == [None]
+
+
+def test_a_dropped_stream_stops_receiving_and_events_are_held_again() -> None:
+    router = _Router(_call_sync_handler)
+    stream = EventStream(router)
+    router.dispatch(_batch("a", 0))
+    assert next(stream).data.n == 0
+    del stream
+    gc.collect()  # only for interpreters without reference counting; CPython freed it already
+    router.dispatch(_batch("a", 1))
+    got: List[Any] = []
+    router.add_handler("a", lambda e: got.append(e.data.n))
+    assert got == [1], "held for the handler that came later, not queued into the dropped stream"
+
+
+def test_closing_a_stream_ends_a_consumer_waiting_in_it() -> None:
+    router = _Router(_call_sync_handler)
+    stream = EventStream(router)
+    seen: List[Any] = []
+    consumer = threading.Thread(target=lambda: seen.extend(e.type for e in stream))
+    consumer.start()
+    router.dispatch(_batch("a", 0))
+    stream.close()
+    consumer.join(NET)
+    assert not consumer.is_alive() and seen[:1] == ["a"]
+
+
+def test_held_events_are_bounded_and_the_drop_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    router = _Router(_call_sync_handler)
+    with caplog.at_level(logging.WARNING, logger="webex_native"):
+        router.dispatch(_batch("unwanted", *range(HELD_LIMIT + 5)))
+    got: List[int] = []
+    router.add_handler("unwanted", lambda e: got.append(e.data.n))
+    assert got == list(range(5, HELD_LIMIT + 5)), "the newest are kept"
+    assert len([r for r in caplog.records if "dropping the oldest" in r.getMessage()]) == 1
