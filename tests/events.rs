@@ -233,6 +233,23 @@ async fn lifecycle_events_follow_the_close_code_table() {
 }
 
 #[tokio::test]
+async fn giving_up_reconnecting_is_offline_permanent() {
+    let sb = sandbox().await;
+    let mut cfg = fast_config(&sb, ALICE);
+    cfg["mercury"]["maxRetries"] = json!(1);
+    let alice = Client::new(Config::from_value(cfg).unwrap()).unwrap();
+    let mut events = alice.events();
+    alice.connect().await.unwrap();
+    next_of(&mut events, "online").await;
+    sb.stop().await; // the socket goes, and every reconnection is refused
+    next_of(&mut events, "offline.transient").await;
+    let gave_up = next_of(&mut events, "offline.permanent").await;
+    let reason = gave_up.data["reason"].as_str().unwrap();
+    assert!(reason.starts_with("gave up reconnecting after 2 attempts"), "{reason}");
+    alice.shutdown().await;
+}
+
+#[tokio::test]
 async fn shutdown_switches_sockets_before_the_old_one_closes() {
     let sb = sandbox().await;
     let bot = bot_client(&sb);

@@ -257,6 +257,12 @@ async fn run_loop(inner: Arc<Inner>, cancel: CancellationToken) {
                     inner.opts.initial_max_retries.or(inner.opts.max_retries)
                 };
                 if limit.is_some_and(|l| u64::from(failures) >= l) {
+                    if ever_online {
+                        // The app saw `online` and must learn that no reconnection follows
+                        // (a first connection that never came up fails its `connect` instead).
+                        let reason = format!("gave up reconnecting after {} attempts: {}", failures + 1, error.message);
+                        (inner.lifecycle)(Event::new("offline.permanent", json!({"code": null, "reason": reason})));
+                    }
                     inner.state.send_replace(State::Failed(error));
                     return;
                 }
