@@ -2041,7 +2041,7 @@ export interface MeetingsNamespace extends EventEmitter {
    * frame, or an H.264 access unit in Annex-B form (start codes), in the join's `codec`.
    * `data` is a `Buffer` or `Uint8Array` (any other view or an `ArrayBuffer` is taken
    * as its bytes). `keyframe` (default false) says what the encoder made (a VP8 frame marked
-   * as a keyframe must be one); `durationUs` (default 33333, 30 fps) is how long the frame is
+   * as a keyframe must be one); `durationUs` (default 66667, 15 fps) is how long the frame is
    * shown, 1/frame rate, and advances the RTP clock. Not an operation: synchronous, no Promise.
    * It never blocks: the engine copies the frame and queues it before returning, so the buffer
    * may be reused at once. Pace the frames in real time (one every `durationUs`). Start with

@@ -38,9 +38,12 @@ function paramsJson(op, params) {
   }
 }
 
+// What a wrong argument was, for an error message: never a string's text, which may be a
+// token, a JWT or an authorization code passed where an object belongs.
 function describe(value) {
   if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `${typeof value} ${String(value)}`;
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  return `${typeof value} ${String(value)}`;
 }
 
 /** One page of a list: `{items, next}` plus the way to the following page. */
@@ -142,6 +145,16 @@ function defineMethod(client, ns, verb, op) {
   if (verb === 'delete' && !ns.remove) Object.defineProperty(ns, 'remove', {value: method, enumerable: false});
 }
 
+// Clients with calls in flight or listening for events. The finalizer of a client nobody
+// references closes it; one that still works for the app (a bot that only listens, a call
+// whose promise is awaited but whose client was a temporary) must not be closed under it.
+const WORKING = new Set();
+
+// Events nobody listens to are held for a listener attached later, up to this many (the
+// oldest are dropped beyond it, with one warning), so a client whose app listens to a few
+// event types does not keep every other one forever.
+const HELD_LIMIT = 1000;
+
 // The event callback of a client must not hold the client (the addon keeps it alive as long
 // as the client's handle lives, so a strong reference would defeat the finalizer).
 function eventCallback(ref) {
@@ -170,6 +183,8 @@ class Webex extends EventEmitter {
     Object.defineProperty(this, '_held', {value: [], writable: true});
     Object.defineProperty(this, '_flushQueued', {value: false, writable: true});
     Object.defineProperty(this, '_listeningTo', {value: new Set()});
+    Object.defineProperty(this, '_callsInFlight', {value: 0, writable: true});
+    Object.defineProperty(this, '_heldDropped', {value: 0, writable: true});
     const onEvent = eventCallback(new WeakRef(this));
     Object.defineProperty(this, '_native', {value: withAppStorage(attrs || {}, (json) => new native.NativeClient(json, onEvent))});
     /** Whether the client is ready (the `ready` event was emitted). */
@@ -219,6 +234,7 @@ class Webex extends EventEmitter {
    */
   close() {
     this._listeningTo.clear();
+    this._settle();
     for (const handlers of Object.values(this._mediaHandlers)) handlers.clear();
     return this._native.close();
   }
@@ -231,13 +247,32 @@ class Webex extends EventEmitter {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this._native.call(op.name, json).then(JSON.parse);
+    this._callsInFlight += 1;
+    WORKING.add(this);
+    const done = () => {
+      this._callsInFlight -= 1;
+      this._settle();
+    };
+    return this._native.call(op.name, json).then(
+      (text) => (done(), JSON.parse(text)),
+      (err) => {
+        done();
+        throw err;
+      },
+    );
   }
 
   _listening(nsName, on) {
     if (on) this._listeningTo.add(nsName);
     else this._listeningTo.delete(nsName);
     if (!this._native.closed) this._native.keepAlive(this._listeningTo.size > 0);
+    if (this._listeningTo.size > 0 && !this._native.closed) WORKING.add(this);
+    else this._settle();
+  }
+
+  // Leaves WORKING once nothing runs for the app any more.
+  _settle() {
+    if (this._callsInFlight === 0 && (this._listeningTo.size === 0 || this._native.closed)) WORKING.delete(this);
   }
 
   _event(json) {
@@ -252,10 +287,32 @@ class Webex extends EventEmitter {
       const ns = this._namespaces.get(type.slice(0, colon));
       if (ns) targets.push([ns, type.slice(colon + 1)]);
     }
-    // Events wait until a handler for them is attached (never dropped); one that waited is
-    // delivered before a newer one of its kind.
-    if (this._flushQueued) this._flush();
-    if (!deliver(targets, data)) this._held.push({targets, data});
+    if (type === 'offline.permanent' || type === 'offline.replaced') {
+      // The engine stops reconnecting: nothing more will come, so the process may exit.
+      this._listeningTo.clear();
+      if (!this._native.closed) this._native.keepAlive(false);
+      this._settle();
+    }
+    // Events wait until a handler for them is attached; one that waited is delivered before
+    // a newer one of its kind (even when a handler of an older one throws).
+    try {
+      if (this._flushQueued) this._flush();
+    } finally {
+      if (!deliver(targets, data)) this._hold({targets, data});
+    }
+  }
+
+  _hold(entry) {
+    this._held.push(entry);
+    if (this._held.length <= HELD_LIMIT) return;
+    this._held.shift();
+    this._heldDropped += 1;
+    if (this._heldDropped === 1) {
+      process.emitWarning(
+        `more than ${HELD_LIMIT} events arrived that no listener wanted; dropping the oldest (attach listeners with webex.on)`,
+        {code: 'WEBEX_EVENTS_HELD'},
+      );
+    }
   }
 
   // A handler was attached: deliver what waited for it, once it is in place.
@@ -270,8 +327,18 @@ class Webex extends EventEmitter {
     this._flushQueued = false;
     const held = this._held;
     this._held = [];
-    for (const entry of held) {
-      if (!deliver(entry.targets, entry.data)) this._held.push(entry);
+    let next = 0;
+    try {
+      while (next < held.length) {
+        const entry = held[next++];
+        if (!deliver(entry.targets, entry.data)) this._held.push(entry);
+      }
+    } finally {
+      if (next < held.length) {
+        // A handler threw: the rest still wait, ahead of newer events, and go out next.
+        this._held.push(...held.slice(next));
+        this._attached();
+      }
     }
   }
 

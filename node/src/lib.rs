@@ -67,6 +67,14 @@ pub fn open_clients() -> u32 {
 /// The one place engine errors become JS errors: an `Error` with `code` (the stable name),
 /// `codeNumber`, and `statusCode`, `trackingId`, `retryAfter` (seconds) when the cloud sent
 /// them.
+/// An error to throw with the package's `code` (what `js_error` builds), for a sync method.
+pub(crate) fn coded(env: &Env, code: ErrorCode, message: impl Into<String>) -> Error {
+    match js_error(env, &webex_core::Error::new(code, message)) {
+        Ok(error) => Error::from(error),
+        Err(e) => e,
+    }
+}
+
 fn js_error(env: &Env, e: &webex_core::Error) -> Result<Unknown<'static>> {
     let mut error = env.create_error(Error::from_reason(e.message.clone()))?;
     error.set_named_property("code", e.code.as_str())?;
@@ -369,17 +377,19 @@ impl NativeSandbox {
         Ok(promise)
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Sandbox) -> T) -> Result<T> {
-        let guard = self.sandbox.lock().map_err(|_| Error::from_reason("sandbox lock poisoned"))?;
-        let sandbox = guard.as_ref().ok_or_else(|| Error::from_reason("CLOSED: this sandbox was stopped"))?;
+    /// `f` on the running sandbox; a stopped one is a `CLOSED` error (with its `code`, as
+    /// every error of the package has).
+    fn with<T>(&self, env: &Env, f: impl FnOnce(&Sandbox) -> T) -> Result<T> {
+        let guard = self.sandbox.lock().map_err(|_| coded(env, ErrorCode::Internal, "sandbox lock poisoned"))?;
+        let sandbox = guard.as_ref().ok_or_else(|| coded(env, ErrorCode::Closed, "this sandbox was stopped"))?;
         Ok(f(sandbox))
     }
 
     /// `{base, hydra, u2c, wdm, orgId, users: [{email, token, personId, displayName, type}],
     /// oauth: {clientId, clientSecret, idbroker}}` as JSON.
     #[napi]
-    pub fn info(&self) -> Result<String> {
-        self.with(|s| {
+    pub fn info(&self, env: Env) -> Result<String> {
+        self.with(&env, |s| {
             let mut info = s.info_json();
             info["base"] = serde_json::Value::String(s.base_url());
             info["bot"] = serde_json::Value::String(s.bot().email);
@@ -389,30 +399,30 @@ impl NativeSandbox {
 
     /// Add a user (or return the existing one) as JSON `{email, token, personId, ...}`.
     #[napi]
-    pub fn add_user(&self, email: String, display_name: String) -> Result<String> {
-        self.with(|s| serde_json::to_string(&s.add_user(&email, &display_name)).unwrap_or_default())
+    pub fn add_user(&self, env: Env, email: String, display_name: String) -> Result<String> {
+        self.with(&env, |s| serde_json::to_string(&s.add_user(&email, &display_name)).unwrap_or_default())
     }
 
     /// Arm a fault, given as JSON `{path, method?, status?, retryAfter?, body?, delayMs?,
     /// count?}`; returns its id.
     #[napi]
-    pub fn inject_fault(&self, fault_json: String) -> Result<f64> {
+    pub fn inject_fault(&self, env: Env, fault_json: String) -> Result<f64> {
         let fault: Fault = serde_json::from_str(&fault_json)
-            .map_err(|e| Error::new(Status::InvalidArg, format!("INVALID_ARGUMENT: not a fault ({e})")))?;
-        self.with(|s| s.inject_fault(fault) as f64)
+            .map_err(|e| coded(&env, ErrorCode::InvalidArgument, format!("not a fault ({e})")))?;
+        self.with(&env, |s| s.inject_fault(fault) as f64)
     }
 
     /// Disarm every fault.
     #[napi]
-    pub fn clear_faults(&self) -> Result<()> {
-        self.with(|s| s.clear_faults())
+    pub fn clear_faults(&self, env: Env) -> Result<()> {
+        self.with(&env, |s| s.clear_faults())
     }
 
     /// The requests the sandbox saw (the last 10,000), oldest first, as JSON
     /// `[{method, path, status}]`.
     #[napi]
-    pub fn requests(&self) -> Result<String> {
-        self.with(|s| {
+    pub fn requests(&self, env: Env) -> Result<String> {
+        self.with(&env, |s| {
             let list: Vec<serde_json::Value> = s
                 .requests()
                 .into_iter()
@@ -443,7 +453,7 @@ impl NativeSandbox {
             Ok(params) => params,
             Err(e) => return refused(format!("{action}: params are not JSON ({e})")),
         };
-        match self.with(|s| s.meeting_control(&meeting_number, &action, &params))? {
+        match self.with(&env, |s| s.meeting_control(&meeting_number, &action, &params))? {
             Ok(answer) => Ok(answer.to_string()),
             Err(message) => refused(message),
         }

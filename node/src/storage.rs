@@ -280,13 +280,10 @@ pub fn register_storage(env: &Env, adapter: Unknown) -> Result<f64> {
 
 /// Release a handle of `registerStorage` (clients created with it keep the adapter).
 #[napi]
-pub fn release_storage(handle: f64) -> Result<()> {
+pub fn release_storage(env: Env, handle: f64) -> Result<()> {
     if handle.fract() != 0.0 || handle < 1.0 || handle > u64::MAX as f64 {
-        return Err(Error::new(
-            Status::InvalidArg,
-            format!("INVALID_HANDLE: {handle} is not a storage adapter's handle"),
-        ));
+        let message = format!("{handle} is not a storage adapter's handle");
+        return Err(crate::coded(&env, webex_core::ErrorCode::InvalidHandle, message));
     }
-    storage::release_app_store(handle as u64)
-        .map_err(|e| Error::new(Status::InvalidArg, format!("{}: {}", e.code.as_str(), e.message)))
+    storage::release_app_store(handle as u64).map_err(|e| crate::coded(&env, e.code, e.message))
 }

@@ -55,7 +55,7 @@ test('bad input is a clear rejection (wrong types, missing or unknown members)',
     [() => webex.rooms.create({title: 't', isLocked: 'yes'}), /isLocked/],
     [() => webex.rooms.get({}), /^rooms\.get: `roomId` is required$/],
     [() => webex.rooms.get({roomId: 42}), /`roomId` must be a non-empty string/],
-    [() => webex.rooms.create('My Room'), /rooms\.create: params must be an object, got the string "My Room"/],
+    [() => webex.rooms.create('My Room'), /rooms\.create: params must be an object, got a string of 7 characters/],
     [() => webex.rooms.list([1]), /params must be an object, got an array/],
     [() => webex.rooms.create({title: 1n}), /params cannot be sent as JSON/],
     [() => webex.http.request({method: 'FETCH ME', resource: 'x'}), /is not an HTTP method/],
@@ -94,4 +94,24 @@ test('a closed client rejects with CLOSED; calls in flight with CANCELLED', asyn
   for (const err of await Promise.all(inFlight)) assert.equal(err.code, 'CANCELLED');
   await webex.close(); // a second close is fine
   env.sandbox.clearFaults();
+});
+
+test('a secret passed where an object belongs is never echoed in the error', async (t) => {
+  const env = await setup();
+  t.after(() => env.done());
+  const token = 'NmU4ZjE2YzEtSECRET-TOKEN-abcdef0123456789';
+  assert.throws(() => Webex.init(token), (err) => err.code === 'INVALID_ARGUMENT' && !err.message.includes('SECRET'));
+  const webex = env.client();
+  const err = await rejection(webex.credentials.set(token));
+  assert.equal(err.code, 'INVALID_ARGUMENT');
+  assert.ok(!err.message.includes('SECRET'), err.message);
+  assert.match(err.message, /a string of 41 characters/);
+});
+
+test('sandbox errors carry the package codes', async () => {
+  const sandbox = await Webex.Sandbox.start();
+  assert.throws(() => sandbox.injectFault({}), {code: 'INVALID_ARGUMENT'});
+  await sandbox.stop();
+  assert.throws(() => sandbox.requests(), {code: 'CLOSED'});
+  assert.throws(() => sandbox.clearFaults(), {code: 'CLOSED'});
 });

@@ -100,3 +100,52 @@ test('the ES module entry point', () => {
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout, 'sandbox-bot@webex.bot true\n');
 });
+
+test('a client nobody references keeps working while it listens or has calls in flight', async (t) => {
+  require('node:v8').setFlagsFromString('--expose-gc');
+  const gc = require('node:vm').runInNewContext('gc');
+  const env = await setup();
+  t.after(() => env.done());
+  const sb = env.sandbox;
+  // A bot the app keeps no reference to: it listens, and answers through its handler.
+  let listening;
+  const isListening = new Promise((resolve) => (listening = resolve));
+  const heard = new Promise((resolve) => {
+    (async () => {
+      const bot = Webex.init(sb.config());
+      bot.messages.on('created', (e) => resolve({text: e.data.text, bot}));
+      await bot.messages.listen();
+      listening();
+    })();
+  });
+  await isListening;
+  // A call whose client was a temporary, answered after a delay.
+  sb.injectFault({path: '/v1/people/me', delayMs: 300});
+  const me = Webex.init(sb.config('bob@example.com')).people.me();
+  for (let i = 0; i < 20; i++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.equal((await me).emails[0], 'bob@example.com');
+  const alice = env.client('alice@example.com');
+  await alice.messages.create({toPersonEmail: sb.bot.email, text: 'still there?'});
+  const {text, bot} = await heard;
+  assert.equal(text, 'still there?');
+  await bot.close();
+});
+
+test('the process exits on its own once the socket gives up (offline.permanent)', () => {
+  const script = `
+    const Webex = require('.');
+    (async () => {
+      const sb = await Webex.Sandbox.start();
+      const webex = Webex.init({...sb.config(), mercury: {maxRetries: 1, backoffTimeReset: 10, backoffTimeMax: 50}});
+      webex.on('offline.permanent', (e) => console.log('gave up'));
+      await webex.messages.listen();
+      await sb.stop(); // every reconnection is refused; the client is never closed
+    })();`;
+  const run = runNode([], script);
+  assert.equal(run.error, undefined, `the process did not exit by itself: ${run.error}`);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.trim(), 'gave up');
+});
