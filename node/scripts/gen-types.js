@@ -426,6 +426,30 @@ export interface MeetingVideoFrame {
 /** Lifecycle events of a client. */
 export type LifecycleEventName = 'ready' | 'online' | 'offline.transient' | 'offline.permanent' | 'offline.replaced';
 
+/** The meeting events on the client, by name, and what each carries. */
+export interface MeetingEvents {
+  /** A meeting object was made (\`meetings.create\`). */
+  'meeting:added': {meetingId: string; type: 'JOIN' | (string & {})};
+  /** The meeting's state for this client changed. */
+  'meeting:stateChange': {meetingId: string; previousState: MeetingView['state']; currentState: MeetingView['state']};
+  /** The meeting ended for everybody. */
+  'meeting:ended': {meetingId: string};
+  /** Locus removed this client (not its own leave). */
+  'meeting:self:left': {meetingId: string; reason: string};
+  /** A receiver asked for a keyframe: send one next. */
+  'meeting:keyframeRequested': {meetingId: string};
+  /** Reconnecting media (\`meetings.reconnection\`). */
+  'meeting:reconnectionStarting': {meetingId: string; attempt: number};
+  'meeting:reconnectionSuccess': {meetingId: string; attempt: number};
+  'meeting:reconnectionFailure': {meetingId: string; attempts: number; error: string};
+  /** The roster changed: what changed, and the whole roster. */
+  'members:update': {meetingId: string; delta: {added: Member[]; updated: Member[]; removed: string[]}; full: Member[]};
+  /** The media connection's state changed. */
+  'media:stateChange': {meetingId: string; previousState: MediaState; currentState: MediaState};
+  /** A participant's audio or video started arriving (once per source and media connection). */
+  'media:remoteStream': {meetingId: string; kind: 'audio' | 'video'; participantId: string};
+}
+
 ${order.map((n) => named.get(n)).join('\n\n')}
 
 ${body}/** Every operation by name: its params, result and kind. */
@@ -611,9 +635,11 @@ ${members}
   /** Close: calls in flight reject with \`CANCELLED\`, later ones with \`CLOSED\`; events stop. */
   close(): Promise<void>;
   on(event: LifecycleEventName, listener: (data: {[member: string]: unknown}) => void): this;
+  on<K extends keyof MeetingEvents>(event: K, listener: (event: MeetingEvents[K]) => void): this;
   on(event: \`\${string}:\${string}\`, listener: (event: ResourceEvent) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
   once(event: LifecycleEventName, listener: (data: {[member: string]: unknown}) => void): this;
+  once<K extends keyof MeetingEvents>(event: K, listener: (event: MeetingEvents[K]) => void): this;
   once(event: \`\${string}:\${string}\`, listener: (event: ResourceEvent) => void): this;
   once(event: string | symbol, listener: (...args: any[]) => void): this;
 }
