@@ -344,6 +344,23 @@ fn close_cancels_calls_in_flight_and_each_callback_runs_once() {
 }
 
 #[test]
+fn close_from_another_runtimes_thread_waits_for_every_callback() {
+    let (rt, sb) = started_sandbox();
+    let h = Harness::new(&sb, ALICE);
+    sb.inject_fault(Fault { path: "/v1/people/me".into(), delay_ms: Some(60_000), ..Default::default() });
+    let (tx, rx) = mpsc::channel();
+    engine().client_call(h.handle, "people.me", "{}", Box::new(move |r| tx.send(r).unwrap())).unwrap();
+    // The app's own tokio runtime is not the engine's: close waits there too, so the call's
+    // callback has run (CANCELLED) by the time close returns.
+    rt.block_on(async { engine().client_close(h.handle) }).unwrap();
+    let result = rx.try_recv().expect("the callback ran before close returned");
+    assert_eq!(result.unwrap_err().code, ErrorCode::Cancelled);
+    // And a call on the closed handle is refused at once, never started.
+    let refused = engine().client_call(h.handle, "people.me", "{}", Box::new(|_| panic!("never called")));
+    assert_eq!(refused.unwrap_err().code, ErrorCode::Closed);
+}
+
+#[test]
 fn audio_frames_cross_the_boundary() {
     let (_rt, sb) = started_sandbox();
     let alice = Harness::new(&sb, ALICE);

@@ -18,6 +18,9 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
+/// How long closing waits for the device to be unregistered.
+pub const UNREGISTER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A Webex client. Cheap to clone; clones share everything.
 #[derive(Clone)]
 pub struct Client {
@@ -180,10 +183,16 @@ impl Client {
         // the participant when its keep-alives stop).
         self.inner.meetings.close_media().await;
         self.inner.mercury.disconnect().await;
-        if !self.inner.persistent_device
-            && let Err(e) = self.inner.devices.unregister().await
-        {
-            tracing::warn!(target: "webex::device", "unregister on close failed: {e}");
+        if !self.inner.persistent_device {
+            // Bounded: closing must not hang on a network that drops traffic (the cloud
+            // expires an unregistered device by itself).
+            match tokio::time::timeout(UNREGISTER_WAIT, self.inner.devices.unregister()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(target: "webex::device", "unregister on close failed: {e}"),
+                Err(_) => {
+                    tracing::warn!(target: "webex::device", "unregister on close gave up after {UNREGISTER_WAIT:?}")
+                }
+            }
         }
         self.inner.events.close();
     }

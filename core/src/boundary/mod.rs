@@ -44,6 +44,21 @@ pub struct ClientSlot {
     pub client: Client,
     cancel: CancellationToken,
     tracker: TaskTracker,
+    /// Whether calls are still started; taken with the call's spawn, so a call racing close
+    /// either runs (and close waits for it) or is refused with `CLOSED`, never completes
+    /// after close returned.
+    accepting: std::sync::Mutex<bool>,
+}
+
+thread_local! {
+    static ENGINE_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is one of the engine's (a callback runs on one): waiting there for
+/// engine work could deadlock, so the boundary and bindings do not wait on them. Another
+/// runtime's thread, or the app's thread inside `client_new`, is not one.
+pub fn on_engine_thread() -> bool {
+    ENGINE_THREAD.with(std::cell::Cell::get)
 }
 
 /// The process-wide engine.
@@ -60,6 +75,7 @@ pub fn engine() -> &'static Engine {
         runtime: tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("webex-engine")
+            .on_thread_start(|| ENGINE_THREAD.with(|t| t.set(true)))
             .enable_all()
             .build()
             .expect("the engine runtime must start"),
@@ -71,6 +87,25 @@ impl Engine {
     /// The engine's runtime (bindings spawn nothing else).
     pub fn runtime(&self) -> &Runtime {
         &self.runtime
+    }
+
+    /// Runs `work` on the engine and waits for its output: from any thread but the engine's
+    /// own (see [`on_engine_thread`]), also from a thread of another tokio runtime, where
+    /// `Runtime::block_on` would panic.
+    pub fn wait_for<T: Send + 'static>(
+        &self,
+        work: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> Result<T> {
+        if on_engine_thread() {
+            return Err(Error::invalid(
+                "this cannot wait on an engine thread (a callback); call it from another thread",
+            ));
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.runtime.spawn(async move {
+            let _ = tx.send(work.await);
+        });
+        rx.recv().map_err(|_| Error::internal("the engine dropped the work it was waiting for"))
     }
 
     /// The handle registry (bindings register their own kinds, e.g. sandboxes).
@@ -96,7 +131,7 @@ impl Engine {
                     }
                 }
             });
-            let slot = Arc::new(ClientSlot { client, cancel, tracker });
+            let slot = Arc::new(ClientSlot { client, cancel, tracker, accepting: std::sync::Mutex::new(true) });
             Ok(self.registry.insert(CLIENT, slot))
         })
     }
@@ -119,11 +154,14 @@ impl Engine {
         if !params.is_object() {
             return Err(Error::invalid(format!("{op}: params must be a JSON object")));
         }
-        self.spawn_call(&slot, operation, params, done);
-        Ok(())
+        self.spawn_call(&slot, operation, params, done)
     }
 
-    fn spawn_call(&self, slot: &ClientSlot, operation: &'static Operation, params: Value, done: Done) {
+    fn spawn_call(&self, slot: &ClientSlot, operation: &'static Operation, params: Value, done: Done) -> Result<()> {
+        let accepting = slot.accepting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !*accepting {
+            return Err(Error::new(ErrorCode::Closed, "the client was closed"));
+        }
         let future = (operation.run)(slot.client.clone(), params);
         let cancel = slot.cancel.clone();
         let name = operation.name;
@@ -137,6 +175,7 @@ impl Engine {
                 tracing::error!(target: "webex::boundary", "the completion callback of {name} panicked");
             }
         });
+        Ok(())
     }
 
     /// Close a client: in-flight calls complete with `CANCELLED`, the event stream ends, and
@@ -144,6 +183,7 @@ impl Engine {
     /// Afterwards the handle is `CLOSED`.
     pub fn client_close(&self, handle: Handle) -> Result<()> {
         let slot = self.registry.remove::<ClientSlot>(CLIENT, handle)?;
+        *slot.accepting.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = false;
         slot.cancel.cancel();
         slot.tracker.close();
         let client = slot.client.clone();
@@ -151,11 +191,11 @@ impl Engine {
             client.shutdown().await;
             slot.tracker.wait().await;
         };
-        if tokio::runtime::Handle::try_current().is_err() {
-            self.runtime.block_on(shutdown);
-        } else {
-            // On an engine thread (a callback closing its own client): finish in the background.
+        if on_engine_thread() {
+            // A callback closing its own client: it finishes in the background.
             self.runtime.spawn(shutdown);
+        } else {
+            self.wait_for(shutdown)?;
         }
         Ok(())
     }
