@@ -267,7 +267,7 @@ typedef void (*webex_storage_found_cb)(void *found_ctx, const char *json);
  * refresh tokens: keep them where secrets belong.
  *
  * Threads: `get` runs once per key while `webex_client_new` runs, on its thread; `put` and
- * `remove` run on engine threads (or that thread), one at a time per client, and must not
+ * `remove` run on engine threads (or that thread), one at a time per store, and must not
  * block for long. Each returns 0 on success; any other value is logged as a failure (the
  * engine goes on with what it holds in memory).
  *
@@ -352,7 +352,11 @@ WebexStatus webex_operations(char **out_json);
  * `WEBEX_ACCESS_TOKEN`). An invalid config is `WEBEX_INVALID_ARGUMENT` naming its path.
  *
  * `event_callback` (may be NULL to ignore events) receives the client's events, starting
- * with `ready`; events emitted before it runs are held, never dropped.
+ * with `ready`; events emitted before it runs are held, never dropped. It runs only once
+ * `*out_client` holds the new handle, so it may use it.
+ *
+ * No callback of this library (events, results, frames, storage) may let a C++ exception or
+ * any other unwinding escape into the library: catch everything inside the callback.
  *
  * Ownership: `config_json` is borrowed for the call. `user_data` is not touched by the
  * library, only passed to `event_callback`; it must stay valid until `webex_client_close`
@@ -393,9 +397,12 @@ WebexStatus webex_client_call(uint64_t client, const char *operation, const char
  * exactly once), the event stream ends, and the handle becomes invalid (`WEBEX_CLOSED`
  * afterwards, also for a second close).
  *
- * Called from an ordinary thread it waits until every callback of this client has returned,
- * so `user_data` pointers may be freed afterwards. Called from a callback (an engine thread)
- * it cannot wait: callbacks may still be finishing on other engine threads when it returns.
+ * Called from an ordinary thread it waits until every callback of this client (events,
+ * results, audio and video frames) has returned, so `user_data` pointers may be freed
+ * afterwards; a call started concurrently either completes before this returns or is refused
+ * with `WEBEX_CLOSED`. It may wait on the network to unregister the client's device, at most
+ * 5 s. Called from a callback (an engine thread) it cannot wait: callbacks may still be
+ * finishing on other engine threads when it returns.
  */
 WebexStatus webex_client_close(uint64_t client);
 

@@ -132,7 +132,23 @@ type Slots = HashMap<(u64, String, TypeId), Weak<dyn Retire>>;
 static SLOTS: Mutex<Option<Slots>> = Mutex::new(None);
 
 fn on_engine_thread() -> bool {
-    tokio::runtime::Handle::try_current().is_ok()
+    webex_core::boundary::on_engine_thread()
+}
+
+/// Retires every frame callback of a closed client, waiting for running calls unless on an
+/// engine thread: the meeting's receive tasks may still hold their slots for a moment after
+/// the engine's close, and `webex_client_close` promises no callback runs once it returns.
+pub(crate) fn retire_client(client: u64) {
+    let retired: Vec<Arc<dyn Retire>> = {
+        let mut slots = lock(&SLOTS);
+        let Some(slots) = slots.as_mut() else { return };
+        let keys: Vec<_> = slots.keys().filter(|k| k.0 == client).cloned().collect();
+        keys.into_iter().filter_map(|k| slots.remove(&k)).filter_map(|slot| slot.upgrade()).collect()
+    };
+    let wait = !on_engine_thread();
+    for slot in retired {
+        slot.retire(wait);
+    }
 }
 
 /// Sets, replaces or (with `callback` None) clears a meeting's callback of frames `K`, with

@@ -298,7 +298,11 @@ pub unsafe extern "C" fn webex_operations(out_json: *mut *mut c_char) -> WebexSt
 /// `WEBEX_ACCESS_TOKEN`). An invalid config is `WEBEX_INVALID_ARGUMENT` naming its path.
 ///
 /// `event_callback` (may be NULL to ignore events) receives the client's events, starting
-/// with `ready`; events emitted before it runs are held, never dropped.
+/// with `ready`; events emitted before it runs are held, never dropped. It runs only once
+/// `*out_client` holds the new handle, so it may use it.
+///
+/// No callback of this library (events, results, frames, storage) may let a C++ exception or
+/// any other unwinding escape into the library: catch everything inside the callback.
 ///
 /// Ownership: `config_json` is borrowed for the call. `user_data` is not touched by the
 /// library, only passed to `event_callback`; it must stay valid until `webex_client_close`
@@ -323,13 +327,21 @@ pub unsafe extern "C" fn webex_client_new(
         // SAFETY: per this function's contract.
         let config = unsafe { str_arg(config_json, "config_json") }?;
         let user_data = UserData(user_data);
+        // The first event (`ready`) may come before this returns; the callback waits until
+        // `*out_client` holds the handle, so a callback that uses it reads it written.
+        let handed_out = Arc::new(HandedOut::default());
+        let sink_handed_out = handed_out.clone();
         let sink: boundary::EventSink = Arc::new(move |event: &Event| {
             if let Some(callback) = event_callback {
+                sink_handed_out.wait();
                 let json = to_cstring(event.to_json());
                 // SAFETY: the caller's callback with the caller's pointer (their contract).
                 unsafe { callback(user_data.get(), json.as_ptr()) };
             }
         });
+        // Opened when this returns, however it returns (an engine worker must never wait
+        // for a handle that will not come).
+        let _open_on_return = OpenOnDrop(handed_out);
         *out = engine().client_new(config, sink)?;
         Ok(())
     })
@@ -395,12 +407,50 @@ pub unsafe extern "C" fn webex_client_call(
 /// exactly once), the event stream ends, and the handle becomes invalid (`WEBEX_CLOSED`
 /// afterwards, also for a second close).
 ///
-/// Called from an ordinary thread it waits until every callback of this client has returned,
-/// so `user_data` pointers may be freed afterwards. Called from a callback (an engine thread)
-/// it cannot wait: callbacks may still be finishing on other engine threads when it returns.
+/// Called from an ordinary thread it waits until every callback of this client (events,
+/// results, audio and video frames) has returned, so `user_data` pointers may be freed
+/// afterwards; a call started concurrently either completes before this returns or is refused
+/// with `WEBEX_CLOSED`. It may wait on the network to unregister the client's device, at most
+/// 5 s. Called from a callback (an engine thread) it cannot wait: callbacks may still be
+/// finishing on other engine threads when it returns.
 #[unsafe(no_mangle)]
 pub extern "C" fn webex_client_close(client: u64) -> WebexStatus {
-    entry(|| engine().client_close(client))
+    entry(|| {
+        let closed = engine().client_close(client);
+        // Frame callbacks run in the meetings' receive tasks, which the engine's close stops
+        // but does not wait for: retire them here, waiting for running calls.
+        frame_callback::retire_client(client);
+        closed
+    })
+}
+
+/// Opened once `webex_client_new` has written the handle out; event callbacks wait for it.
+#[derive(Default)]
+struct HandedOut {
+    open: std::sync::Mutex<bool>,
+    opened: std::sync::Condvar,
+}
+
+struct OpenOnDrop(Arc<HandedOut>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.open();
+    }
+}
+
+impl HandedOut {
+    fn open(&self) {
+        *self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        self.opened.notify_all();
+    }
+
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while !*open {
+            open = self.opened.wait(open).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
 }
 
 #[cfg(test)]

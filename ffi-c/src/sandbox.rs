@@ -18,7 +18,7 @@ struct SandboxSlot {
 }
 
 fn on_engine_thread() -> bool {
-    tokio::runtime::Handle::try_current().is_ok()
+    webex_core::boundary::on_engine_thread()
 }
 
 /// Runs `f` on the live sandbox behind `handle`.
@@ -68,8 +68,7 @@ pub unsafe extern "C" fn webex_sandbox_start(out_sandbox: *mut u64) -> WebexStat
             return Err(Error::invalid("webex_sandbox_start cannot be called from a callback (an engine thread)"));
         }
         let sandbox = engine()
-            .runtime()
-            .block_on(Sandbox::start(SandboxOptions::default()))
+            .wait_for(Sandbox::start(SandboxOptions::default()))?
             .map_err(|e| Error::new(ErrorCode::Network, format!("the sandbox cannot listen on loopback: {e}")))?;
         let slot = Arc::new(SandboxSlot { sandbox: Mutex::new(Some(sandbox)) });
         *out = engine().registry().insert(SANDBOX, slot);
@@ -89,7 +88,7 @@ pub extern "C" fn webex_sandbox_stop(sandbox: u64) -> WebexStatus {
             if on_engine_thread() {
                 engine().runtime().spawn(sandbox.stop());
             } else {
-                engine().runtime().block_on(sandbox.stop());
+                engine().wait_for(sandbox.stop())?;
             }
         }
         Ok(())

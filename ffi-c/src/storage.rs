@@ -18,7 +18,7 @@ pub type webex_storage_found_cb = Option<unsafe extern "C" fn(found_ctx: *mut c_
 /// refresh tokens: keep them where secrets belong.
 ///
 /// Threads: `get` runs once per key while `webex_client_new` runs, on its thread; `put` and
-/// `remove` run on engine threads (or that thread), one at a time per client, and must not
+/// `remove` run on engine threads (or that thread), one at a time per store, and must not
 /// block for long. Each returns 0 on success; any other value is logged as a failure (the
 /// engine goes on with what it holds in memory).
 ///
@@ -51,6 +51,10 @@ struct CStore {
     remove: unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int,
     release: Option<unsafe extern "C" fn(*mut c_void)>,
     user_data: UserData,
+    /// Held around every call of the app's callbacks: the header promises one call at a time,
+    /// and the engine writes from several tasks (a token renewal and a device refresh can
+    /// meet).
+    one_at_a_time: std::sync::Mutex<()>,
 }
 
 unsafe extern "C" fn found(ctx: *mut c_void, json: *const c_char) {
@@ -72,6 +76,7 @@ fn status(what: &str, key: &str, rc: c_int) -> Result<(), String> {
 
 impl AppStore for CStore {
     fn get(&self, key: &str) -> Result<Option<String>, String> {
+        let _one = self.one_at_a_time.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut value: Option<String> = None;
         let k = key_arg(key);
         // SAFETY: the app vouched for its callbacks (header docs); `value` outlives the call.
@@ -80,11 +85,13 @@ impl AppStore for CStore {
         Ok(value)
     }
     fn put(&self, key: &str, json: &str) -> Result<(), String> {
+        let _one = self.one_at_a_time.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let (k, v) = (key_arg(key), CString::new(json).map_err(|e| e.to_string())?);
         // SAFETY: as above; both strings are borrowed for the call.
         status("put", key, unsafe { (self.put)(self.user_data.get(), k.as_ptr(), v.as_ptr()) })
     }
     fn delete(&self, key: &str) -> Result<(), String> {
+        let _one = self.one_at_a_time.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let k = key_arg(key);
         // SAFETY: as above.
         status("remove", key, unsafe { (self.remove)(self.user_data.get(), k.as_ptr()) })
@@ -135,6 +142,7 @@ pub unsafe extern "C" fn webex_storage_new(
             remove: cb.remove.ok_or_else(|| missing("remove"))?,
             release: cb.release,
             user_data: UserData(user_data),
+            one_at_a_time: std::sync::Mutex::new(()),
         };
         *out = storage::register_app_store(Arc::new(store));
         Ok(())

@@ -810,6 +810,37 @@ static void test_ready_event_through_the_callback(void) {
     client_close(c);
 }
 
+typedef struct {
+    Call call;
+    uint64_t client; /* written by webex_client_new through out_client */
+} ReadyUse;
+
+static void ready_call_done(void *user_data, WebexStatus status, const char *result_json, const char *error_json) {
+    on_result(&((ReadyUse *)user_data)->call, status, result_json, error_json);
+}
+
+/* On `ready` (the first event, which may come before webex_client_new returns) the callback
+ * uses the handle the app is being handed. */
+static void use_handle_on_ready(void *user_data, const char *event_json) {
+    ReadyUse *x = user_data;
+    if (!strstr(event_json, "\"type\":\"ready\"")) return;
+    WebexStatus status = webex_client_call(x->client, "config.get", "{}", ready_call_done, x);
+    if (status != WEBEX_OK) on_result(&x->call, status, NULL, "{\"code\":\"the handle was not written yet\"}");
+}
+
+static void test_the_event_callback_may_use_the_handle_from_ready(void) {
+    char *config = config_for(ALICE);
+    ReadyUse x;
+    call_init(&x.call);
+    x.client = 0;
+    CHECK_STATUS(webex_client_new(config, use_handle_on_ready, &x, &x.client), WEBEX_OK);
+    call_wait(&x.call);
+    CHECK(x.call.status == WEBEX_OK);
+    CHECK_STATUS(webex_client_close(x.client), WEBEX_OK);
+    call_free(&x.call);
+    webex_string_free(config);
+}
+
 static void test_a_client_without_event_callback_works(void) {
     char *config = config_for(ALICE);
     uint64_t h = 0;
@@ -1924,6 +1955,7 @@ static const Test TESTS[] = {
     {"ops", "config and raw http", test_config_and_raw_http},
     {"ops", "OAuth code flow and an app store", test_oauth_code_flow_and_an_app_store},
     {"events", "ready event through the callback", test_ready_event_through_the_callback},
+    {"events", "the event callback may use the handle from ready", test_the_event_callback_may_use_the_handle_from_ready},
     {"events", "a client without event callback works", test_a_client_without_event_callback_works},
     {"events", "live events through the callback", test_live_events_through_the_callback},
     {"clients", "two clients in one process", test_two_clients_in_one_process},
