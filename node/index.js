@@ -233,10 +233,15 @@ class Webex extends EventEmitter {
    * reject with `CLOSED`. Resolves when the engine has finished.
    */
   close() {
+    const first = !this._native.closed;
     this._listeningTo.clear();
     this._settle();
     for (const handlers of Object.values(this._mediaHandlers)) handlers.clear();
-    return this._native.close();
+    // `close` once everything is done, so `events.on(webex.messages, 'created', {close: ['close']})`
+    // style loops and the app's own cleanup know the client is gone.
+    return this._native.close().then(() => {
+      if (first) this.emit('close');
+    });
   }
 
   _invoke(op, params) {

@@ -64,6 +64,10 @@ pub struct Credentials {
     pub renewing: tokio::sync::Mutex<()>,
     events: OnceLock<Arc<dyn Fn(Event) + Send + Sync>>,
     store: OnceLock<Arc<dyn crate::storage::Storage>>,
+    /// Held by `set` across the store's write and the memory's, so two sets at once (a
+    /// renewal and the app's own) leave the store and memory with the same, last token.
+    /// Not the `tokens` lock: the app's store may call back into the client and read it.
+    setting: std::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -110,6 +114,7 @@ impl Credentials {
             renewing: tokio::sync::Mutex::new(()),
             events: OnceLock::new(),
             store: OnceLock::new(),
+            setting: std::sync::Mutex::new(()),
         }
     }
 
@@ -191,11 +196,14 @@ impl Credentials {
         if let Some(r) = &tokens.refresh_token {
             crate::log::register_secret(r);
         }
-        if let Some(store) = self.store.get() {
-            let _ = store.put(STORAGE_KEY, &serde_json::to_value(&tokens).unwrap_or_default());
-        }
-        if let Ok(mut t) = self.tokens.write() {
-            *t = Some(tokens);
+        {
+            let _one = self.setting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(store) = self.store.get() {
+                let _ = store.put(STORAGE_KEY, &serde_json::to_value(&tokens).unwrap_or_default());
+            }
+            if let Ok(mut t) = self.tokens.write() {
+                *t = Some(tokens);
+            }
         }
         self.changed.send_modify(|n| *n += 1);
     }

@@ -634,10 +634,13 @@ ${members}
   request<K extends keyof Operations>(name: K, params?: Operations[K]['params'] | string): Promise<Operations[K]['result']>;
   /** Close: calls in flight reject with \`CANCELLED\`, later ones with \`CLOSED\`; events stop. */
   close(): Promise<void>;
+  /** \`close\`: emitted once, when \`close()\` has finished. */
+  on(event: 'close', listener: () => void): this;
   on(event: LifecycleEventName, listener: (data: {[member: string]: unknown}) => void): this;
   on<K extends keyof MeetingEvents>(event: K, listener: (event: MeetingEvents[K]) => void): this;
   on(event: \`\${string}:\${string}\`, listener: (event: ResourceEvent) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once(event: 'close', listener: () => void): this;
   once(event: LifecycleEventName, listener: (data: {[member: string]: unknown}) => void): this;
   once<K extends keyof MeetingEvents>(event: K, listener: (event: MeetingEvents[K]) => void): this;
   once(event: \`\${string}:\${string}\`, listener: (event: ResourceEvent) => void): this;

@@ -130,3 +130,15 @@ test('events nobody listens to are held up to a bound, with one warning', async 
   assert.equal(got[0], 10, 'the oldest went first');
   assert.equal(warned.length, 1);
 });
+
+test("close() ends with one 'close' event", async (t) => {
+  const env = await setup();
+  t.after(() => env.done());
+  const webex = env.client(ALICE);
+  let closes = 0;
+  webex.on('close', () => closes++);
+  await webex.close();
+  assert.equal(closes, 1);
+  await webex.close().catch(() => {}); // a second close changes nothing
+  assert.equal(closes, 1);
+});
