@@ -402,7 +402,8 @@ WebexStatus webex_client_call(uint64_t client, const char *operation, const char
  * afterwards; a call started concurrently either completes before this returns or is refused
  * with `WEBEX_CLOSED`. It may wait on the network to unregister the client's device, at most
  * 5 s. Called from a callback (an engine thread) it cannot wait: callbacks may still be
- * finishing on other engine threads when it returns.
+ * finishing on other engine threads when it returns. A second close returns `WEBEX_CLOSED`
+ * at once, even while the first is still waiting: free `user_data` after the first returned.
  */
 WebexStatus webex_client_close(uint64_t client);
 
