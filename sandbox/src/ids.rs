@@ -35,6 +35,21 @@ pub enum IdType {
 }
 
 impl IdType {
+    /// Every type, in declaration order.
+    pub const ALL: [IdType; 11] = [
+        IdType::People,
+        IdType::Room,
+        IdType::Message,
+        IdType::Membership,
+        IdType::Team,
+        IdType::TeamMembership,
+        IdType::Webhook,
+        IdType::AttachmentAction,
+        IdType::Content,
+        IdType::Organization,
+        IdType::Application,
+    ];
+
     /// The type name as it appears inside the id.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -157,22 +172,8 @@ mod tests {
 
     #[test]
     fn uuid_ids_built_on_the_stack_match_the_formatted_ones() {
-        use IdType::*;
         let u = Uuid::new_v4();
-        let kinds = [
-            People,
-            Room,
-            Message,
-            Membership,
-            Team,
-            TeamMembership,
-            Webhook,
-            AttachmentAction,
-            Content,
-            Organization,
-            Application,
-        ];
-        for kind in kinds {
+        for kind in IdType::ALL {
             let expected = URL_SAFE_NO_PAD.encode(format!("ciscospark://us/{}/{u}", kind.as_str()));
             assert_eq!(encode_uuid(kind, u), expected, "{kind:?}");
             assert_eq!(serde_json::to_value(UuidId(kind, u)).unwrap(), serde_json::Value::String(expected));

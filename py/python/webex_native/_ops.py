@@ -140,12 +140,17 @@ def encode_params(op: Operation, args: Sequence[Any], kwargs: Mapping[str, Any])
     for key, value in kwargs.items():
         if value is not None:
             params[wire_name(key)] = value
+    return _encode(op.name, params)
+
+
+def _encode(operation: str, params: Mapping[str, Any]) -> str:
+    """``params`` as JSON; what cannot be sent is an ``INVALID_ARGUMENT`` naming the member."""
     try:
         return _ENCODER.encode(params)
     except (TypeError, ValueError) as e:
         bad = next((k for k, v in params.items() if not _encodable(v)), None)
         where = f" `{bad}`" if bad else ""
-        raise error_class("INVALID_ARGUMENT")(f"{op.name}: invalid params{where}: {e}") from None
+        raise error_class("INVALID_ARGUMENT")(f"{operation}: invalid params{where}: {e}") from None
 
 
 def encode_call(operation: str, params: Any, kwargs: Mapping[str, Any]) -> str:
@@ -155,13 +160,7 @@ def encode_call(operation: str, params: Any, kwargs: Mapping[str, Any]) -> str:
         raise error_class("INVALID_ARGUMENT")(
             f"{operation}: params must be a mapping (a dict), not {type(params).__name__}"
         )
-    merged = {**(params or {}), **kwargs}
-    try:
-        return _ENCODER.encode(merged)
-    except (TypeError, ValueError) as e:
-        bad = next((k for k, v in merged.items() if not _encodable(v)), None)
-        where = f" `{bad}`" if bad else ""
-        raise error_class("INVALID_ARGUMENT")(f"{operation}: invalid params{where}: {e}") from None
+    return _encode(operation, {**(params or {}), **kwargs})
 
 
 def _encodable(value: Any) -> bool:
