@@ -608,7 +608,8 @@ class Webex:
     def on(self, event: str, handler: Optional[Handler] = None) -> Any:
         """Calls ``handler(event)`` for every event of this type (``messages:created``,
         ``ready``, ``online``, ``offline.*``, ``*``) on the client's event thread. Events that
-        arrived before any handler wanted them are delivered at once. Usable as a decorator."""
+        arrived before any handler wanted them are delivered at once, on the calling thread.
+        Usable as a decorator."""
 
         def register(fn: Handler) -> Handler:
             if not callable(fn):
