@@ -45,7 +45,7 @@ async fn the_token_never_follows_a_foreign_link() {
     let bot = sb.bot();
     let client = Client::new(Config::from_value(config_for(&sb, &bot.token)).unwrap()).unwrap();
     let foreign = format!("{}/rooms", other.hydra_url());
-    let err = client.http().page(webex_core::http::HttpRequest::get(foreign)).await.unwrap_err();
+    let err = client.http().page_text(webex_core::http::HttpRequest::get(foreign)).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Unauthorized, "the other host saw no token: {err}");
     assert!(other.requests().iter().all(|r| !r.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization"))));
 }

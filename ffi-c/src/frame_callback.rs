@@ -131,10 +131,6 @@ impl<F> Retire for Slot<F> {
 type Slots = HashMap<(u64, String, TypeId), Weak<dyn Retire>>;
 static SLOTS: Mutex<Option<Slots>> = Mutex::new(None);
 
-fn on_engine_thread() -> bool {
-    webex_core::boundary::on_engine_thread()
-}
-
 /// Retires every frame callback of a closed client, waiting for running calls unless on an
 /// engine thread: the meeting's receive tasks may still hold their slots for a moment after
 /// the engine's close, and `webex_client_close` promises no callback runs once it returns.
@@ -145,7 +141,7 @@ pub(crate) fn retire_client(client: u64) {
         let keys: Vec<_> = slots.keys().filter(|k| k.0 == client).cloned().collect();
         keys.into_iter().filter_map(|k| slots.remove(&k)).filter_map(|slot| slot.upgrade()).collect()
     };
-    let wait = !on_engine_thread();
+    let wait = !webex_core::boundary::on_engine_thread();
     for slot in retired {
         slot.retire(wait);
     }
@@ -190,7 +186,7 @@ pub(crate) unsafe fn set_callback<K: FrameKind>(
     };
     let had_callback = old.is_some();
     if let Some(old) = old.and_then(|w| w.upgrade()) {
-        old.retire(!on_engine_thread());
+        old.retire(!webex_core::boundary::on_engine_thread());
     }
     match result {
         // Clearing what was set, or anything of a closed client: nothing runs any more.

@@ -6,7 +6,7 @@ use crate::{WebexStatus, entry, give_string, out_arg, str_arg};
 use serde_json::json;
 use std::ffi::c_char;
 use std::sync::{Arc, Mutex};
-use webex_core::boundary::engine;
+use webex_core::boundary::{self, engine};
 use webex_core::{Error, ErrorCode, Result};
 use webex_sandbox::{Fault, Sandbox, SandboxOptions};
 
@@ -15,10 +15,6 @@ const SANDBOX: &str = "sandbox";
 struct SandboxSlot {
     // Taken out by stop (which consumes the sandbox); accessors racing a stop see `CLOSED`.
     sandbox: Mutex<Option<Sandbox>>,
-}
-
-fn on_engine_thread() -> bool {
-    webex_core::boundary::on_engine_thread()
 }
 
 /// Runs `f` on the live sandbox behind `handle`.
@@ -64,7 +60,7 @@ pub unsafe extern "C" fn webex_sandbox_start(out_sandbox: *mut u64) -> WebexStat
         // SAFETY: per this function's contract.
         let out = unsafe { out_arg(out_sandbox, "out_sandbox") }?;
         *out = 0;
-        if on_engine_thread() {
+        if boundary::on_engine_thread() {
             return Err(Error::invalid("webex_sandbox_start cannot be called from a callback (an engine thread)"));
         }
         let sandbox = engine()
@@ -85,7 +81,7 @@ pub extern "C" fn webex_sandbox_stop(sandbox: u64) -> WebexStatus {
         let slot = engine().registry().remove::<SandboxSlot>(SANDBOX, sandbox)?;
         let taken = slot.sandbox.lock().map_err(|_| Error::internal("sandbox lock poisoned"))?.take();
         if let Some(sandbox) = taken {
-            if on_engine_thread() {
+            if boundary::on_engine_thread() {
                 engine().runtime().spawn(sandbox.stop());
             } else {
                 engine().wait_for(sandbox.stop())?;

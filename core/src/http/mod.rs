@@ -8,7 +8,7 @@ mod paging;
 mod retry;
 mod services;
 
-pub use paging::{Pages, RawPage, TextPage, next_link};
+pub use paging::{Pages, TextPage, next_link};
 pub use retry::{Decision, Outcome, RetryPolicy, parse_retry_after};
 pub use services::Services;
 

@@ -49,15 +49,6 @@ fn split_links(value: &str) -> Vec<&str> {
     out
 }
 
-/// One page: its items as JSON and the URL of the next page.
-#[derive(Clone, Debug)]
-pub struct RawPage {
-    /// The page's `items`.
-    pub items: Vec<Value>,
-    /// The next page's URL, when the cloud says there is one.
-    pub next: Option<String>,
-}
-
 /// One page as text: its `items` array as the cloud sent it (checked: well-formed JSON, every
 /// item an object) and the URL of the next page.
 #[derive(Clone, Debug)]
@@ -96,19 +87,6 @@ impl Http {
         }
         items.push(']');
         Ok(TextPage { items, next })
-    }
-
-    /// Fetch one page: `request`'s `{items: [...]}` plus its next link.
-    pub async fn page(&self, request: HttpRequest) -> Result<RawPage> {
-        let what = request.describe();
-        let response = self.send(request).await?;
-        let next = next_link(response.header_values("link"));
-        let mut body: Value = response.json()?;
-        let items = match body.get_mut("items").map(Value::take) {
-            Some(Value::Array(items)) => items,
-            _ => return Err(Error::protocol(format!("{what}: expected a list body {{\"items\": [...]}}"))),
-        };
-        Ok(RawPage { items, next })
     }
 }
 

@@ -109,6 +109,17 @@ def _matches(pattern: str, kind: str) -> bool:
 HELD_LIMIT = 1000
 
 
+def _events(batch: Sequence[str]) -> Iterator[Event]:
+    """The events of a batch from the engine (JSON text each); an unreadable one is logged."""
+    for text in batch:
+        try:
+            raw = json.loads(text)
+        except ValueError:
+            log.error("webex_native: unreadable event %r", text)
+            continue
+        yield Event(str(raw.get("type")), raw.get("data"))
+
+
 class _Router:
     """Who wants which event; events nobody wants yet are held.
 
@@ -185,13 +196,7 @@ class _Router:
 
     def dispatch(self, batch: Sequence[str]) -> None:
         with self._lock:
-            for text in batch:
-                try:
-                    raw = json.loads(text)
-                    event = Event(str(raw.get("type")), raw.get("data"))
-                except ValueError:
-                    log.error("webex_native: unreadable event %r", text)
-                    continue
+            for event in _events(batch):
                 waiter = next(((p, t) for (p, t) in self._waiters if _matches(p, event.type)), None)
                 if waiter is not None:
                     self._waiters.remove(waiter)
@@ -210,12 +215,8 @@ class _Router:
         """Keeps a batch nobody can be given now (no event loop runs the client) for whoever
         listens next."""
         with self._lock:
-            for text in batch:
-                try:
-                    raw = json.loads(text)
-                except ValueError:
-                    continue
-                self._hold(Event(str(raw.get("type")), raw.get("data")))
+            for event in _events(batch):
+                self._hold(event)
 
     def _hold(self, event: Event) -> None:
         self._held.append(event)
