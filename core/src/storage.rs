@@ -47,9 +47,37 @@ pub const APP_STORE: &str = "storage";
 
 struct AppStoreSlot(Arc<dyn AppStore>);
 
+/// An app's store called one call at a time, whichever clients and tasks use it (a token
+/// renewal and a device refresh can meet): the app writes its store without locking.
+struct OneAtATime {
+    store: Arc<dyn AppStore>,
+    calling: std::sync::Mutex<()>,
+}
+
+impl OneAtATime {
+    fn call<T>(&self, f: impl FnOnce(&dyn AppStore) -> T) -> T {
+        let _one = self.calling.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(self.store.as_ref())
+    }
+}
+
+impl AppStore for OneAtATime {
+    fn get(&self, key: &str) -> std::result::Result<Option<String>, String> {
+        self.call(|s| s.get(key))
+    }
+    fn put(&self, key: &str, json: &str) -> std::result::Result<(), String> {
+        self.call(|s| s.put(key, json))
+    }
+    fn delete(&self, key: &str) -> std::result::Result<(), String> {
+        self.call(|s| s.delete(key))
+    }
+}
+
 /// Register an app's store; the config refers to it as `{"adapter": <handle>}`. Clients keep
-/// what they use, so the handle may be released as soon as the clients are created.
+/// what they use, so the handle may be released as soon as the clients are created. The
+/// engine calls it one call at a time.
 pub fn register_app_store(store: Arc<dyn AppStore>) -> crate::boundary::Handle {
+    let store: Arc<dyn AppStore> = Arc::new(OneAtATime { store, calling: std::sync::Mutex::new(()) });
     crate::boundary::engine().registry().insert(APP_STORE, Arc::new(AppStoreSlot(store)))
 }
 
@@ -116,6 +144,8 @@ impl Storage for Memory {
 pub struct App {
     store: Arc<dyn AppStore>,
     loaded: Memory,
+    /// Held across the memory's write and the store's, so they end with the same value.
+    writing: std::sync::Mutex<()>,
 }
 
 impl App {
@@ -136,7 +166,7 @@ impl App {
                 Err(e) => tracing::warn!(target: "webex::storage", "the app storage could not read {key:?}: {e}"),
             }
         }
-        App { store, loaded }
+        App { store, loaded, writing: std::sync::Mutex::new(()) }
     }
 }
 
@@ -145,6 +175,7 @@ impl Storage for App {
         self.loaded.get(key)
     }
     fn put(&self, key: &str, value: &Value) -> Result<()> {
+        let _writing = self.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         self.loaded.put(key, value)?;
         self.store.put(key, &value.to_string()).map_err(|e| {
             tracing::warn!(target: "webex::storage", "the app storage could not write {key:?}: {e}");
@@ -152,6 +183,7 @@ impl Storage for App {
         })
     }
     fn delete(&self, key: &str) -> Result<()> {
+        let _writing = self.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         self.loaded.delete(key)?;
         self.store.delete(key).map_err(|e| {
             tracing::warn!(target: "webex::storage", "the app storage could not delete {key:?}: {e}");

@@ -51,10 +51,6 @@ struct CStore {
     remove: unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int,
     release: Option<unsafe extern "C" fn(*mut c_void)>,
     user_data: UserData,
-    /// Held around every call of the app's callbacks: the header promises one call at a time,
-    /// and the engine writes from several tasks (a token renewal and a device refresh can
-    /// meet).
-    one_at_a_time: std::sync::Mutex<()>,
 }
 
 unsafe extern "C" fn found(ctx: *mut c_void, json: *const c_char) {
@@ -76,7 +72,6 @@ fn status(what: &str, key: &str, rc: c_int) -> Result<(), String> {
 
 impl AppStore for CStore {
     fn get(&self, key: &str) -> Result<Option<String>, String> {
-        let _one = self.one_at_a_time.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut value: Option<String> = None;
         let k = key_arg(key);
         // SAFETY: the app vouched for its callbacks (header docs); `value` outlives the call.
@@ -85,13 +80,11 @@ impl AppStore for CStore {
         Ok(value)
     }
     fn put(&self, key: &str, json: &str) -> Result<(), String> {
-        let _one = self.one_at_a_time.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let (k, v) = (key_arg(key), CString::new(json).map_err(|e| e.to_string())?);
         // SAFETY: as above; both strings are borrowed for the call.
         status("put", key, unsafe { (self.put)(self.user_data.get(), k.as_ptr(), v.as_ptr()) })
     }
     fn delete(&self, key: &str) -> Result<(), String> {
-        let _one = self.one_at_a_time.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let k = key_arg(key);
         // SAFETY: as above.
         status("remove", key, unsafe { (self.remove)(self.user_data.get(), k.as_ptr()) })
@@ -142,7 +135,6 @@ pub unsafe extern "C" fn webex_storage_new(
             remove: cb.remove.ok_or_else(|| missing("remove"))?,
             release: cb.release,
             user_data: UserData(user_data),
-            one_at_a_time: std::sync::Mutex::new(()),
         };
         *out = storage::register_app_store(Arc::new(store));
         Ok(())
