@@ -496,6 +496,9 @@ fn without_prefetch_a_page_is_fetched_only_when_asked_for() {
     let first = paged_room(&h, 3);
     let second = h.call("pages.next", json!({"cursor": first["next"]}));
     fail_every_listing(&sb);
-    let err = h.try_call("pages.next", json!({"cursor": second["next"]})).unwrap_err();
+    let third_url = second["next"].as_str().unwrap().to_owned();
+    let err = h.try_call("pages.next", json!({"cursor": third_url})).unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound, "{err}");
+    let third_fetches = sb.requests().iter().filter(|r| third_url.ends_with(&r.path)).count();
+    assert_eq!(third_fetches, 1, "fetched once, when asked for");
 }

@@ -60,9 +60,6 @@ pub unsafe extern "C" fn webex_sandbox_start(out_sandbox: *mut u64) -> WebexStat
         // SAFETY: per this function's contract.
         let out = unsafe { out_arg(out_sandbox, "out_sandbox") }?;
         *out = 0;
-        if boundary::on_engine_thread() {
-            return Err(Error::invalid("webex_sandbox_start cannot be called from a callback (an engine thread)"));
-        }
         let sandbox = engine()
             .wait_for(Sandbox::start(SandboxOptions::default()))?
             .map_err(|e| Error::new(ErrorCode::Network, format!("the sandbox cannot listen on loopback: {e}")))?;

@@ -64,9 +64,6 @@ pub fn open_clients() -> u32 {
     u32::try_from(OPEN_CLIENTS.load(Ordering::Relaxed)).unwrap_or(u32::MAX)
 }
 
-/// The one place engine errors become JS errors: an `Error` with `code` (the stable name),
-/// `codeNumber`, and `statusCode`, `trackingId`, `retryAfter` (seconds) when the cloud sent
-/// them.
 /// An error to throw with the package's `code` (what `js_error` builds), for a sync method.
 pub(crate) fn coded(env: &Env, code: ErrorCode, message: impl Into<String>) -> Error {
     match js_error(env, &webex_core::Error::new(code, message)) {
@@ -75,6 +72,9 @@ pub(crate) fn coded(env: &Env, code: ErrorCode, message: impl Into<String>) -> E
     }
 }
 
+/// The one place engine errors become JS errors: an `Error` with `code` (the stable name),
+/// `codeNumber`, and `statusCode`, `trackingId`, `retryAfter` (seconds) when the cloud sent
+/// them.
 fn js_error(env: &Env, e: &webex_core::Error) -> Result<Unknown<'static>> {
     let mut error = env.create_error(Error::from_reason(e.message.clone()))?;
     error.set_named_property("code", e.code.as_str())?;
@@ -445,10 +445,7 @@ impl NativeSandbox {
         action: String,
         params_json: String,
     ) -> Result<String> {
-        let refused = |message: String| -> Result<String> {
-            let e = webex_core::Error::new(ErrorCode::InvalidArgument, message);
-            Err(Error::from(js_error(&env, &e)?))
-        };
+        let refused = |message: String| -> Result<String> { Err(coded(&env, ErrorCode::InvalidArgument, message)) };
         let params = match serde_json::from_str::<serde_json::Value>(&params_json) {
             Ok(params) => params,
             Err(e) => return refused(format!("{action}: params are not JSON ({e})")),

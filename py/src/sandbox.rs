@@ -43,7 +43,7 @@ impl NativeSandbox {
     #[pyo3(signature = (port = 0))]
     fn new(py: Python<'_>, port: u16) -> PyResult<NativeSandbox> {
         let options = SandboxOptions { port, ..SandboxOptions::default() };
-        let started = py.detach(|| engine().runtime().block_on(Sandbox::start(options)));
+        let started = py.detach(|| engine().wait_for(Sandbox::start(options))).map_err(|e| to_pyerr(py, &e))?;
         let sandbox = started.map_err(|e| {
             to_pyerr(py, &Error::new(ErrorCode::Network, format!("the sandbox cannot listen on loopback: {e}")))
         })?;
@@ -144,7 +144,8 @@ impl NativeSandbox {
         py.detach(|| {
             let taken = self.sandbox.lock().ok().and_then(|mut s| s.take());
             if let Some(sandbox) = taken {
-                engine().runtime().block_on(sandbox.stop());
+                // Python threads are never the engine's: this waits.
+                let _ = engine().wait_for(sandbox.stop());
             }
         });
     }

@@ -36,6 +36,7 @@ pub enum IdType {
 
 impl IdType {
     /// Every type, in declaration order.
+    #[cfg(test)]
     pub const ALL: [IdType; 11] = [
         IdType::People,
         IdType::Room,

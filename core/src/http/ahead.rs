@@ -18,7 +18,6 @@
 use super::{Http, HttpRequest, TextPage};
 use crate::error::Result;
 use std::collections::VecDeque;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
@@ -86,18 +85,18 @@ impl Http {
 
     /// Stops fetching ahead: aborts the fetches in flight and starts no more (client close).
     pub fn stop_fetching_ahead(&self) {
-        self.inner.ahead_stopped.store(true, Ordering::SeqCst);
-        let dropped = std::mem::take(&mut *self.slots());
+        let dropped = self.slots().take();
         drop(dropped);
     }
 
-    fn slots(&self) -> std::sync::MutexGuard<'_, VecDeque<Ahead>> {
+    fn slots(&self) -> std::sync::MutexGuard<'_, Option<VecDeque<Ahead>>> {
         self.inner.ahead.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn take_ahead(&self, url: &str) -> Option<Ahead> {
         let ahead = {
             let mut slots = self.slots();
+            let slots = slots.as_mut()?;
             let at = slots.iter().position(|a| a.url == url)?;
             slots.remove(at)?
         };
@@ -107,9 +106,7 @@ impl Http {
 
     fn fetch_ahead(&self, url: &str) {
         let mut slots = self.slots();
-        if self.inner.ahead_stopped.load(Ordering::SeqCst) {
-            return;
-        }
+        let Some(slots) = slots.as_mut() else { return };
         slots.retain(|a| a.url != url && a.fresh());
         if slots.len() >= SLOTS {
             let Some(done) = slots.iter().position(Ahead::finished) else { return };

@@ -191,10 +191,8 @@ struct Inner {
     max_auth_replays: u64,
     /// `http.prefetchPages`.
     prefetch_pages: bool,
-    /// Pages being fetched ahead of `pages.next` (`ahead.rs`).
-    ahead: std::sync::Mutex<VecDeque<ahead::Ahead>>,
-    /// Set when the client closes: no more fetching ahead.
-    ahead_stopped: std::sync::atomic::AtomicBool,
+    /// Pages being fetched ahead of `pages.next` (`ahead.rs`); `None` once the client closed.
+    ahead: std::sync::Mutex<Option<VecDeque<ahead::Ahead>>>,
 }
 
 impl Http {
@@ -246,8 +244,7 @@ impl Http {
                 max_redirects: config.u64("maxAppLevelRedirects"),
                 max_auth_replays: config.u64("maxAuthenticationReplays"),
                 prefetch_pages: config.bool("http.prefetchPages"),
-                ahead: Default::default(),
-                ahead_stopped: Default::default(),
+                ahead: std::sync::Mutex::new(Some(VecDeque::new())),
             }),
         })
     }
@@ -285,7 +282,7 @@ impl Http {
         let mut attempt = 0u32;
         let mut replays = 0u64;
         // Whether this URL may carry the token: decided once per URL (again after a redirect).
-        let mut bearer = request.auth && self.inner.services.may_receive_token(&request.url);
+        let mut bearer = self.bearer_for(&request);
         let credentials = self.inner.credentials.clone();
         if bearer && credentials.renewal() != Renewal::None && credentials.expires_within(RENEW_MARGIN) {
             // Renew before expiry; if that fails the request still goes and a 401 decides.
@@ -313,31 +310,20 @@ impl Http {
                 ),
                 Err((_, o)) => (*o, None),
             };
-            if let Ok(resp) = &outcome {
-                // Locus moved the object: 404 with errorCode 2000002 and the new `location`
-                // (protocol.md §6.1); followed like `cisco-location`, within the same budget.
-                if let Some(location) = locus_redirect(resp)
-                    && redirects < self.inner.max_redirects
-                    && config::is_http_url(&location)
-                    && self.may_follow(&request, &location)
-                {
-                    redirects += 1;
-                    request.url = location;
-                    request.query.clear();
-                    bearer = request.auth && self.inner.services.may_receive_token(&request.url);
-                    continue;
-                }
-                if let Some(location) = resp.headers.get("cisco-location").and_then(|v| v.to_str().ok())
-                    && redirects < self.inner.max_redirects
-                    && config::is_http_url(location)
-                    && self.may_follow(&request, location)
-                {
-                    redirects += 1;
-                    request.url = location.to_owned();
-                    request.query.clear();
-                    bearer = request.auth && self.inner.services.may_receive_token(&request.url);
-                    continue;
-                }
+            // Moved: `cisco-location`, or Locus's 404 with errorCode 2000002 and the new
+            // `location` (protocol.md §6.1), followed alike within one budget.
+            if let Ok(resp) = &outcome
+                && let Some(location) = locus_redirect(resp)
+                    .or_else(|| resp.headers.get("cisco-location").and_then(|v| v.to_str().ok()).map(str::to_owned))
+                && redirects < self.inner.max_redirects
+                && config::is_http_url(&location)
+                && self.may_follow(&request, &location)
+            {
+                redirects += 1;
+                request.url = location;
+                request.query.clear();
+                bearer = self.bearer_for(&request);
+                continue;
             }
             match self.inner.policy.decide(attempt, decision_input, request.idempotent(), retry_after.as_deref()) {
                 Decision::RetryAfter(wait) => {
@@ -360,6 +346,11 @@ impl Http {
     /// the request carries itself (an OAuth form with a refresh token or client secret, its
     /// own `Authorization` such as a guest JWT) are not the token `bearer` guards, so they
     /// follow a redirect only where the token may go; elsewhere the redirect answer stands.
+    /// Whether the request's URL may carry the token (decided once per URL).
+    fn bearer_for(&self, request: &HttpRequest) -> bool {
+        request.auth && self.inner.services.may_receive_token(&request.url)
+    }
+
     fn may_follow(&self, request: &HttpRequest, url: &str) -> bool {
         let own_secret = matches!(request.body, Body::Form(_))
             || request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
@@ -480,7 +471,6 @@ impl Http {
     }
 }
 
-/// The `location` of a Locus redirect: HTTP 404 whose body has `errorCode` 2000002.
 /// The path of an absolute URL (`/v1/rooms` of `https://host/v1/rooms?max=1`), for messages:
 /// sliced rather than parsed, as it is taken for every request.
 fn url_path(url: &str) -> &str {
@@ -492,6 +482,7 @@ fn url_path(url: &str) -> &str {
     path.split(['?', '#']).next().unwrap_or(path)
 }
 
+/// The `location` of a Locus redirect: HTTP 404 whose body has `errorCode` 2000002.
 fn locus_redirect(resp: &HttpResponse) -> Option<String> {
     if resp.status != 404 {
         return None;
