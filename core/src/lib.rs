@@ -30,6 +30,7 @@ pub mod mercury;
 pub mod rest;
 pub mod storage;
 pub mod time;
+pub mod tls;
 
 pub use client::Client;
 pub use config::Config;

@@ -234,6 +234,13 @@ pub fn attributes() -> Vec<Attribute> {
         a("http.backoffBaseMs", NonNegativeInt, json!(250), "First backoff for 5xx and network errors; doubles."),
         a("http.verifyTls", Bool, json!(true), "Verify TLS certificates (leave on)."),
         a(
+            "http.caCertificates",
+            NonEmptyText,
+            n.clone(),
+            "Extra CA certificates to trust (PEM text, one or more), beside the system's: a \
+             TLS-inspecting proxy's CA, or the sandbox's HTTPS mode.",
+        ),
+        a(
             "http.prefetchPages",
             Bool,
             json!(true),

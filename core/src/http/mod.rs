@@ -15,6 +15,7 @@ pub use services::Services;
 use crate::config::{self, Config};
 use crate::credentials::{Credentials, Renewal};
 use crate::error::{Error, ErrorCode, Result};
+use crate::tls::Trust;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -181,6 +182,8 @@ pub struct Http {
 
 struct Inner {
     client: reqwest::Client,
+    /// TLS for the sockets the client opens itself (Mercury), trusting what `client` trusts.
+    socket_tls: Arc<rustls::ClientConfig>,
     services: Arc<Services>,
     credentials: Arc<Credentials>,
     policy: RetryPolicy,
@@ -203,19 +206,23 @@ impl Http {
             (Some(name), version) => format!("{name}/{}", version.unwrap_or("0.0")),
             _ => format!("webex-native/{}", crate::VERSION),
         };
-        let mut builder = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .timeout(config.millis("http.timeoutMs"))
-            .connect_timeout(config.millis("http.timeoutMs").min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::none());
+        let trust = Trust::from_config(config)?;
+        if matches!(trust, Trust::AnyCertificate) {
+            tracing::warn!(target: "webex::http", "http.verifyTls is false: TLS certificates are NOT verified");
+        }
+        // A websocket upgrade is HTTP/1.1: say so in ALPN, so a server offering HTTP/2 picks 1.1.
+        let socket_tls = Arc::new(trust.client_config(&[b"http/1.1"])?);
+        let mut builder = trust.apply(
+            reqwest::Client::builder()
+                .user_agent(user_agent)
+                .timeout(config.millis("http.timeoutMs"))
+                .connect_timeout(config.millis("http.timeoutMs").min(Duration::from_secs(10)))
+                .redirect(reqwest::redirect::Policy::none()),
+        )?;
         if let Some(proxy) = config.str("defaultMercuryOptions.proxy") {
             let proxy =
                 reqwest::Proxy::all(proxy).map_err(|e| Error::invalid(format!("defaultMercuryOptions.proxy: {e}")))?;
             builder = builder.proxy(proxy);
-        }
-        if !config.bool("http.verifyTls") {
-            tracing::warn!(target: "webex::http", "http.verifyTls is false: TLS certificates are NOT verified");
-            builder = builder.tls_danger_accept_invalid_certs(true);
         }
         let client = builder.build().map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
         let session_id = {
@@ -230,6 +237,7 @@ impl Http {
         Ok(Http {
             inner: Arc::new(Inner {
                 client,
+                socket_tls,
                 services: Arc::new(services_from(config)),
                 credentials,
                 policy: RetryPolicy {
@@ -254,7 +262,12 @@ impl Http {
         &self.inner.services
     }
 
-    /// The credentials the pipeline reads the token from.
+    /// TLS for sockets the client opens itself (Mercury): the same trust as REST calls.
+    pub fn socket_tls(&self) -> Arc<rustls::ClientConfig> {
+        self.inner.socket_tls.clone()
+    }
+
+    /// The credentials the pipeline authorizes with.
     pub fn credentials(&self) -> &Arc<Credentials> {
         &self.inner.credentials
     }
@@ -428,6 +441,17 @@ impl Http {
                     format!("{what}: no answer in time ({detail}); raise http.timeoutMs or check the network"),
                 ),
                 outcome,
+            )
+        } else if crate::tls::certificate_refused(&e) {
+            (
+                Error::new(
+                    ErrorCode::Network,
+                    format!(
+                        "{what}: the server's TLS certificate is not trusted ({detail}); {}",
+                        crate::tls::REFUSED_HINT
+                    ),
+                ),
+                Outcome::Refused,
             )
         } else if e.is_connect() {
             (

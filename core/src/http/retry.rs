@@ -32,6 +32,9 @@ pub enum Outcome {
     ConnectFailed,
     /// The request may have reached the server (timeout, reset, broken body).
     MaybeSent,
+    /// The client refused the server (its TLS certificate is not trusted): nothing was sent,
+    /// and asking again cannot change the answer.
+    Refused,
 }
 
 /// The policy's verdict.
@@ -129,6 +132,7 @@ mod tests {
         assert_eq!(p.decide(0, Outcome::MaybeSent, true, None), Decision::RetryAfter(Duration::from_millis(250)));
         assert_eq!(p.decide(0, Outcome::ConnectFailed, false, None), Decision::RetryAfter(Duration::from_millis(250)));
         assert_eq!(p.decide(0, Outcome::Status(200), true, None), Decision::Done);
+        assert_eq!(p.decide(0, Outcome::Refused, true, None), Decision::Done, "an untrusted certificate stays so");
         assert_eq!(p.decide(0, Outcome::Status(404), true, None), Decision::Done);
     }
 }

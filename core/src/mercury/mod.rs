@@ -45,8 +45,6 @@ pub struct Options {
     pub max_frame: usize,
     /// HTTP CONNECT proxy for the socket.
     pub proxy: Option<String>,
-    /// Verify the socket's TLS certificate (`http.verifyTls`; off only when the app says so).
-    pub verify_tls: bool,
     /// Ask for `multipleConnections=true` (ephemeral devices).
     pub multiple_connections: bool,
 }
@@ -65,7 +63,6 @@ impl Options {
             initial_max_retries: opt("mercury.initialConnectionMaxRetries"),
             max_frame: config.u64("mercury.maxFrameBytes") as usize,
             proxy: config.str("defaultMercuryOptions.proxy").map(str::to_owned),
-            verify_tls: config.bool("http.verifyTls"),
             multiple_connections: config.bool("device.ephemeral"),
         }
     }
@@ -325,7 +322,8 @@ async fn open(inner: &Inner) -> std::result::Result<Opened, OpenError> {
     }
     let env = |name: &str| std::env::var(name).ok();
     let proxy = socket::proxy_for(&url, inner.opts.proxy.as_deref(), &env);
-    let mut ws = socket::open(&url, proxy.as_ref(), inner.opts.max_frame, inner.opts.verify_tls).await.map_err(fail)?;
+    let mut ws =
+        socket::open(&url, proxy.as_ref(), inner.opts.max_frame, inner.http.socket_tls()).await.map_err(fail)?;
     let Some(authorization) = inner.http.credentials().authorization() else {
         return Err(OpenError {
             error: Error::new(ErrorCode::Unauthorized, "no access token for the event socket"),

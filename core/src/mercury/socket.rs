@@ -38,9 +38,13 @@ pub fn proxy_for(url: &url::Url, configured: Option<&str>, env: &dyn Fn(&str) ->
 }
 
 /// Open a socket to `url`, through `proxy` when given, with frames capped at `max_frame`;
-/// `verify_tls` false accepts any certificate (`http.verifyTls`: the app's explicit choice,
-/// warned about when the client starts).
-pub async fn open(url: &url::Url, proxy: Option<&url::Url>, max_frame: usize, verify_tls: bool) -> Result<Socket> {
+/// `wss` uses `tls` (the client's trust: `crate::tls::Trust`).
+pub async fn open(
+    url: &url::Url,
+    proxy: Option<&url::Url>,
+    max_frame: usize,
+    tls: Arc<rustls::ClientConfig>,
+) -> Result<Socket> {
     let host = url.host_str().ok_or_else(|| Error::protocol("the device's webSocketUrl has no host"))?.to_owned();
     let port = url.port_or_known_default().unwrap_or(443);
     let tcp = match proxy {
@@ -49,7 +53,7 @@ pub async fn open(url: &url::Url, proxy: Option<&url::Url>, max_frame: usize, ve
     };
     tcp.set_nodelay(true).ok();
     let stream: Box<dyn Transport> =
-        if url.scheme() == "wss" { Box::new(tls(&host, tcp, verify_tls).await?) } else { Box::new(tcp) };
+        if url.scheme() == "wss" { Box::new(handshake(&host, tcp, tls).await?) } else { Box::new(tcp) };
     let config = WebSocketConfig::default().max_message_size(Some(max_frame)).max_frame_size(Some(max_frame));
     let (socket, _response) = tokio_tungstenite::client_async_with_config(url.as_str(), stream, Some(config))
         .await
@@ -84,65 +88,18 @@ async fn connect_via_proxy(proxy: &url::Url, host: &str, port: u16) -> Result<Tc
     Ok(tcp)
 }
 
-async fn tls(host: &str, tcp: TcpStream, verify: bool) -> Result<tokio_rustls::client::TlsStream<TcpStream>> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let config = if verify {
-        rustls::ClientConfig::builder()
-            .with_platform_verifier()
-            .map_err(|e| Error::internal(format!("TLS set-up failed: {e}")))?
-            .with_no_client_auth()
-    } else {
-        rustls::ClientConfig::builder()
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate(rustls::crypto::ring::default_provider())))
-            .with_no_client_auth()
-    };
+async fn handshake(
+    host: &str,
+    tcp: TcpStream,
+    config: Arc<rustls::ClientConfig>,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>> {
     let name = rustls::pki_types::ServerName::try_from(host.to_owned())
         .map_err(|e| Error::protocol(format!("bad TLS server name {host}: {e}")))?;
-    tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await
-        .map_err(|e| Error::new(ErrorCode::Network, format!("TLS handshake with {host} failed: {e}")))
-}
-
-/// `http.verifyTls: false`: any certificate is taken, but the handshake's signatures are still
-/// checked, so the session is at least bound to the key the server showed.
-#[derive(Debug)]
-struct AnyCertificate(rustls::crypto::CryptoProvider);
-
-impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        _server_name: &rustls::pki_types::ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+    tokio_rustls::TlsConnector::from(config).connect(name, tcp).await.map_err(|e| {
+        let hint =
+            if crate::tls::certificate_refused(&e) { format!("; {}", crate::tls::REFUSED_HINT) } else { String::new() };
+        Error::new(ErrorCode::Network, format!("TLS handshake with {host} failed: {e}{hint}"))
+    })
 }
 
 fn network(url: &url::Url, e: std::io::Error) -> Error {
@@ -157,6 +114,7 @@ fn safe(url: &url::Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tls::Trust;
 
     #[test]
     fn proxy_choice() {
@@ -186,6 +144,7 @@ mod tests {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
         let cert = generated.cert.der().clone();
+        let ca = cert.clone();
         let key = rustls::pki_types::PrivateKeyDer::try_from(generated.signing_key.serialize_der()).unwrap();
         let server = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(vec![cert], key).unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
@@ -202,9 +161,15 @@ mod tests {
             }
         });
         let url = url::Url::parse(&format!("wss://localhost:{port}/mercury")).unwrap();
-        let refused = open(&url, None, 1 << 20, true).await.err().expect("a self-signed certificate is refused");
+        let verify = Arc::new(Trust::Verify { extra: vec![] }.client_config(&[]).unwrap());
+        let refused = open(&url, None, 1 << 20, verify).await.err().expect("a self-signed certificate is refused");
         assert_eq!(refused.code, ErrorCode::Network);
         assert!(refused.message.contains("TLS handshake with localhost failed"), "{}", refused.message);
-        assert!(open(&url, None, 1 << 20, false).await.is_ok());
+        assert!(refused.message.contains("http.caCertificates"), "names the fix: {}", refused.message);
+        let any = Arc::new(Trust::AnyCertificate.client_config(&[]).unwrap());
+        assert!(open(&url, None, 1 << 20, any).await.is_ok());
+        // Trusting that very certificate (`http.caCertificates`) is enough too.
+        let trusted = Arc::new(Trust::Verify { extra: vec![ca] }.client_config(&[]).unwrap());
+        assert!(open(&url, None, 1 << 20, trusted).await.is_ok());
     }
 }
