@@ -521,6 +521,7 @@ WebexStatus webex_meeting_set_video_callback(uint64_t client, const char *meetin
 /**
  * Starts a sandbox in this process on a free loopback port, seeded with a bot
  * (`sandbox-bot@webex.bot`), `alice@example.com` and `bob@example.com`, each with a token.
+ * The same as `webex_sandbox_start_with(NULL, out_sandbox)`.
  *
  * Ownership: on `WEBEX_OK`, `*out_sandbox` is a new handle the caller must stop with
  * `webex_sandbox_stop`; on failure it is set to 0. Not callable from a callback.
@@ -529,6 +530,22 @@ WebexStatus webex_meeting_set_video_callback(uint64_t client, const char *meetin
  * `out_sandbox` is NULL or valid for one write.
  */
 WebexStatus webex_sandbox_start(uint64_t *out_sandbox);
+
+/**
+ * Starts a sandbox as `webex_sandbox_start` does, with options as JSON: `{"tls": true}`
+ * serves https:// and wss:// with a certificate from a CA made for this sandbox, offering
+ * HTTP/2 as the cloud does (`webex_sandbox_client_config` then carries the CA as
+ * `http.caCertificates`). NULL or "" is `{}`; an unknown option is `WEBEX_INVALID_ARGUMENT`.
+ *
+ * Ownership: `options_json` is borrowed for the call. On `WEBEX_OK`, `*out_sandbox` is a new
+ * handle the caller must stop with `webex_sandbox_stop`; on failure it is set to 0. Not
+ * callable from a callback.
+ *
+ * # Safety
+ * `options_json` is NULL or a NUL-terminated string; `out_sandbox` is NULL or valid for
+ * one write.
+ */
+WebexStatus webex_sandbox_start_with(const char *options_json, uint64_t *out_sandbox);
 
 /**
  * Stops a sandbox: requests in flight may finish (for up to 5 s), then its port closes and
@@ -608,8 +625,8 @@ WebexStatus webex_sandbox_user_token(uint64_t sandbox, const char *email, char *
 
 /**
  * A client config document acting as the sandbox user with this email:
- * `{"credentials": {"access_token"}, "services": {"discovery": {"hydra", "u2c"}}}`, ready for
- * `webex_client_new`. `WEBEX_NOT_FOUND` if there is no such user.
+ * `{"credentials": {"access_token"}, "services": {"discovery": {"hydra", "u2c"}}}` (plus
+ * `{"http": {"caCertificates"}}` for a TLS sandbox), ready for `webex_client_new`. `WEBEX_NOT_FOUND` if there is no such user.
  *
  * Ownership: `email` is borrowed for the call. On `WEBEX_OK`, `*out_config_json` is the
  * caller's; free it with `webex_string_free`. On failure it is set to NULL.

@@ -550,16 +550,31 @@ native.addLogSink((json) => {
  * `const sb = await Sandbox.start(); const webex = Webex.init(sb.config())`.
  */
 class Sandbox {
-  /** Start a sandbox on a free loopback port (a bot, alice@example.com, bob@example.com). */
-  static async start() {
-    return new Sandbox(await native.NativeSandbox.start());
+  /**
+   * Start a sandbox on a free loopback port (a bot, alice@example.com, bob@example.com).
+   * `{tls: true}` serves https:// and wss:// with a certificate from a CA made for this
+   * sandbox, offering HTTP/2 as the cloud does; `config()` then carries that CA.
+   */
+  static async start(options = {}) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw webexError('INVALID_ARGUMENT', `Sandbox.start takes an options object ({tls?: boolean}), not ${describe(options)}`);
+    }
+    for (const key of Object.keys(options)) {
+      if (key !== 'tls') throw webexError('INVALID_ARGUMENT', `Sandbox.start: unknown option '${key}' (the one option is tls)`);
+    }
+    if (options.tls !== undefined && typeof options.tls !== 'boolean') {
+      throw webexError('INVALID_ARGUMENT', `Sandbox.start: tls must be true or false, not ${describe(options.tls)}`);
+    }
+    return new Sandbox(await native.NativeSandbox.start(options.tls === true));
   }
 
   constructor(nativeSandbox) {
     Object.defineProperty(this, '_native', {value: nativeSandbox});
     const info = JSON.parse(nativeSandbox.info());
-    /** The base URL, `http://127.0.0.1:PORT`. */
+    /** The base URL, `http://127.0.0.1:PORT` (`https://` with `{tls: true}`). */
     this.url = info.base;
+    /** With `{tls: true}`, the PEM certificate of the sandbox's CA (`http.caCertificates`); else null. */
+    this.caCertificate = info.caCertificate ?? null;
     /** The REST base URL (`services.discovery.hydra`). */
     this.hydra = info.hydra;
     /** The service catalog URL (`services.discovery.u2c`). */
@@ -599,10 +614,7 @@ class Sandbox {
   /** A config for `Webex.init` acting as this user (the bot by default). */
   config(email) {
     const user = email === undefined ? this.bot : this.user(email);
-    return {
-      credentials: {access_token: user.token},
-      services: {discovery: {hydra: this.hydra, u2c: this.u2c}},
-    };
+    return JSON.parse(this._native.clientConfig(user.email));
   }
 
   /** Add a user (or get the existing one) with a token. */

@@ -6,9 +6,6 @@ use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use webex_core::rest::memberships::CreateMembership;
-use webex_core::rest::messages::CreateMessage;
-use webex_core::rest::rooms::CreateRoom;
 use webex_core::{Client, Config};
 use webex_tests::*;
 
@@ -85,20 +82,7 @@ async fn rest_and_socket_go_through_the_configured_proxy() {
     let bot = with_proxy(&sb.bot().email);
     let alice = with_proxy(ALICE);
 
-    let room = bot.rooms().create(&CreateRoom { title: "proxied".into(), ..Default::default() }).await.unwrap();
-    let add = CreateMembership { room_id: room.id.clone(), person_email: Some(ALICE.into()), ..Default::default() };
-    bot.memberships().create(&add).await.unwrap();
-    let mut events = alice.events();
-    alice.listen("messages").await.unwrap();
-    let hello = CreateMessage { room_id: Some(room.id.clone()), text: Some("via proxy".into()), ..Default::default() };
-    let sent = bot.messages().create(&hello).await.unwrap();
-    let created = loop {
-        let e = events.recv().await.expect("events");
-        if e.kind == "messages:created" {
-            break e;
-        }
-    };
-    assert_eq!(created.data["data"]["id"], sent.id);
+    message_reaches(&bot, &alice, ALICE, "via proxy").await;
 
     let base = sb.base_url();
     let authority = base.trim_start_matches("http://");
@@ -112,4 +96,35 @@ async fn rest_and_socket_go_through_the_configured_proxy() {
     assert!(via_proxy, "REST went through the proxy (it adds Via)");
     alice.shutdown().await;
     bot.shutdown().await;
+}
+
+/// Over HTTPS nothing can be read on the way: REST and the socket both tunnel with CONNECT,
+/// and the sandbox's CA still verifies the server at the end of the tunnel.
+#[tokio::test]
+async fn https_rest_and_socket_tunnel_through_the_proxy() {
+    let sb = webex_sandbox::Sandbox::start(webex_sandbox::SandboxOptions { tls: true, ..Default::default() })
+        .await
+        .expect("the sandbox starts");
+    let proxy = start_tinyproxy().await;
+    let mut cfg = sb.client_config(ALICE).expect("alice");
+    cfg["defaultMercuryOptions"] = json!({"proxy": format!("http://127.0.0.1:{}", proxy.port)});
+    let alice = Client::new(Config::from_value(cfg).unwrap()).unwrap();
+    let mut events = alice.events();
+    alice.listen("messages").await.unwrap();
+    let me = alice.people().me().await.unwrap();
+    assert_eq!(me.emails, Some(vec![ALICE.to_string()]));
+    let ready = loop {
+        let e = events.recv().await.expect("events");
+        if e.kind == "online" {
+            break e;
+        }
+    };
+    assert_eq!(ready.kind, "online");
+
+    let authority = sb.base_url().trim_start_matches("https://").to_string();
+    let log = proxy.log.lock().unwrap().clone();
+    let tunnels = log.matches(&format!("CONNECT {authority}")).count();
+    assert!(tunnels >= 2, "REST and the socket each tunnelled ({tunnels} CONNECTs):\n{log}");
+    assert!(sb.requests().iter().all(|r| !r.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("via"))));
+    alice.shutdown().await;
 }

@@ -48,6 +48,7 @@ unsafe fn sandbox_string(
 
 /// Starts a sandbox in this process on a free loopback port, seeded with a bot
 /// (`sandbox-bot@webex.bot`), `alice@example.com` and `bob@example.com`, each with a token.
+/// The same as `webex_sandbox_start_with(NULL, out_sandbox)`.
 ///
 /// Ownership: on `WEBEX_OK`, `*out_sandbox` is a new handle the caller must stop with
 /// `webex_sandbox_stop`; on failure it is set to 0. Not callable from a callback.
@@ -56,17 +57,60 @@ unsafe fn sandbox_string(
 /// `out_sandbox` is NULL or valid for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn webex_sandbox_start(out_sandbox: *mut u64) -> WebexStatus {
+    // SAFETY: per this function's contract (no options).
+    unsafe { webex_sandbox_start_with(std::ptr::null(), out_sandbox) }
+}
+
+/// Starts a sandbox as `webex_sandbox_start` does, with options as JSON: `{"tls": true}`
+/// serves https:// and wss:// with a certificate from a CA made for this sandbox, offering
+/// HTTP/2 as the cloud does (`webex_sandbox_client_config` then carries the CA as
+/// `http.caCertificates`). NULL or "" is `{}`; an unknown option is `WEBEX_INVALID_ARGUMENT`.
+///
+/// Ownership: `options_json` is borrowed for the call. On `WEBEX_OK`, `*out_sandbox` is a new
+/// handle the caller must stop with `webex_sandbox_stop`; on failure it is set to 0. Not
+/// callable from a callback.
+///
+/// # Safety
+/// `options_json` is NULL or a NUL-terminated string; `out_sandbox` is NULL or valid for
+/// one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn webex_sandbox_start_with(options_json: *const c_char, out_sandbox: *mut u64) -> WebexStatus {
     entry(|| {
         // SAFETY: per this function's contract.
         let out = unsafe { out_arg(out_sandbox, "out_sandbox") }?;
         *out = 0;
+        let given = if options_json.is_null() {
+            ""
+        } else {
+            // SAFETY: per this function's contract.
+            unsafe { str_arg(options_json, "options_json") }?
+        };
+        let tls = start_tls(given)?;
         let sandbox = engine()
-            .wait_for(Sandbox::start(SandboxOptions::default()))?
+            .wait_for(Sandbox::start(SandboxOptions { tls, ..SandboxOptions::default() }))?
             .map_err(|e| Error::new(ErrorCode::Network, format!("the sandbox cannot listen on loopback: {e}")))?;
         let slot = Arc::new(SandboxSlot { sandbox: Mutex::new(Some(sandbox)) });
         *out = engine().registry().insert(SANDBOX, slot);
         Ok(())
     })
+}
+
+/// `tls` from `webex_sandbox_start_with`'s options (the only one there is).
+fn start_tls(options_json: &str) -> Result<bool> {
+    const ONE: &str = "the one option is {\"tls\": true|false}";
+    if options_json.trim().is_empty() {
+        return Ok(false);
+    }
+    let value: serde_json::Value = serde_json::from_str(options_json)
+        .map_err(|e| Error::invalid(format!("options_json is not JSON ({e}); {ONE}")))?;
+    let object = value.as_object().ok_or_else(|| Error::invalid(format!("options_json must be an object; {ONE}")))?;
+    if let Some(unknown) = object.keys().find(|k| *k != "tls") {
+        return Err(Error::invalid(format!("options_json: unknown option \"{unknown}\"; {ONE}")));
+    }
+    match object.get("tls") {
+        None => Ok(false),
+        Some(v) => v.as_bool().ok_or_else(|| Error::invalid(format!("options_json: tls must be true or false; {ONE}"))),
+    }
 }
 
 /// Stops a sandbox: requests in flight may finish (for up to 5 s), then its port closes and
@@ -179,8 +223,8 @@ pub unsafe extern "C" fn webex_sandbox_user_token(
 }
 
 /// A client config document acting as the sandbox user with this email:
-/// `{"credentials": {"access_token"}, "services": {"discovery": {"hydra", "u2c"}}}`, ready for
-/// `webex_client_new`. `WEBEX_NOT_FOUND` if there is no such user.
+/// `{"credentials": {"access_token"}, "services": {"discovery": {"hydra", "u2c"}}}` (plus
+/// `{"http": {"caCertificates"}}` for a TLS sandbox), ready for `webex_client_new`. `WEBEX_NOT_FOUND` if there is no such user.
 ///
 /// Ownership: `email` is borrowed for the call. On `WEBEX_OK`, `*out_config_json` is the
 /// caller's; free it with `webex_string_free`. On failure it is set to NULL.
@@ -198,12 +242,7 @@ pub unsafe extern "C" fn webex_sandbox_client_config(
     unsafe {
         sandbox_string(sandbox, out_config_json, "out_config_json", |s| {
             let email = str_arg(email, "email")?;
-            let user = s.user(email).ok_or_else(|| no_user(email))?;
-            Ok(json!({
-                "credentials": {"access_token": user.token},
-                "services": {"discovery": {"hydra": s.hydra_url(), "u2c": s.u2c_url()}},
-            })
-            .to_string())
+            Ok(s.client_config(email).ok_or_else(|| no_user(email))?.to_string())
         })
     }
 }

@@ -561,11 +561,17 @@ export interface SandboxFault {
 
 /** The embedded sandbox: a local Webex-compatible cloud on loopback, served by the engine. */
 export class Sandbox {
-  /** Start a sandbox on a free loopback port (a bot, alice@example.com, bob@example.com). */
-  static start(): Promise<Sandbox>;
+  /**
+   * Start a sandbox on a free loopback port (a bot, alice@example.com, bob@example.com).
+   * \`{tls: true}\` serves https:// and wss:// with a certificate from a CA made for this
+   * sandbox, offering HTTP/2 as the cloud does; \`config()\` then carries that CA.
+   */
+  static start(options?: {tls?: boolean}): Promise<Sandbox>;
   private constructor();
-  /** \`http://127.0.0.1:PORT\`. */
+  /** \`http://127.0.0.1:PORT\` (\`https://\` with \`{tls: true}\`). */
   readonly url: string;
+  /** With \`{tls: true}\`, the PEM certificate of the sandbox's CA (\`http.caCertificates\`); else null. */
+  readonly caCertificate: string | null;
   /** The REST base URL (\`services.discovery.hydra\`). */
   readonly hydra: string;
   /** The service catalog URL (\`services.discovery.u2c\`). */

@@ -361,12 +361,13 @@ pub struct NativeSandbox {
 
 #[napi]
 impl NativeSandbox {
-    /// Start a sandbox on a free loopback port (bot, alice@example.com, bob@example.com).
+    /// Start a sandbox on a free loopback port (bot, alice@example.com, bob@example.com);
+    /// `tls` serves https:// and wss:// with a CA made for it.
     #[napi(ts_return_type = "Promise<NativeSandbox>")]
-    pub fn start(env: &Env) -> Result<Object<'_>> {
+    pub fn start(env: &Env, tls: bool) -> Result<Object<'_>> {
         let (deferred, promise) = promise::<NativeSandbox>(env)?;
         engine().runtime().spawn(async move {
-            let result = Sandbox::start(SandboxOptions::default())
+            let result = Sandbox::start(SandboxOptions { tls, ..SandboxOptions::default() })
                 .await
                 .map(|s| NativeSandbox { sandbox: Arc::new(Mutex::new(Some(s))) })
                 .map_err(|e| {
@@ -395,6 +396,14 @@ impl NativeSandbox {
             info["bot"] = serde_json::Value::String(s.bot().email);
             info.to_string()
         })
+    }
+
+    /// A client config acting as the user with this email (token, discovery URLs and, over
+    /// HTTPS, the CA to trust) as JSON; `NOT_FOUND` if there is no such user.
+    #[napi]
+    pub fn client_config(&self, env: Env, email: String) -> Result<String> {
+        self.with(&env, |s| s.client_config(&email).map(|c| c.to_string()))?
+            .ok_or_else(|| coded(&env, ErrorCode::NotFound, format!("the sandbox has no user '{email}'")))
     }
 
     /// Add a user (or return the existing one) as JSON `{email, token, personId, ...}`.

@@ -40,9 +40,9 @@ impl NativeSandbox {
     /// Starts a sandbox on a free loopback port (or `port`), seeded with a bot,
     /// alice@example.com and bob@example.com.
     #[new]
-    #[pyo3(signature = (port = 0))]
-    fn new(py: Python<'_>, port: u16) -> PyResult<NativeSandbox> {
-        let options = SandboxOptions { port, ..SandboxOptions::default() };
+    #[pyo3(signature = (port = 0, tls = false))]
+    fn new(py: Python<'_>, port: u16, tls: bool) -> PyResult<NativeSandbox> {
+        let options = SandboxOptions { port, tls, ..SandboxOptions::default() };
         let started = py.detach(|| engine().wait_for(Sandbox::start(options))).map_err(|e| to_pyerr(py, &e))?;
         let sandbox = started.map_err(|e| {
             to_pyerr(py, &Error::new(ErrorCode::Network, format!("the sandbox cannot listen on loopback: {e}")))
@@ -66,14 +66,7 @@ impl NativeSandbox {
 
     /// A client config document acting as the user with this email.
     fn config_json(&self, py: Python<'_>, email: &str) -> PyResult<String> {
-        self.with(py, |s| {
-            let user = s.user(email).ok_or_else(|| no_user(email))?;
-            Ok(json!({
-                "credentials": {"access_token": user.token},
-                "services": {"discovery": {"hydra": s.hydra_url(), "u2c": s.u2c_url()}},
-            })
-            .to_string())
-        })
+        self.with(py, |s| Ok(s.client_config(email).ok_or_else(|| no_user(email))?.to_string()))
     }
 
     /// Adds a user (or returns the existing one); `{"email", "token", "personId", ...}`.

@@ -28,6 +28,7 @@ mod routes;
 mod state;
 mod store;
 mod time;
+mod tls;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::AtomicBool;
@@ -74,6 +75,10 @@ pub struct SandboxOptions {
     /// Lifetime of access tokens issued by the OAuth and guest endpoints (the seeded users'
     /// tokens never expire).
     pub access_token_ttl: Duration,
+    /// Serve HTTPS (and `wss://` for Mercury) with a certificate from a CA made for this
+    /// sandbox ([`Sandbox::ca_certificate`]); ALPN offers HTTP/2 and HTTP/1.1, as the cloud's
+    /// front ends do. Off by default: plain `http://` on loopback.
+    pub tls: bool,
 }
 
 impl Default for SandboxOptions {
@@ -86,6 +91,7 @@ impl Default for SandboxOptions {
             mercury_auth_timeout: Duration::from_secs(30),
             mercury_buffer_cap: DEFAULT_BUFFER_CAP,
             access_token_ttl: Duration::from_secs(14 * 24 * 3600),
+            tls: false,
         }
     }
 }
@@ -144,11 +150,13 @@ impl Sandbox {
             let uuid = store.add_person(email, name, kind);
             store.new_token(uuid);
         }
-        let base_url = format!("http://{host_port}");
+        let authority = if opts.tls { Some(tls::Authority::new(opts.host)?) } else { None };
+        let base_url = format!("{}://{host_port}", if opts.tls { "https" } else { "http" });
         let loci = locus::LocusStore::new(&base_url, store.org, opts.host);
         let hub = mercury::Hub::new(&base_url, opts.device_cap, opts.mercury_buffer_cap);
         let shared = Arc::new(Shared {
             base_url,
+            ca_pem: authority.as_ref().map(|a| a.ca_pem.clone()),
             host_port,
             host,
             store: Mutex::new(store),
@@ -165,23 +173,55 @@ impl Sandbox {
         let app = routes::app(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            // No Nagle: a response written in more than one piece (HTTP/2 frames, websocket
-            // frames) must not wait for the client's delayed ACK (40 ms on Linux).
-            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
+            let stop = async {
+                let _ = rx.await;
+            };
+            match authority {
+                Some(authority) => {
+                    // `tap_io` (a no-op here: Nagle is off before the handshake) is what lets
+                    // axum hand the peer address to handlers for any listener.
+                    let listener = axum::serve::ListenerExt::tap_io(
+                        tls::TlsListener::new(listener, authority.server),
+                        |_: &mut tls::Stream| {},
+                    );
+                    let _ = axum::serve(listener, app).with_graceful_shutdown(stop).await;
+                }
+                None => {
+                    // No Nagle: a response written in more than one piece (HTTP/2 frames,
+                    // websocket frames) must not wait for the client's delayed ACK (40 ms).
+                    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                        let _ = tcp.set_nodelay(true);
+                    });
+                    let _ = axum::serve(listener, app).with_graceful_shutdown(stop).await;
+                }
+            }
         });
         Ok(Sandbox { shared, runtime: tokio::runtime::Handle::current(), shutdown: Some(tx), task: Some(task) })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with [`SandboxOptions::tls`]).
     pub fn base_url(&self) -> String {
         self.shared.base_url.clone()
+    }
+
+    /// The PEM certificate of the CA that signed the sandbox's server certificate, when it
+    /// serves HTTPS: give it to a client as `http.caCertificates`.
+    pub fn ca_certificate(&self) -> Option<String> {
+        self.shared.ca_pem.clone()
+    }
+
+    /// A client config document acting as the user with this email: their token, the
+    /// sandbox's discovery URLs and, over HTTPS, the CA to trust. `None` for an unknown user.
+    pub fn client_config(&self, email: &str) -> Option<Value> {
+        let user = self.user(email)?;
+        let mut config = json!({
+            "credentials": {"access_token": user.token},
+            "services": {"discovery": {"hydra": self.hydra_url(), "u2c": self.u2c_url()}},
+        });
+        if let Some(ca) = &self.shared.ca_pem {
+            config["http"] = json!({"caCertificates": ca});
+        }
+        Some(config)
     }
 
     /// The hydra base, `<base>/v1`.
@@ -344,6 +384,8 @@ pub(crate) fn info_json(st: &Shared) -> Value {
         "wdm": format!("{}/wdm/api/v1", st.base_url),
         "orgId": org,
         "users": users,
+        // Over HTTPS, the CA certificate (PEM) a client must trust; null over plain HTTP.
+        "caCertificate": st.ca_pem,
         // The one OAuth integration: `credentials.idbroker.url` is `idbroker`; its authorize
         // endpoint consents at once for the user named by `login_hint`.
         "oauth": {

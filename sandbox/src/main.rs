@@ -1,4 +1,4 @@
-//! `webex-sandbox --port 0 [--host 127.0.0.1] [--device-cap N]`: runs the sandbox cloud, prints
+//! `webex-sandbox --port 0 [--host 127.0.0.1] [--device-cap N] [--tls]`: runs the sandbox cloud, prints
 //! one JSON line (`{"hydra", "u2c", "wdm", "orgId", "users": [...]}`) on stdout, and serves
 //! until SIGTERM or ctrl-c.
 
@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use webex_sandbox::{Sandbox, SandboxOptions};
 
 const USAGE: &str = "\
-Usage: webex-sandbox [--port PORT] [--host IP] [--device-cap N]
+Usage: webex-sandbox [--port PORT] [--host IP] [--device-cap N] [--tls]
 
 Runs a local, offline, Webex-compatible cloud (hydra REST under /v1, U2C catalog under
 /u2c/api/v1, WDM devices under /wdm/api/v1, the Mercury websocket at each device's
@@ -25,6 +25,8 @@ Options:
   --port PORT       TCP port to listen on (default 0: the OS picks a free port)
   --host IP         address to bind (default 127.0.0.1)
   --device-cap N    WDM registrations allowed per user (default 25)
+  --tls             serve https:// and wss:// with a CA made at start; its PEM is the JSON
+                    line's \"caCertificate\" (give it to clients as http.caCertificates)
   -h, --help        print this help";
 
 fn parse_args(args: &[String]) -> Result<Option<SandboxOptions>, String> {
@@ -37,6 +39,7 @@ fn parse_args(args: &[String]) -> Result<Option<SandboxOptions>, String> {
         };
         match name {
             "-h" | "--help" => return Ok(None),
+            "--tls" if inline.is_none() => opts.tls = true,
             "--port" | "--host" | "--device-cap" => {
                 let value = inline.or_else(|| it.next().cloned()).ok_or_else(|| format!("{name} needs a value"))?;
                 if name == "--port" {

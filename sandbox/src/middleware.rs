@@ -23,7 +23,8 @@ pub(crate) async fn around(State(st): State<AppState>, req: Request, next: Next)
         return next.run(req).await;
     }
     let tracking_id = new_tracking_id();
-    let (method, uri, headers) = (req.method().clone(), req.uri().clone(), req.headers().clone());
+    let (method, uri, version, headers) =
+        (req.method().clone(), req.uri().clone(), req.version(), req.headers().clone());
 
     let fault = lock(&st.faults).take(method.as_str(), &path);
     let mut res = None;
@@ -45,7 +46,7 @@ pub(crate) async fn around(State(st): State<AppState>, req: Request, next: Next)
     if let Ok(v) = HeaderValue::from_str(&tracking_id) {
         res.headers_mut().insert("trackingid", v);
     }
-    lock(&st.log).push(Entry { method, uri, headers, status: res.status().as_u16() });
+    lock(&st.log).push(Entry { method, uri, version, headers, status: res.status().as_u16() });
     st.logged.send_modify(|n| *n = n.wrapping_add(1));
     res
 }

@@ -15,6 +15,8 @@ pub struct RecordedRequest {
     pub method: String,
     /// Path plus query, as requested.
     pub path: String,
+    /// The HTTP version it came over: `HTTP/1.1`, or `HTTP/2.0` when a TLS client chose it.
+    pub version: String,
     /// Request headers in arrival order (names lower-case).
     pub headers: Vec<(String, String)>,
     /// Status answered.
@@ -27,6 +29,7 @@ pub struct RecordedRequest {
 pub(crate) struct Entry {
     pub method: axum::http::Method,
     pub uri: axum::http::Uri,
+    pub version: axum::http::Version,
     pub headers: axum::http::HeaderMap,
     pub status: u16,
 }
@@ -41,6 +44,7 @@ impl Entry {
                 .iter()
                 .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
                 .collect(),
+            version: format!("{:?}", self.version),
             status: self.status,
         }
     }

@@ -18,8 +18,11 @@ use crate::store::{Person, Store};
 /// Everything the handlers share.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    /// `http://host:port`, used for absolute URLs (next links, content URLs, catalog).
+    /// `http://host:port` (`https://` when serving TLS), used for absolute URLs (next links,
+    /// content URLs, catalog).
     pub base_url: String,
+    /// The CA certificate (PEM) a client must trust when the sandbox serves HTTPS.
+    pub ca_pem: Option<String>,
     /// `host:port` as it appears in `base_url` (the catalog's hostCatalog key).
     pub host_port: String,
     /// The bare host of `base_url`.

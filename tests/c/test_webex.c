@@ -1281,6 +1281,47 @@ static void test_sandbox_lifecycle_and_accessors(void) {
     webex_string_free(base), webex_string_free(token);
 }
 
+/* The sandbox over HTTPS: its client config carries the CA, so a client calls it; a client
+ * without the CA refuses the server and says how to fix it. */
+static void test_sandbox_over_tls(void) {
+    uint64_t sb = 0, client = 0, stranger = 0;
+    char *base = NULL, *config = NULL, *result = NULL, *error = NULL;
+    CHECK_STATUS(webex_sandbox_start_with("{\"tls\": true}", &sb), WEBEX_OK);
+    CHECK_STATUS(webex_sandbox_base_url(sb, &base), WEBEX_OK);
+    CHECK(base && strncmp(base, "https://127.0.0.1:", 18) == 0);
+    CHECK_STATUS(webex_sandbox_client_config(sb, ALICE, &config), WEBEX_OK);
+    CHECK(config && strstr(config, "\"caCertificates\":\"-----BEGIN CERTIFICATE-----"));
+    CHECK_STATUS(webex_client_new(config, NULL, NULL, &client), WEBEX_OK);
+    CHECK_STATUS(run_op(client, "people.me", "{}", &result, NULL), WEBEX_OK);
+    CHECK(result && strstr(result, ALICE));
+    free(result);
+    CHECK_STATUS(webex_client_close(client), WEBEX_OK);
+
+    /* The same config without its "http" section: the server's certificate is refused. */
+    char *http = strstr(config, ",\"http\":");
+    if (!http) http = strstr(config, "\"http\":");
+    CHECK(http != NULL);
+    if (http) {
+        char bare[256];
+        char *token = NULL;
+        CHECK_STATUS(webex_sandbox_user_token(sb, ALICE, &token), WEBEX_OK);
+        snprintf(bare, sizeof bare, "{\"credentials\":{\"access_token\":\"%s\"},\"services\":{\"discovery\":{\"hydra\":\"%s/v1\"}}}", token, base);
+        CHECK_STATUS(webex_client_new(bare, NULL, NULL, &stranger), WEBEX_OK);
+        CHECK_STATUS(run_op(stranger, "people.me", "{}", NULL, &error), WEBEX_NETWORK);
+        CHECK(error && strstr(error, "certificate is not trusted") && strstr(error, "http.caCertificates"));
+        CHECK(error && !strstr(error, token));
+        CHECK_STATUS(webex_client_close(stranger), WEBEX_OK);
+        webex_string_free(token), free(error);
+    }
+
+    uint64_t bad = 0;
+    CHECK_STATUS(webex_sandbox_start_with("{\"tsl\": true}", &bad), WEBEX_INVALID_ARGUMENT);
+    CHECK(bad == 0);
+    CHECK_STATUS(webex_sandbox_start_with("[]", &bad), WEBEX_INVALID_ARGUMENT);
+    CHECK_STATUS(webex_sandbox_stop(sb), WEBEX_OK);
+    webex_string_free(base), webex_string_free(config);
+}
+
 /* ---------- media: meeting audio through the C ABI ---------- */
 
 #define SAMPLE_RATE 48000
@@ -1972,6 +2013,7 @@ static const Test TESTS[] = {
     {"misuse", "unknown operation and unknown user", test_unknown_operation_and_unknown_user},
     {"misuse", "last error is per thread", test_last_error_is_per_thread},
     {"misuse", "sandbox lifecycle and accessors", test_sandbox_lifecycle_and_accessors},
+    {"misuse", "sandbox over TLS: the CA in its config, refused without it", test_sandbox_over_tls},
     {"misuse", "sandbox meeting control errors", test_sandbox_meeting_control_errors},
     {"media", "Bob hears Alice's tone and her mute", test_bob_hears_alices_tone_and_her_mute},
     {"media", "Alice's media comes back after a cut", test_alices_media_comes_back_after_a_cut},

@@ -43,6 +43,29 @@ pub fn client_with(sandbox: &Sandbox, email: &str, patch: Value) -> Client {
     Client::new(webex_core::Config::from_value(doc).expect("valid config")).expect("client")
 }
 
+/// `sender` makes a room with `receiver_email` in it, `receiver` listens for messages, and
+/// `sender` posts `text`: returns the message's id once `receiver` got its `messages:created`
+/// (asserted to be that message).
+pub async fn message_reaches(sender: &Client, receiver: &Client, receiver_email: &str, text: &str) -> String {
+    use webex_core::rest::{memberships::CreateMembership, messages::CreateMessage, rooms::CreateRoom};
+    let room = sender.rooms().create(&CreateRoom { title: text.into(), ..Default::default() }).await.unwrap();
+    let add =
+        CreateMembership { room_id: room.id.clone(), person_email: Some(receiver_email.into()), ..Default::default() };
+    sender.memberships().create(&add).await.unwrap();
+    let mut events = receiver.events();
+    receiver.listen("messages").await.unwrap();
+    let hello = CreateMessage { room_id: Some(room.id), text: Some(text.into()), ..Default::default() };
+    let sent = sender.messages().create(&hello).await.unwrap();
+    let created = loop {
+        let e = events.recv().await.expect("events");
+        if e.kind == "messages:created" {
+            break e;
+        }
+    };
+    assert_eq!(created.data["data"]["id"], sent.id);
+    sent.id
+}
+
 /// A client acting as the sandbox's bot.
 pub fn bot_client(sandbox: &Sandbox) -> Client {
     client_as(sandbox, &sandbox.bot().email)

@@ -154,7 +154,8 @@ class Sandbox:
     u2c_url: str
     org_id: str
     bot_email: str
-    def __init__(self, port: int = 0) -> None: ...
+    ca_certificate: Optional[str]
+    def __init__(self, port: int = 0, *, tls: bool = False) -> None: ...
     @property
     def users(self) -> List[Model]: ...
     @property

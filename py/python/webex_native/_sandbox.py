@@ -17,11 +17,17 @@ class Sandbox:
     (``sandbox-bot@webex.bot``), ``alice@example.com`` and ``bob@example.com``, each with a
     token."""
 
-    def __init__(self, port: int = 0) -> None:
-        self._native = _native.NativeSandbox(port)
+    def __init__(self, port: int = 0, *, tls: bool = False) -> None:
+        """Starts serving on ``port`` (0: a free one). ``tls=True`` serves ``https://`` and
+        ``wss://`` with a certificate from a CA made for this sandbox, offering HTTP/2 as
+        the cloud does; `config` then tells the client to trust that CA."""
+        self._native = _native.NativeSandbox(port, tls)
         info = json.loads(self._native.info_json())
-        #: ``http://127.0.0.1:PORT``.
+        #: ``http://127.0.0.1:PORT`` (``https://`` with ``tls=True``).
         self.base_url: str = info["base"]
+        #: With ``tls=True``, the PEM certificate of the sandbox's CA (the config's
+        #: ``http.caCertificates``); None over plain HTTP.
+        self.ca_certificate: Optional[str] = info.get("caCertificate")
         #: The REST base, ``<base>/v1`` (the config's ``services.discovery.hydra``).
         self.hydra_url: str = info["hydra"]
         #: The service catalog base (the config's ``services.discovery.u2c``).
@@ -53,9 +59,10 @@ class Sandbox:
 
     def config(self, email: Optional[str] = None, **overrides: Any) -> Dict[str, Any]:
         """A client config acting as this user (the bot by default), ready for `Webex` and
-        `AsyncWebex`; keywords are merged in at the top level."""
+        `AsyncWebex`; keywords are merged in (an object into the object already there, so
+        ``http={"timeoutMs": 5000}`` keeps the sandbox's ``http.caCertificates``)."""
         doc: Dict[str, Any] = json.loads(self._native.config_json(email or self.bot_email))
-        doc.update(overrides)
+        _merge(doc, overrides)
         return doc
 
     def add_user(self, email: str, display_name: str = "") -> Model:
@@ -132,3 +139,11 @@ class Sandbox:
 
     def __repr__(self) -> str:
         return f"<webex_native.Sandbox {self.base_url}{' stopped' if self.stopped else ''}>"
+
+
+def _merge(into: Dict[str, Any], overrides: Dict[str, Any]) -> None:
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
