@@ -12,6 +12,12 @@ one run (a benchmark, never a test: nothing here asserts a time).
 3. 200 creates in flight with AsyncWebex vs webexpythonsdk doing them one by one, median of 5
                                               (goal: >= 20x)
 
+Everything runs twice: over plain http:// (as the tests do) and over https:// (`Sandbox(tls=True)`:
+the real cloud is only reachable over TLS; its CA is given to webex_native as
+`http.caCertificates` and to requests as REQUESTS_CA_BUNDLE). Over TLS the server offers HTTP/2
+by ALPN and each client takes what it speaks: webex_native HTTP/2 (many calls on one
+connection), webexpythonsdk (requests) HTTP/1.1.
+
 Two references measured in the same run keep the figures honest:
 - listing: a bare keep-alive HTTP client reading the same pages (no JSON parsing) gives the
   server's own share, which no SDK can beat; the SDK time above it is compared too. The goal's
@@ -26,8 +32,11 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import os
 import re
+import ssl
 import statistics
+import tempfile
 import urllib.parse
 import sys
 import time
@@ -64,11 +73,13 @@ def report(name: str, ours: float, theirs: float, goal: float) -> Tuple[str, flo
     return name, ratio, goal
 
 
-def bare_listing(url: str, token: str) -> int:
+def bare_listing(url: str, token: str, ca: str | None) -> int:
     """Every page of a listing over one keep-alive connection, following Link headers, without
     parsing the bodies: the server's and the wire's share of a listing."""
     parts = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port)
+    host = parts.hostname or "127.0.0.1"
+    conn = (http.client.HTTPSConnection(host, parts.port, context=ssl.create_default_context(cadata=ca))
+            if ca else http.client.HTTPConnection(host, parts.port))
     target: str | None = parts.path + "?" + parts.query
     pages = 0
     while target:
@@ -86,12 +97,25 @@ def bare_listing(url: str, token: str) -> int:
 
 
 def main() -> None:
+    results = run(tls=False) + run(tls=True)
+    missed = [r for r in results if r[1] < r[2]]
+    print("\nall goals met" if not missed else f"\ngoals missed: {', '.join(r[0] for r in missed)}", flush=True)
+
+
+def run(tls: bool) -> List[Tuple[str, float, float]]:
     results = []
-    with Sandbox() as sb:
+    with Sandbox(tls=tls) as sb, tempfile.TemporaryDirectory() as tmp:
+        if sb.ca_certificate:
+            bundle = os.path.join(tmp, "sandbox-ca.pem")
+            with open(bundle, "w") as f:
+                f.write(sb.ca_certificate)
+            os.environ["REQUESTS_CA_BUNDLE"] = bundle
         config = sb.config(logger={"level": "error"})
         api = WebexAPI(access_token=sb.token(), base_url=sb.hydra_url + "/")
+        over = "https" if tls else "http"
         with Webex(config) as webex:
-            print(f"webex_native {webex_native.__version__} vs webexpythonsdk 2.0.6 on {sb.base_url}", flush=True)
+            print(f"\n== over {over}:// == webex_native {webex_native.__version__} vs webexpythonsdk 2.0.6 "
+                  f"on {sb.base_url}", flush=True)
             room_ours = webex.rooms.create(title="bench ours").id
             room_theirs = api.rooms.create(title="bench theirs").id
             # Warm both (connections, catalog).
@@ -101,7 +125,7 @@ def main() -> None:
             # 1. sequential creates
             ours, _ = timed(lambda: [webex.messages.create(roomId=room_ours, text=f"m{i}") for i in range(SEQUENTIAL)])
             theirs, _ = timed(lambda: [api.messages.create(roomId=room_theirs, text=f"m{i}") for i in range(SEQUENTIAL)])
-            results.append(report(f"{SEQUENTIAL:,} sequential messages.create", ours, theirs, 3))
+            results.append(report(f"{SEQUENTIAL:,} sequential messages.create ({over})", ours, theirs, 3))
 
             # 2. listing: one room holding LISTED messages, read by both
             big = webex.rooms.create(title="bench listing").id
@@ -124,13 +148,13 @@ def main() -> None:
                 ours, n_ours = timed(lambda: sum(1 for _ in webex.messages.list(roomId=big, max=PAGE)))
                 theirs, n_theirs = timed(lambda: sum(1 for _ in api.messages.list(roomId=big, max=PAGE)))
                 assert n_ours == n_theirs == LISTED, (n_ours, n_theirs)
-                bare, pages = timed(lambda: bare_listing(f"{sb.hydra_url}/messages?{query}", sb.token()))
+                bare, pages = timed(lambda: bare_listing(f"{sb.hydra_url}/messages?{query}", sb.token(), sb.ca_certificate))
                 ours_read, _ = timed(lambda: sum(len(m.text) for m in webex.messages.list(roomId=big, max=PAGE)))
                 theirs_read, _ = timed(lambda: sum(len(m.text) for m in api.messages.list(roomId=big, max=PAGE)))
                 runs.append((ours, theirs, bare, ours_read, theirs_read))
             ours, theirs, bare, ours_read, theirs_read = (statistics.median(r[i] for r in runs) for i in range(5))
             print(f"{'  first pass (cold)':<44} webex_native {runs[0][0]:8.3f} s   webexpythonsdk {runs[0][1]:8.3f} s")
-            results.append(report(f"listing {LISTED:,} messages (pages of {PAGE}), median of {LISTING_RUNS}", ours,
+            results.append(report(f"listing {LISTED:,} messages ({over}), median of {LISTING_RUNS}", ours,
                                   theirs, 5))
             print(f"{'  reference: bare HTTP read of the pages':<44} {bare:8.3f} s for {pages} pages "
                   f"(server + wire, {bare / ours:.0%} of ours)")
@@ -162,16 +186,15 @@ def main() -> None:
             return statistics.median(ours_walls), statistics.median(theirs_walls)
 
         ours, theirs = in_flight()
-        results.append(report(f"{IN_FLIGHT} creates: in flight vs sequential, median of {BURSTS}", ours, theirs, 20))
+        results.append(report(f"{IN_FLIGHT} creates in flight vs sequential ({over})", ours, theirs, 20))
 
         # 3b. the same with a network round trip, as against the real cloud
         sb.inject_fault("/v1/messages", method="POST", delay_ms=ROUND_TRIP_MS, count=0)
         ours, theirs = in_flight()
         sb.clear_faults()
         results.append(report(f"  same, {ROUND_TRIP_MS} ms simulated round trip", ours, theirs, 20))
-
-    missed = [r for r in results if r[1] < r[2]]
-    print("\nall goals met" if not missed else f"\ngoals missed: {', '.join(r[0] for r in missed)}", flush=True)
+        os.environ.pop("REQUESTS_CA_BUNDLE", None)
+    return results
 
 
 if __name__ == "__main__":
