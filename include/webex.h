@@ -555,7 +555,7 @@ WebexStatus webex_sandbox_start_with(const char *options_json, uint64_t *out_san
 WebexStatus webex_sandbox_stop(uint64_t sandbox);
 
 /**
- * The sandbox's base URL, `http://127.0.0.1:PORT`.
+ * The sandbox's base URL, `http://127.0.0.1:PORT` (`https://` when started with `{"tls": true}`).
  *
  * Ownership: on `WEBEX_OK`, `*out_url` is the caller's; free it with `webex_string_free`.
  * On failure it is set to NULL.
@@ -591,7 +591,8 @@ WebexStatus webex_sandbox_u2c_url(uint64_t sandbox, char **out_url);
 
 /**
  * The sandbox's URLs and users as JSON:
- * `{"hydra", "u2c", "orgId", "users": [{"email", "token", "personId", "displayName", "type"}]}`.
+ * `{"hydra", "u2c", "orgId", "users": [{"email", "token", "personId", "displayName", "type"}],
+ * "caCertificate"}` (`caCertificate`: the CA's PEM when started with `{"tls": true}`, else null).
  *
  * Ownership: on `WEBEX_OK`, `*out_json` is the caller's; free it with `webex_string_free`.
  * On failure it is set to NULL.
@@ -639,7 +640,8 @@ WebexStatus webex_sandbox_client_config(uint64_t sandbox, const char *email, cha
 
 /**
  * The requests the sandbox answered, oldest first (the last 10,000), as JSON
- * `[{"method", "path" (with the query), "status"}]` (headers are left out: they hold tokens).
+ * `[{"method", "path" (with the query), "version" ("HTTP/1.1", "HTTP/2.0"), "status"}]`
+ * (headers are left out: they hold tokens).
  *
  * Ownership: on `WEBEX_OK`, `*out_json` is the caller's; free it with `webex_string_free`.
  * On failure it is set to NULL.

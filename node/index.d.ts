@@ -2243,6 +2243,8 @@ export interface SandboxRequest {
   method: string;
   /** Path and query. */
   path: string;
+  /** The HTTP version it came over: `HTTP/1.1`, or `HTTP/2.0` over TLS when the client chose it. */
+  version: string;
   /** The status it answered. */
   status: number;
 }
@@ -2340,7 +2342,10 @@ export class Sandbox {
   user(email: string): SandboxUser;
   /** The access token of the user with this email. */
   token(email: string): string;
-  /** A config for `Webex.init` acting as this user (the bot by default). */
+  /**
+   * A config for `Webex.init` acting as this user (the bot by default), with the CA to trust
+   * over TLS. Throws `CLOSED` once the sandbox stopped.
+   */
   config(email?: string): Config;
   /** Add a user (or get the existing one) with a token. */
   addUser(email: string, displayName?: string): SandboxUser;

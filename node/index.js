@@ -594,7 +594,7 @@ class Sandbox {
     this.oauth = info.oauth;
   }
 
-  /** The requests the sandbox saw (the last 10,000), oldest first: `[{method, path, status}]`. */
+  /** The requests the sandbox saw (the last 10,000), oldest first: `[{method, path, version, status}]`. */
   requests() {
     return JSON.parse(this._native.requests());
   }
@@ -611,7 +611,10 @@ class Sandbox {
     return this.user(email).token;
   }
 
-  /** A config for `Webex.init` acting as this user (the bot by default). */
+  /**
+   * A config for `Webex.init` acting as this user (the bot by default), with the CA to trust
+   * over TLS. Throws `CLOSED` once the sandbox stopped.
+   */
   config(email) {
     const user = email === undefined ? this.bot : this.user(email);
     return JSON.parse(this._native.clientConfig(user.email));

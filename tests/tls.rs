@@ -59,6 +59,10 @@ async fn a_client_not_told_of_the_ca_refuses_the_server_and_keeps_the_token() {
     assert!(err.message.contains("certificate is not trusted"), "{}", err.message);
     assert!(err.message.contains("http.caCertificates"), "{}", err.message);
     assert!(!err.message.contains(&token), "the token is not in the error");
+    // Live events need the device registered over the same TLS: refused for good too, so
+    // listen() fails (it does not retry forever) and says how to fix it.
+    let listening = stranger.listen("messages").await.expect_err("no events from an untrusted server");
+    assert!(listening.message.contains("http.caCertificates"), "{}", listening.message);
     assert!(sb.requests().is_empty(), "no request reached the server: {:?}", sb.requests());
     stranger.shutdown().await;
 }

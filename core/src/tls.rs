@@ -26,13 +26,14 @@ pub enum Trust {
 impl Trust {
     /// From the config; a `http.caCertificates` holding no certificate is an error naming it.
     pub fn from_config(config: &Config) -> Result<Trust> {
-        if !config.bool("http.verifyTls") {
-            return Ok(Trust::AnyCertificate);
-        }
+        // Checked even when verification is off: a broken setting is an error either way.
         let extra = match config.str("http.caCertificates") {
             Some(pem) => parse_pem(pem)?,
             None => Vec::new(),
         };
+        if !config.bool("http.verifyTls") {
+            return Ok(Trust::AnyCertificate);
+        }
         Ok(Trust::Verify { extra })
     }
 
@@ -87,6 +88,14 @@ fn parse_pem(pem: &str) -> Result<Vec<CertificateDer<'static>>> {
              -----BEGIN CERTIFICATE----- blocks (the PEM text itself, not a file name)",
         ));
     }
+    // A block can be valid base64 and still not be a certificate; say so here, by position,
+    // rather than fail later inside the verifier with an internal error.
+    let mut roots = rustls::RootCertStore::empty();
+    for (i, cert) in certs.iter().enumerate() {
+        roots.add(cert.clone()).map_err(|e| {
+            Error::invalid(format!("http.caCertificates: block {} is not a usable CA certificate ({e})", i + 1))
+        })?;
+    }
     Ok(certs)
 }
 
@@ -107,6 +116,12 @@ pub(crate) fn certificate_refused(e: &(dyn std::error::Error + 'static)) -> bool
         };
     }
     false
+}
+
+/// Whether `e` is a refusal of the server's certificate, as the REST pipeline and the socket
+/// report it (both end their message with [`REFUSED_HINT`], which only they write).
+pub(crate) fn is_refusal(e: &Error) -> bool {
+    e.code == crate::error::ErrorCode::Network && e.message.ends_with(REFUSED_HINT)
 }
 
 /// What to tell an app whose server was refused for its certificate.
@@ -165,5 +180,9 @@ mod tests {
         let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
         let two = format!("{}\n{}", generated.cert.pem(), generated.cert.pem());
         assert_eq!(parse_pem(&two).unwrap().len(), 2);
+        let not_a_certificate = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let err = parse_pem(&format!("{}{not_a_certificate}", generated.cert.pem())).unwrap_err();
+        assert_eq!(err.code, crate::error::ErrorCode::InvalidArgument);
+        assert!(err.message.contains("block 2 is not a usable CA certificate"), "{}", err.message);
     }
 }

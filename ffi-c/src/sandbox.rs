@@ -3,7 +3,6 @@
 //! checked like clients'.
 
 use crate::{WebexStatus, entry, give_string, out_arg, str_arg};
-use serde_json::json;
 use std::ffi::c_char;
 use std::sync::{Arc, Mutex};
 use webex_core::boundary::{self, engine};
@@ -132,7 +131,7 @@ pub extern "C" fn webex_sandbox_stop(sandbox: u64) -> WebexStatus {
     })
 }
 
-/// The sandbox's base URL, `http://127.0.0.1:PORT`.
+/// The sandbox's base URL, `http://127.0.0.1:PORT` (`https://` when started with `{"tls": true}`).
 ///
 /// Ownership: on `WEBEX_OK`, `*out_url` is the caller's; free it with `webex_string_free`.
 /// On failure it is set to NULL.
@@ -174,7 +173,8 @@ pub unsafe extern "C" fn webex_sandbox_u2c_url(sandbox: u64, out_url: *mut *mut 
 }
 
 /// The sandbox's URLs and users as JSON:
-/// `{"hydra", "u2c", "orgId", "users": [{"email", "token", "personId", "displayName", "type"}]}`.
+/// `{"hydra", "u2c", "orgId", "users": [{"email", "token", "personId", "displayName", "type"}],
+/// "caCertificate"}` (`caCertificate`: the CA's PEM when started with `{"tls": true}`, else null).
 ///
 /// Ownership: on `WEBEX_OK`, `*out_json` is the caller's; free it with `webex_string_free`.
 /// On failure it is set to NULL.
@@ -248,7 +248,8 @@ pub unsafe extern "C" fn webex_sandbox_client_config(
 }
 
 /// The requests the sandbox answered, oldest first (the last 10,000), as JSON
-/// `[{"method", "path" (with the query), "status"}]` (headers are left out: they hold tokens).
+/// `[{"method", "path" (with the query), "version" ("HTTP/1.1", "HTTP/2.0"), "status"}]`
+/// (headers are left out: they hold tokens).
 ///
 /// Ownership: on `WEBEX_OK`, `*out_json` is the caller's; free it with `webex_string_free`.
 /// On failure it is set to NULL.
@@ -258,16 +259,7 @@ pub unsafe extern "C" fn webex_sandbox_client_config(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn webex_sandbox_requests(sandbox: u64, out_json: *mut *mut c_char) -> WebexStatus {
     // SAFETY: per this function's contract.
-    unsafe {
-        sandbox_string(sandbox, out_json, "out_json", |s| {
-            let rows: Vec<serde_json::Value> = s
-                .requests()
-                .into_iter()
-                .map(|r| json!({"method": r.method, "path": r.path, "status": r.status}))
-                .collect();
-            Ok(serde_json::Value::Array(rows).to_string())
-        })
-    }
+    unsafe { sandbox_string(sandbox, out_json, "out_json", |s| Ok(s.requests_json().to_string())) }
 }
 
 /// One control of the running meeting with this number (a scheduled meeting's

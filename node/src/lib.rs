@@ -387,7 +387,8 @@ impl NativeSandbox {
     }
 
     /// `{base, hydra, u2c, wdm, orgId, users: [{email, token, personId, displayName, type}],
-    /// oauth: {clientId, clientSecret, idbroker}}` as JSON.
+    /// oauth: {clientId, clientSecret, idbroker}, caCertificate}` as JSON (`caCertificate`:
+    /// the CA's PEM over TLS, else null).
     #[napi]
     pub fn info(&self, env: Env) -> Result<String> {
         self.with(&env, |s| {
@@ -428,17 +429,10 @@ impl NativeSandbox {
     }
 
     /// The requests the sandbox saw (the last 10,000), oldest first, as JSON
-    /// `[{method, path, status}]`.
+    /// `[{method, path, version, status}]`.
     #[napi]
     pub fn requests(&self, env: Env) -> Result<String> {
-        self.with(&env, |s| {
-            let list: Vec<serde_json::Value> = s
-                .requests()
-                .into_iter()
-                .map(|r| serde_json::json!({"method": r.method, "path": r.path, "status": r.status}))
-                .collect();
-            serde_json::Value::Array(list).to_string()
-        })
+        self.with(&env, |s| s.requests_json().to_string())
     }
 
     /// One meeting control on the running meeting with this number, passed straight to

@@ -24,6 +24,8 @@ test('REST and events over https:// with the sandbox CA', async (t) => {
   const created = nextEvent(alice.messages, 'created');
   const sent = await bot.messages.create({roomId: room.id, text: 'encrypted'});
   assert.equal((await created).data.id, sent.id);
+  const create = sandbox.requests().filter((r) => r.method === 'POST' && r.path === '/v1/rooms');
+  assert.deepEqual(create.map((r) => r.version), ['HTTP/2.0']);
 });
 
 test('without the CA the server is refused, by name, and nothing reaches it', async (t) => {

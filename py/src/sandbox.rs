@@ -50,7 +50,7 @@ impl NativeSandbox {
         Ok(NativeSandbox { sandbox: Mutex::new(Some(sandbox)) })
     }
 
-    /// `{"hydra", "u2c", "wdm", "orgId", "users": [...]}` plus `"base"`, as JSON.
+    /// `{"hydra", "u2c", "wdm", "orgId", "users": [...], "caCertificate"}` plus `"base"`, as JSON.
     fn info_json(&self, py: Python<'_>) -> PyResult<String> {
         self.with(py, |s| {
             let mut info = s.info_json();
@@ -97,16 +97,10 @@ impl NativeSandbox {
         })
     }
 
-    /// The requests seen so far as JSON `[{"method", "path", "status"}]`, oldest first.
+    /// The requests seen so far as JSON `[{"method", "path", "version", "status"}]`, oldest
+    /// first.
     fn requests_json(&self, py: Python<'_>) -> PyResult<String> {
-        self.with(py, |s| {
-            let list: Vec<_> = s
-                .requests()
-                .into_iter()
-                .map(|r| json!({"method": r.method, "path": r.path, "status": r.status}))
-                .collect();
-            Ok(serde_json::Value::Array(list).to_string())
-        })
+        self.with(py, |s| Ok(s.requests_json().to_string()))
     }
 
     /// One meeting control (`Sandbox::meeting_control`: media, cut, kick, end, addBot,

@@ -26,6 +26,8 @@ def test_rest_and_events_over_https_with_the_sandbox_ca() -> None:
             sent = bot.messages.create(roomId=room.id, text="encrypted")
             created = alice.wait_for("messages:created", timeout=30)
             assert created.data.data.id == sent.id
+        create = [r for r in sb.requests() if r.method == "POST" and r.path == "/v1/rooms"]
+        assert [r.version for r in create] == ["HTTP/2.0"]
 
 
 def test_without_the_ca_the_server_is_refused_by_name() -> None:

@@ -279,6 +279,16 @@ impl Sandbox {
         lock(&self.shared.log).all()
     }
 
+    /// The request log as every binding shows it, oldest first: `[{"method", "path" (with
+    /// the query), "version", "status"}]`. Headers are left out: they carry tokens.
+    pub fn requests_json(&self) -> Value {
+        let rows = lock(&self.shared.log).all().into_iter();
+        Value::Array(
+            rows.map(|r| json!({"method": r.method, "path": r.path, "version": r.version, "status": r.status}))
+                .collect(),
+        )
+    }
+
     /// A receiver whose value changes after every request is logged; await `changed()` /
     /// `wait_for(..)` and re-read [`Sandbox::requests`] to wait for a request a client makes
     /// on its own (a prefetch, a retry) instead of polling.
@@ -286,7 +296,8 @@ impl Sandbox {
         self.shared.logged.subscribe()
     }
 
-    /// `{"hydra", "u2c", "wdm", "orgId", "users": [{"email", "token", "personId", "displayName", "type"}]}`.
+    /// `{"hydra", "u2c", "wdm", "orgId", "users": [{"email", "token", "personId", "displayName", "type"}],
+    /// "oauth", "caCertificate"}` (the CA's PEM over TLS, else null).
     pub fn info_json(&self) -> Value {
         info_json(&self.shared)
     }

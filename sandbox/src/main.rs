@@ -1,5 +1,5 @@
 //! `webex-sandbox --port 0 [--host 127.0.0.1] [--device-cap N] [--tls]`: runs the sandbox cloud, prints
-//! one JSON line (`{"hydra", "u2c", "wdm", "orgId", "users": [...]}`) on stdout, and serves
+//! one JSON line (`{"hydra", "u2c", "wdm", "orgId", "users": [...], "caCertificate"}`) on stdout, and serves
 //! until SIGTERM or ctrl-c.
 
 /// A message create spent a fifth of its time in glibc's malloc and free (consolidating and

@@ -98,6 +98,11 @@ fn num(s: &str, len: usize) -> Option<i64> {
     s.parse().ok()
 }
 
+/// The UTC calendar date (year, month, day) of `ms` since the epoch.
+pub fn date(ms: i64) -> (i64, i64, i64) {
+    civil_from_days(ms.div_euclid(86_400_000))
+}
+
 // Howard Hinnant's civil-calendar algorithms.
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };

@@ -12,10 +12,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    KeyUsagePurpose,
+};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
@@ -23,8 +26,9 @@ use tokio_rustls::server::TlsStream;
 /// nothing must not hold a task forever).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Finished handshakes waiting for the server to take them.
-const READY_BACKLOG: usize = 64;
+/// How long the certificates are valid from a day before the start: under the 398 days
+/// platform verifiers (macOS among them) accept for a server certificate.
+const VALID_DAYS: i64 = 397;
 
 /// The sandbox's own certificate authority and the server configuration it signed.
 pub(crate) struct Authority {
@@ -48,6 +52,7 @@ impl Authority {
         ca_params.distinguished_name.push(DnType::CommonName, "webex-sandbox local CA");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        validity(&mut ca_params);
         let ca = CertifiedIssuer::self_signed(ca_params, ca_key).map_err(cert_error)?;
 
         let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
@@ -57,6 +62,8 @@ impl Authority {
         let server_key = KeyPair::generate().map_err(cert_error)?;
         let mut params = CertificateParams::new(names).map_err(cert_error)?;
         params.distinguished_name.push(DnType::CommonName, "webex-sandbox");
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        validity(&mut params);
         let cert = params.signed_by(&server_key, &ca).map_err(cert_error)?;
 
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
@@ -74,6 +81,18 @@ impl Authority {
     }
 }
 
+/// From yesterday (a client clock a little behind still accepts it) for [`VALID_DAYS`].
+fn validity(params: &mut CertificateParams) {
+    let day = 86_400_000;
+    let at = |ms: i64| {
+        let (y, m, d) = crate::time::date(ms);
+        rcgen::date_time_ymd(y as i32, m as u8, d as u8)
+    };
+    let now = crate::time::now_ms();
+    params.not_before = at(now - day);
+    params.not_after = at(now + VALID_DAYS * day);
+}
+
 fn cert_error(e: rcgen::Error) -> io::Error {
     io::Error::other(format!("cannot make the sandbox's TLS certificate: {e}"))
 }
@@ -81,68 +100,53 @@ fn cert_error(e: rcgen::Error) -> io::Error {
 /// A connection whose handshake finished.
 pub(crate) type Stream = TlsStream<TcpStream>;
 
-/// A listener handing out connections whose TLS handshake has finished; handshakes run in
-/// their own tasks so a slow client never holds up the others.
+/// A listener handing out connections whose TLS handshake has finished. Handshakes run in
+/// their own tasks (a slow client never holds up the others), owned by the listener: when the
+/// server drops it, the port closes and unfinished handshakes stop at once.
 pub(crate) struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    accepting: tokio::task::JoinHandle<()>,
-    local: io::Result<SocketAddr>,
+    tcp: TcpListener,
+    acceptor: TlsAcceptor,
+    handshakes: JoinSet<Option<(Stream, SocketAddr)>>,
 }
 
 impl TlsListener {
     pub fn new(tcp: TcpListener, config: Arc<rustls::ServerConfig>) -> TlsListener {
-        let local = tcp.local_addr();
-        let (tx, ready) = mpsc::channel(READY_BACKLOG);
-        let acceptor = TlsAcceptor::from(config);
-        let accepting = tokio::spawn(async move {
-            loop {
-                let (stream, peer) = tokio::select! {
-                    accepted = tcp.accept() => match accepted {
-                        Ok(a) => a,
-                        // Out of file descriptors and the like: wait as axum's own loop does.
-                        Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }
-                    },
-                    _ = tx.closed() => return,
-                };
-                // No Nagle: see `Sandbox::start`.
-                let _ = stream.set_nodelay(true);
-                let (acceptor, tx) = (acceptor.clone(), tx.clone());
-                tokio::spawn(async move {
-                    // A failed handshake (wrong CA, plain HTTP to the TLS port) is the
-                    // client's to report; the server just drops the connection.
-                    if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                        let _ = tx.send((tls, peer)).await;
-                    }
-                });
-            }
-        });
-        TlsListener { ready, accepting, local }
-    }
-}
-
-impl Drop for TlsListener {
-    fn drop(&mut self) {
-        self.accepting.abort();
+        TlsListener { tcp, acceptor: TlsAcceptor::from(config), handshakes: JoinSet::new() }
     }
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = Stream;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(conn) => conn,
-            // The accept loop only ends when this listener is dropped; never reached while
-            // the server polls it, but a listener may not return an error.
-            None => std::future::pending().await,
+        loop {
+            tokio::select! {
+                accepted = self.tcp.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        // No Nagle: see `Sandbox::start`.
+                        let _ = stream.set_nodelay(true);
+                        let acceptor = self.acceptor.clone();
+                        self.handshakes.spawn(async move {
+                            // A failed handshake (an untrusted CA, plain HTTP to the TLS port)
+                            // is the client's to report; the server drops the connection.
+                            let tls = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+                            tls.ok()?.ok().map(|tls| (tls, peer))
+                        });
+                    }
+                    // Out of file descriptors and the like: wait as axum's own loop does.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                },
+                Some(done) = self.handshakes.join_next(), if !self.handshakes.is_empty() => {
+                    if let Ok(Some(connection)) = done {
+                        return connection;
+                    }
+                }
+            }
         }
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        match &self.local {
-            Ok(addr) => Ok(*addr),
-            Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
-        }
+        self.tcp.local_addr()
     }
 }

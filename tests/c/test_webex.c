@@ -1295,6 +1295,9 @@ static void test_sandbox_over_tls(void) {
     CHECK_STATUS(run_op(client, "people.me", "{}", &result, NULL), WEBEX_OK);
     CHECK(result && strstr(result, ALICE));
     free(result);
+    CHECK_STATUS(webex_sandbox_requests(sb, &result), WEBEX_OK);
+    CHECK(result && strstr(result, "\"version\":\"HTTP/2.0\""));
+    webex_string_free(result);
     CHECK_STATUS(webex_client_close(client), WEBEX_OK);
 
     /* The same config without its "http" section: the server's certificate is refused. */

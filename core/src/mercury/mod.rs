@@ -233,6 +233,13 @@ async fn run_loop(inner: Arc<Inner>, cancel: CancellationToken) {
             }
             Err(OpenError { error, close_code }) => {
                 tracing::warn!(target: "webex::mercury", "connection attempt failed: {error}");
+                if crate::tls::is_refusal(&error) {
+                    // The server's certificate is not trusted (device registration or the
+                    // socket): no retry changes that, the app's config must.
+                    (inner.lifecycle)(Event::new("offline.permanent", json!({"code": null, "reason": error.message})));
+                    inner.state.send_replace(State::Failed(error));
+                    return;
+                }
                 match close_code.map(close::before_open) {
                     Some(close::BeforeOpen::Fatal) => {
                         (inner.lifecycle)(Event::new(

@@ -45,7 +45,7 @@ pub async fn open(
     max_frame: usize,
     tls: Arc<rustls::ClientConfig>,
 ) -> Result<Socket> {
-    let host = url.host_str().ok_or_else(|| Error::protocol("the device's webSocketUrl has no host"))?.to_owned();
+    let host = bare_host(url).ok_or_else(|| Error::protocol("the device's webSocketUrl has no host"))?;
     let port = url.port_or_known_default().unwrap_or(443);
     let tcp = match proxy {
         Some(p) => connect_via_proxy(p, &host, port).await?,
@@ -61,8 +61,17 @@ pub async fn open(
     Ok(socket)
 }
 
+/// The URL's host as connect and TLS want it: an IPv6 literal without its URL brackets.
+fn bare_host(url: &url::Url) -> Option<String> {
+    match url.host()? {
+        url::Host::Ipv6(ip) => Some(ip.to_string()),
+        host => Some(host.to_string()),
+    }
+}
+
 async fn connect_via_proxy(proxy: &url::Url, host: &str, port: u16) -> Result<TcpStream> {
-    let proxy_host = proxy.host_str().ok_or_else(|| Error::invalid("the proxy URL has no host"))?;
+    let proxy_host = bare_host(proxy).ok_or_else(|| Error::invalid("the proxy URL has no host"))?;
+    let proxy_host = proxy_host.as_str();
     let proxy_port = proxy.port_or_known_default().unwrap_or(3128);
     let mut tcp = TcpStream::connect((proxy_host, proxy_port)).await.map_err(|e| {
         Error::new(ErrorCode::Network, format!("cannot connect to the proxy {proxy_host}:{proxy_port}: {e}"))
@@ -117,6 +126,14 @@ mod tests {
     use crate::tls::Trust;
 
     #[test]
+    fn hosts_are_bare() {
+        let host = |u: &str| bare_host(&url::Url::parse(u).unwrap());
+        assert_eq!(host("wss://[::1]:8443/x").as_deref(), Some("::1"));
+        assert_eq!(host("wss://127.0.0.1:8443/x").as_deref(), Some("127.0.0.1"));
+        assert_eq!(host("wss://mercury.test/x").as_deref(), Some("mercury.test"));
+    }
+
+    #[test]
     fn proxy_choice() {
         let env = |n: &str| match n {
             "HTTPS_PROXY" => Some("http://secure-proxy:3128".to_string()),
@@ -137,10 +154,11 @@ mod tests {
         assert_eq!(proxy_for(&wss, None, &|_| None), None);
     }
 
-    /// A `wss` server on loopback with a self-signed certificate: refused by default, taken
-    /// only when the app turned `http.verifyTls` off.
+    /// A `wss` server on loopback with a self-signed certificate: refused by default (naming
+    /// the fix), taken when the app trusts it (`http.caCertificates`) or turned
+    /// `http.verifyTls` off.
     #[tokio::test]
-    async fn self_signed_sockets_need_verify_tls_off() {
+    async fn a_self_signed_socket_needs_its_certificate_trusted_or_verification_off() {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
         let cert = generated.cert.der().clone();

@@ -93,7 +93,8 @@ class Sandbox:
         self._native.clear_faults()
 
     def requests(self) -> List[Model]:
-        """The requests the sandbox saw, oldest first: ``method``, ``path``, ``status``."""
+        """The requests the sandbox saw, oldest first: ``method``, ``path``, ``version``
+        (``HTTP/1.1``, or ``HTTP/2.0`` over TLS when the client chose it), ``status``."""
         requests: List[Model] = wrap(json.loads(self._native.requests_json()))
         return requests
 
