@@ -1810,6 +1810,8 @@ export interface RoomsNamespace extends EventEmitter {
   listen(params?: RoomsListenParams): Promise<null>;
   /** Stop this resource's events (the socket closes when none are left). Operation `rooms.stopListening`. */
   stopListening(params?: RoomsStopListeningParams): Promise<null>;
+  /** `close`: emitted once, when the client's `close()` has finished (ends `events.on(ns, name, {close: ['close']})` loops). */
+  on(event: 'close', listener: () => void): this;
   on(event: ResourceEventName, listener: (event: ResourceEvent) => void): this;
   once(event: ResourceEventName, listener: (event: ResourceEvent) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
@@ -1834,6 +1836,8 @@ export interface MembershipsNamespace extends EventEmitter {
   listen(params?: MembershipsListenParams): Promise<null>;
   /** Stop this resource's events (the socket closes when none are left). Operation `memberships.stopListening`. */
   stopListening(params?: MembershipsStopListeningParams): Promise<null>;
+  /** `close`: emitted once, when the client's `close()` has finished (ends `events.on(ns, name, {close: ['close']})` loops). */
+  on(event: 'close', listener: () => void): this;
   on(event: ResourceEventName, listener: (event: ResourceEvent) => void): this;
   once(event: ResourceEventName, listener: (event: ResourceEvent) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
@@ -1860,6 +1864,8 @@ export interface MessagesNamespace extends EventEmitter {
   listen(params?: MessagesListenParams): Promise<null>;
   /** Stop this resource's events (the socket closes when none are left). Operation `messages.stopListening`. */
   stopListening(params?: MessagesStopListeningParams): Promise<null>;
+  /** `close`: emitted once, when the client's `close()` has finished (ends `events.on(ns, name, {close: ['close']})` loops). */
+  on(event: 'close', listener: () => void): this;
   on(event: ResourceEventName, listener: (event: ResourceEvent) => void): this;
   once(event: ResourceEventName, listener: (event: ResourceEvent) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
@@ -1934,6 +1940,8 @@ export interface AttachmentActionsNamespace extends EventEmitter {
   listen(params?: AttachmentActionsListenParams): Promise<null>;
   /** Stop this resource's events (the socket closes when none are left). Operation `attachmentActions.stopListening`. */
   stopListening(params?: AttachmentActionsStopListeningParams): Promise<null>;
+  /** `close`: emitted once, when the client's `close()` has finished (ends `events.on(ns, name, {close: ['close']})` loops). */
+  on(event: 'close', listener: () => void): this;
   on(event: ResourceEventName, listener: (event: ResourceEvent) => void): this;
   once(event: ResourceEventName, listener: (event: ResourceEvent) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;

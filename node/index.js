@@ -237,10 +237,13 @@ class Webex extends EventEmitter {
     this._listeningTo.clear();
     this._settle();
     for (const handlers of Object.values(this._mediaHandlers)) handlers.clear();
-    // `close` once everything is done, so `events.on(webex.messages, 'created', {close: ['close']})`
-    // style loops and the app's own cleanup know the client is gone.
+    // `close` once everything is done, on the client and on every namespace, so
+    // `events.on(webex.messages, 'created', {close: ['close']})` loops end and the app's own
+    // cleanup knows the client is gone.
     return this._native.close().then(() => {
-      if (first) this.emit('close');
+      if (!first) return;
+      for (const ns of this._namespaces.values()) ns.emit('close');
+      this.emit('close');
     });
   }
 

@@ -243,6 +243,8 @@ for (const [ns, entries] of namespaces) {
   body += `/** \`webex.${ns}\`${events ? `: after \`listen()\`, its events (\`created\`, \`deleted\`, ...) as \`on('<event>', handler)\`` : ''}. */\n`;
   body += `export interface ${pascal(ns)}Namespace extends EventEmitter {\n${entries.map(method).join('')}${EXTRA_MEMBERS[ns] || ''}`;
   if (events) {
+    body += `  /** \`close\`: emitted once, when the client's \`close()\` has finished (ends \`events.on(ns, name, {close: ['close']})\` loops). */\n`;
+    body += `  on(event: 'close', listener: () => void): this;\n`;
     body += `  on(event: ResourceEventName, listener: (event: ResourceEvent) => void): this;\n`;
     body += `  once(event: ResourceEventName, listener: (event: ResourceEvent) => void): this;\n`;
     body += `  on(event: string | symbol, listener: (...args: any[]) => void): this;\n`;

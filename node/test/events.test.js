@@ -5,6 +5,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const {on} = require('node:events');
 const {ALICE, setup, nextEvent} = require('./helpers');
 
 test('ready is held until a handler is attached', async (t) => {
@@ -141,4 +142,25 @@ test("close() ends with one 'close' event", async (t) => {
   assert.equal(closes, 1);
   await webex.close().catch(() => {}); // a second close changes nothing
   assert.equal(closes, 1);
+});
+
+test("events.on(webex.messages, 'created', {close: ['close']}) ends when the client closes", async (t) => {
+  const env = await setup();
+  t.after(() => env.done());
+  const bot = env.client();
+  const alice = env.client(ALICE);
+  const room = await bot.rooms.create({title: 'loop'});
+  await bot.memberships.create({roomId: room.id, personEmail: ALICE});
+  await alice.messages.listen();
+  const seen = [];
+  // Without `close` on the namespace this loop would never end (the test would time out).
+  const loop = (async () => {
+    for await (const [event] of on(alice.messages, 'created', {close: ['close']})) {
+      seen.push(event.data.text);
+      await alice.close();
+    }
+  })();
+  await bot.messages.create({roomId: room.id, text: 'the only one'});
+  await loop;
+  assert.deepEqual(seen, ['the only one']);
 });
