@@ -117,7 +117,8 @@ typedef enum {
  *
  * Thread: runs on an engine thread, never on the thread that created the client; events of
  * one client arrive one at a time, in order. It must not block (hand work to your own thread)
- * and must not call `webex_client_close` on its own client expecting it to wait.
+ * and must not call `webex_client_close` on its own client expecting it to wait (use
+ * `webex_client_close_async` to learn when that close is complete).
  *
  * Ownership: `event_json` is borrowed, valid only until the callback returns; copy what you
  * keep. `user_data` is the pointer given to `webex_client_new`, passed back untouched; it must
@@ -141,6 +142,11 @@ typedef void (*webex_event_cb)(void *user_data, const char *event_json);
  * returns; copy what you keep. `user_data` is the pointer given to `webex_client_call`.
  */
 typedef void (*webex_result_cb)(void *user_data, WebexStatus status, const char *result_json, const char *error_json);
+
+/**
+ * Called once when `webex_client_close_async` has finished, with the `user_data` given to it.
+ */
+typedef void (*webex_closed_cb)(void *user_data);
 
 /**
  * One frame of a remote participant's audio, as given to a `webex_audio_frame_cb`.
@@ -402,10 +408,26 @@ WebexStatus webex_client_call(uint64_t client, const char *operation, const char
  * afterwards; a call started concurrently either completes before this returns or is refused
  * with `WEBEX_CLOSED`. It may wait on the network to unregister the client's device, at most
  * 5 s. Called from a callback (an engine thread) it cannot wait: callbacks may still be
- * finishing on other engine threads when it returns. A second close returns `WEBEX_CLOSED`
+ * finishing on other engine threads when it returns (`webex_client_close_async` says when
+ * they have). A second close returns `WEBEX_CLOSED`
  * at once, even while the first is still waiting: free `user_data` after the first returned.
  */
 WebexStatus webex_client_close(uint64_t client);
+
+/**
+ * Closes a client as `webex_client_close` does, without waiting: returns at once, and
+ * `closed_callback` (when not NULL) runs exactly once, on an engine thread, after every
+ * callback of this client (events, results, audio and video frames) has returned; none runs
+ * afterwards, so the client's `user_data` pointers may be freed from there. Unlike
+ * `webex_client_close` it may be called from inside a callback and still tell the app when
+ * the close is complete. The handle is `WEBEX_CLOSED` from the moment this returns. On a
+ * handle that is already closed (or closing) it returns `WEBEX_CLOSED` and never calls
+ * `closed_callback`.
+ *
+ * # Safety
+ * `closed_callback` (when not NULL) may be called from an engine thread with `user_data`.
+ */
+WebexStatus webex_client_close_async(uint64_t client, webex_closed_cb closed_callback, void *user_data);
 
 /**
  * Sends one frame of audio to a meeting joined with `"audio": {"send": true}`: interleaved

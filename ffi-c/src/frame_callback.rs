@@ -135,13 +135,18 @@ static SLOTS: Mutex<Option<Slots>> = Mutex::new(None);
 /// engine thread: the meeting's receive tasks may still hold their slots for a moment after
 /// the engine's close, and `webex_client_close` promises no callback runs once it returns.
 pub(crate) fn retire_client(client: u64) {
+    retire_client_waiting(client, !webex_core::boundary::on_engine_thread());
+}
+
+/// [`retire_client`], choosing whether to wait for running calls (a close completion waits on
+/// a blocking-pool thread, where waiting holds up no callback).
+pub(crate) fn retire_client_waiting(client: u64, wait: bool) {
     let retired: Vec<Arc<dyn Retire>> = {
         let mut slots = lock(&SLOTS);
         let Some(slots) = slots.as_mut() else { return };
         let keys: Vec<_> = slots.keys().filter(|k| k.0 == client).cloned().collect();
         keys.into_iter().filter_map(|k| slots.remove(&k)).filter_map(|slot| slot.upgrade()).collect()
     };
-    let wait = !webex_core::boundary::on_engine_thread();
     for slot in retired {
         slot.retire(wait);
     }

@@ -102,7 +102,8 @@ impl From<ErrorCode> for WebexStatus {
 ///
 /// Thread: runs on an engine thread, never on the thread that created the client; events of
 /// one client arrive one at a time, in order. It must not block (hand work to your own thread)
-/// and must not call `webex_client_close` on its own client expecting it to wait.
+/// and must not call `webex_client_close` on its own client expecting it to wait (use
+/// `webex_client_close_async` to learn when that close is complete).
 ///
 /// Ownership: `event_json` is borrowed, valid only until the callback returns; copy what you
 /// keep. `user_data` is the pointer given to `webex_client_new`, passed back untouched; it must
@@ -412,7 +413,8 @@ pub unsafe extern "C" fn webex_client_call(
 /// afterwards; a call started concurrently either completes before this returns or is refused
 /// with `WEBEX_CLOSED`. It may wait on the network to unregister the client's device, at most
 /// 5 s. Called from a callback (an engine thread) it cannot wait: callbacks may still be
-/// finishing on other engine threads when it returns. A second close returns `WEBEX_CLOSED`
+/// finishing on other engine threads when it returns (`webex_client_close_async` says when
+/// they have). A second close returns `WEBEX_CLOSED`
 /// at once, even while the first is still waiting: free `user_data` after the first returned.
 #[unsafe(no_mangle)]
 pub extern "C" fn webex_client_close(client: u64) -> WebexStatus {
@@ -422,6 +424,44 @@ pub extern "C" fn webex_client_close(client: u64) -> WebexStatus {
         // but does not wait for: retire them here, waiting for running calls.
         frame_callback::retire_client(client);
         closed
+    })
+}
+
+/// Called once when `webex_client_close_async` has finished, with the `user_data` given to it.
+#[allow(non_camel_case_types)]
+pub type webex_closed_cb = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
+
+/// Closes a client as `webex_client_close` does, without waiting: returns at once, and
+/// `closed_callback` (when not NULL) runs exactly once, on an engine thread, after every
+/// callback of this client (events, results, audio and video frames) has returned; none runs
+/// afterwards, so the client's `user_data` pointers may be freed from there. Unlike
+/// `webex_client_close` it may be called from inside a callback and still tell the app when
+/// the close is complete. The handle is `WEBEX_CLOSED` from the moment this returns. On a
+/// handle that is already closed (or closing) it returns `WEBEX_CLOSED` and never calls
+/// `closed_callback`.
+///
+/// # Safety
+/// `closed_callback` (when not NULL) may be called from an engine thread with `user_data`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn webex_client_close_async(
+    client: u64,
+    closed_callback: webex_closed_cb,
+    user_data: *mut c_void,
+) -> WebexStatus {
+    let user_data = UserData(user_data);
+    entry(|| {
+        engine().client_close_then(
+            client,
+            Box::new(move || {
+                // Frame callbacks run in the meetings' receive tasks, which the engine's close
+                // stops but does not wait for: retire them, waiting (this is a blocking thread).
+                frame_callback::retire_client_waiting(client, true);
+                if let Some(callback) = closed_callback {
+                    // SAFETY: the caller's contract: callable with `user_data` from any thread.
+                    unsafe { callback(user_data.get()) };
+                }
+            }),
+        )
     })
 }
 

@@ -991,6 +991,80 @@ static void close_from_callback(void *user_data, WebexStatus status, const char 
     on_result(&x->call, status, result_json, error_json);
 }
 
+/* webex_client_close_async from a callback: the completion comes once, after the call still in
+ * flight got its CANCELLED callback; the handle is closed for both closes afterwards. */
+typedef struct {
+    Call call;    /* the call whose callback closes */
+    Call pending; /* in flight at close */
+    uint64_t client;
+    WebexStatus close_status;
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    int closed;                /* times the completion ran */
+    int pending_done_at_close; /* the pending call's callback had run by then */
+} CloseAsync;
+
+static void on_closed(void *user_data) {
+    CloseAsync *x = user_data;
+    pthread_mutex_lock(&x->pending.mutex);
+    int done = x->pending.calls;
+    pthread_mutex_unlock(&x->pending.mutex);
+    pthread_mutex_lock(&x->mutex);
+    x->closed++;
+    x->pending_done_at_close = done;
+    pthread_cond_broadcast(&x->cond);
+    pthread_mutex_unlock(&x->mutex);
+}
+
+static void close_async_from_callback(void *user_data, WebexStatus status, const char *result_json,
+                                      const char *error_json) {
+    CloseAsync *x = user_data;
+    x->close_status = webex_client_close_async(x->client, on_closed, x);
+    on_result(&x->call, status, result_json, error_json);
+}
+
+static void test_close_async_from_a_callback_says_when_it_is_done(void) {
+    char *config = config_for(ALICE);
+    CloseAsync x;
+    memset(&x, 0, sizeof x);
+    call_init(&x.call);
+    call_init(&x.pending);
+    pthread_mutex_init(&x.mutex, NULL);
+    pthread_cond_init(&x.cond, NULL);
+    uint64_t fault = 0;
+    CHECK_STATUS(webex_sandbox_inject_fault(
+                     sandbox, "{\"path\": \"/v1/people/me\", \"method\": \"GET\", \"delayMs\": 3000, \"count\": 1}", &fault),
+                 WEBEX_OK);
+    CHECK_STATUS(webex_client_new(config, NULL, NULL, &x.client), WEBEX_OK);
+    CHECK_STATUS(webex_client_call(x.client, "people.me", "{}", on_result, &x.pending), WEBEX_OK);
+    CHECK_STATUS(webex_client_call(x.client, "config.get", "{}", close_async_from_callback, &x), WEBEX_OK);
+    call_wait(&x.call);
+    CHECK(x.close_status == WEBEX_OK);
+
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 30;
+    pthread_mutex_lock(&x.mutex);
+    while (x.closed == 0 && pthread_cond_timedwait(&x.cond, &x.mutex, &deadline) == 0) {
+    }
+    int closed = x.closed, pending_done = x.pending_done_at_close;
+    pthread_mutex_unlock(&x.mutex);
+    CHECK(closed == 1);
+    CHECK(pending_done == 1); /* every callback returned before the completion */
+    CHECK(x.pending.status == WEBEX_CANCELLED);
+    CHECK_STATUS(webex_client_close(x.client), WEBEX_CLOSED);
+    CHECK_STATUS(webex_client_close_async(x.client, on_closed, &x), WEBEX_CLOSED);
+    pthread_mutex_lock(&x.mutex);
+    CHECK(x.closed == 1); /* not called for a refused close */
+    pthread_mutex_unlock(&x.mutex);
+    CHECK_STATUS(webex_sandbox_clear_faults(sandbox), WEBEX_OK);
+    call_free(&x.call);
+    call_free(&x.pending);
+    pthread_mutex_destroy(&x.mutex);
+    pthread_cond_destroy(&x.cond);
+    webex_string_free(config);
+}
+
 static void test_close_from_inside_a_callback(void) {
     char *config = config_for(ALICE);
     CloseInCallback x;
@@ -2006,6 +2080,7 @@ static const Test TESTS[] = {
     {"close", "close with calls in flight cancels each once", test_close_with_calls_in_flight_cancels_each_once},
     {"close", "close from inside a callback", test_close_from_inside_a_callback},
     {"close", "a callback may start the next call", test_a_callback_may_start_the_next_call},
+    {"close", "close_async from a callback says when it is done", test_close_async_from_a_callback_says_when_it_is_done},
     {"errors", "rate limit error carries retry-after", test_rate_limit_error_carries_retry_after},
     {"errors", "bad token and bad params come back in the callback",
      test_bad_token_and_bad_params_come_back_in_the_callback},

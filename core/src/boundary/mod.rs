@@ -182,15 +182,7 @@ impl Engine {
     /// (unless called from an engine thread) this waits until every callback has returned.
     /// Afterwards the handle is `CLOSED`.
     pub fn client_close(&self, handle: Handle) -> Result<()> {
-        let slot = self.registry.remove::<ClientSlot>(CLIENT, handle)?;
-        *slot.accepting.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = false;
-        slot.cancel.cancel();
-        slot.tracker.close();
-        let client = slot.client.clone();
-        let shutdown = async move {
-            client.shutdown().await;
-            slot.tracker.wait().await;
-        };
+        let shutdown = self.begin_close(handle)?;
         if on_engine_thread() {
             // A callback closing its own client: it finishes in the background.
             self.runtime.spawn(shutdown);
@@ -198,6 +190,35 @@ impl Engine {
             self.wait_for(shutdown)?;
         }
         Ok(())
+    }
+
+    /// Close a client as [`Engine::client_close`] does, without waiting anywhere: `then` runs
+    /// once, on a blocking-pool thread of the engine (it may wait there), after every callback
+    /// of the client has returned. Callable from a callback. `CLOSED` (and `then` dropped
+    /// unrun) when the handle is already closed.
+    pub fn client_close_then(&self, handle: Handle, then: Box<dyn FnOnce() + Send>) -> Result<()> {
+        let shutdown = self.begin_close(handle)?;
+        self.runtime.spawn(async move {
+            shutdown.await;
+            if tokio::task::spawn_blocking(then).await.is_err() {
+                tracing::error!(target: "webex::boundary", "a close completion panicked");
+            }
+        });
+        Ok(())
+    }
+
+    /// Takes the client out of the registry, refuses new calls, cancels those in flight, and
+    /// returns what finishes the close: the client's shutdown, then every callback returned.
+    fn begin_close(&self, handle: Handle) -> Result<impl Future<Output = ()> + Send + 'static> {
+        let slot = self.registry.remove::<ClientSlot>(CLIENT, handle)?;
+        *slot.accepting.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = false;
+        slot.cancel.cancel();
+        slot.tracker.close();
+        let client = slot.client.clone();
+        Ok(async move {
+            client.shutdown().await;
+            slot.tracker.wait().await;
+        })
     }
 }
 
