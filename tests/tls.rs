@@ -13,13 +13,9 @@ async fn https_sandbox() -> Sandbox {
     Sandbox::start(SandboxOptions { tls: true, ..SandboxOptions::default() }).await.expect("the sandbox starts")
 }
 
-/// The sandbox's own config for `email` (token, discovery, CA), with `patch` merged in.
-fn config(sb: &Sandbox, email: &str, patch: Value) -> Value {
-    let mut doc = sb.client_config(email).expect("a sandbox user");
-    if let (Some(doc), Value::Object(patch)) = (doc.as_object_mut(), patch) {
-        doc.extend(patch);
-    }
-    doc
+/// The sandbox's own config for `email`: token, discovery and the CA.
+fn config(sb: &Sandbox, email: &str) -> Value {
+    sb.client_config(email).expect("a sandbox user")
 }
 
 fn client(doc: Value) -> Client {
@@ -32,8 +28,8 @@ async fn rest_over_http2_and_events_over_wss_with_the_sandbox_ca() {
     assert!(sb.base_url().starts_with("https://"), "{}", sb.base_url());
     let ca = sb.ca_certificate().expect("an HTTPS sandbox has a CA");
     assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "{ca}");
-    let bot = client(config(&sb, &sb.bot().email, json!({})));
-    let alice = client(config(&sb, ALICE, json!({})));
+    let bot = client(config(&sb, &sb.bot().email));
+    let alice = client(config(&sb, ALICE));
 
     message_reaches(&bot, &alice, ALICE, "encrypted").await;
 
@@ -49,7 +45,7 @@ async fn rest_over_http2_and_events_over_wss_with_the_sandbox_ca() {
 #[tokio::test]
 async fn a_client_not_told_of_the_ca_refuses_the_server_and_keeps_the_token() {
     let sb = https_sandbox().await;
-    let mut doc = config(&sb, &sb.bot().email, json!({}));
+    let mut doc = config(&sb, &sb.bot().email);
     doc.as_object_mut().unwrap().remove("http");
     let token = sb.bot().token;
     let stranger = client(doc);

@@ -233,14 +233,11 @@ async fn run_loop(inner: Arc<Inner>, cancel: CancellationToken) {
             }
             Err(OpenError { error, close_code }) => {
                 tracing::warn!(target: "webex::mercury", "connection attempt failed: {error}");
-                if crate::tls::is_refusal(&error) {
-                    // The server's certificate is not trusted (device registration or the
-                    // socket): no retry changes that, the app's config must.
-                    (inner.lifecycle)(Event::new("offline.permanent", json!({"code": null, "reason": error.message})));
-                    inner.state.send_replace(State::Failed(error));
-                    return;
-                }
-                match close_code.map(close::before_open) {
+                // A server whose certificate is not trusted (device registration or the
+                // socket) is as final as a fatal close code: no retry changes it, the app's
+                // config must (`code` is then null).
+                let fatal = crate::tls::is_refusal(&error).then_some(close::BeforeOpen::Fatal);
+                match fatal.or(close_code.map(close::before_open)) {
                     Some(close::BeforeOpen::Fatal) => {
                         (inner.lifecycle)(Event::new(
                             "offline.permanent",
