@@ -12,9 +12,15 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use webex_core::Error;
+use webex_core::boundary::Answer;
 
-/// One finished asynchronous call: `(call_id, error_json, result_json)`, one of them `None`.
-pub(crate) type Outcome = (u64, Option<String>, Option<String>);
+/// One finished asynchronous call: its id and its answer, or its error as JSON text.
+pub(crate) type Outcome = (u64, Result<Answer, String>);
+
+/// An outcome as the loop takes it: `(call_id, error_json, result)`, `error_json` None on
+/// success and `result` None on failure.
+type Settled<'py> = (u64, Option<String>, Option<Bound<'py, PyAny>>);
 
 /// How an engine thread tells the loop that outcomes are waiting.
 enum Wake {
@@ -116,8 +122,24 @@ impl Completions {
         }
     }
 
-    /// Every outcome queued so far (called by the drain, on the loop).
-    fn take(&self) -> Vec<Outcome> {
+    /// Every outcome queued so far (called by the drain, on the loop), answers built into
+    /// Python objects here, with the GIL the drain holds anyway.
+    fn take<'py>(&self, py: Python<'py>) -> Vec<Settled<'py>> {
+        self.take_outcomes()
+            .into_iter()
+            .map(|(call_id, outcome)| match outcome.map(|answer| crate::objects::answer(py, &answer)) {
+                Ok(Ok(result)) => (call_id, None, Some(result)),
+                Ok(Err(e)) => {
+                    (call_id, Some(Error::internal(format!("unreadable answer: {e}")).to_json().to_string()), None)
+                }
+                Err(error) => (call_id, Some(error), None),
+            })
+            .collect()
+    }
+}
+
+impl Completions {
+    fn take_outcomes(&self) -> Vec<Outcome> {
         // In this order: empty the wake-up socket, clear the flag, take the outcomes. Emptying
         // after clearing could swallow the byte of a push that came in between, leaving the
         // flag set with nothing to read: every later push would then stay silent.
@@ -146,13 +168,13 @@ mod tests {
         let mut buf = [0u8; 8];
         assert!((&*reader).read(&mut buf).is_err(), "nothing to read before an outcome");
         for id in 1..=3 {
-            c.shared.push((id, None, Some("{}".into())));
+            c.shared.push((id, Ok(Answer::value(serde_json::json!({})))));
         }
         assert_eq!((&*reader).read(&mut buf).unwrap(), 1, "three outcomes, one byte");
-        let taken = c.take();
+        let taken = c.take_outcomes();
         assert_eq!(taken.iter().map(|o| o.0).collect::<Vec<_>>(), [1, 2, 3]);
-        assert!(c.take().is_empty());
-        c.shared.push((4, Some("{}".into()), None));
+        assert!(c.take_outcomes().is_empty());
+        c.shared.push((4, Err("{}".into())));
         assert_eq!((&*reader).read(&mut buf).unwrap(), 1, "after a drain, the next outcome wakes again");
     }
     #[test]
@@ -169,7 +191,7 @@ mod tests {
                 let shared = c.shared.clone();
                 std::thread::spawn(move || {
                     for i in 0..EACH {
-                        shared.push((t * EACH + i, None, None));
+                        shared.push((t * EACH + i, Err(String::new())));
                     }
                 })
             })
@@ -180,7 +202,7 @@ mod tests {
             // 10 s: a hang guard, not a timing.
             let ready = unsafe { libc::poll(&mut pfd, 1, 10_000) };
             assert_eq!(ready, 1, "outcomes waiting ({} of {}) but no wake-up", seen, THREADS * EACH);
-            seen += c.take().len() as u64;
+            seen += c.take_outcomes().len() as u64;
         }
         for p in pushers {
             p.join().unwrap();

@@ -44,6 +44,7 @@ use completions::Completions;
 mod completions;
 mod logs;
 mod media;
+mod objects;
 mod sandbox;
 mod storage;
 
@@ -260,9 +261,9 @@ impl NativeClient {
     }
 
     /// Runs operation `op` with JSON params and waits for it, the GIL released; returns the
-    /// result as JSON text. Ctrl-C is honoured while waiting (the call then goes on in the
+    /// result as Python objects (dicts, lists, str, ...; see `objects`). Ctrl-C is honoured while waiting (the call then goes on in the
     /// engine and its result is dropped).
-    fn call(&self, py: Python<'_>, op: &str, params_json: &str) -> PyResult<String> {
+    fn call<'py>(&self, py: Python<'py>, op: &str, params_json: &str) -> PyResult<Bound<'py, PyAny>> {
         let (tx, rx) = mpsc::sync_channel(1);
         let accepted = py.detach(|| {
             engine().client_call(
@@ -270,7 +271,7 @@ impl NativeClient {
                 op,
                 params_json,
                 Box::new(move |result| {
-                    let _ = tx.send(result.map(|v| v.to_string()));
+                    let _ = tx.send(result);
                 }),
             )
         });
@@ -281,7 +282,7 @@ impl NativeClient {
             let (received, back) = py.detach(move || (rx.recv_timeout(Duration::from_millis(200)), rx));
             rx = back;
             match received {
-                Ok(Ok(json)) => return Ok(json),
+                Ok(Ok(answer)) => return objects::answer(py, &answer),
                 Ok(Err(e)) => return Err(to_pyerr(py, &e)),
                 Err(mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -305,11 +306,7 @@ impl NativeClient {
     ) -> PyResult<()> {
         let shared = completions.shared.clone();
         let done: boundary::Done = Box::new(move |result| {
-            let outcome = match result {
-                Ok(v) => (call_id, None, Some(v.to_string())),
-                Err(e) => (call_id, Some(e.to_json().to_string()), None),
-            };
-            shared.push(outcome);
+            shared.push((call_id, result.map_err(|e| e.to_json().to_string())));
         });
         py.detach(|| engine().client_call(self.handle, op, params_json, done)).map_err(|e| to_pyerr(py, &e))
     }
@@ -393,6 +390,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(logs::set_log_handler, m)?)?;
     m.add_function(wrap_pyfunction!(storage::register_storage, m)?)?;
     m.add_function(wrap_pyfunction!(storage::release_storage, m)?)?;
+    m.add_function(wrap_pyfunction!(objects::loads, m)?)?;
     Ok(())
 }
 

@@ -26,6 +26,15 @@ impl Answer {
         Answer(Repr::Text(json))
     }
 
+    /// The answer as it is held, for bindings that build their own objects from it (Python)
+    /// instead of writing JSON text and parsing it again.
+    pub fn json(&self) -> Json<'_> {
+        match &self.0 {
+            Repr::Value(v) => Json::Value(v),
+            Repr::Text(t) => Json::Text(t),
+        }
+    }
+
     /// The answer as a JSON value.
     pub fn into_value(self) -> Value {
         match self.0 {
@@ -34,6 +43,15 @@ impl Answer {
             Repr::Text(t) => serde_json::from_str(&t).unwrap_or(Value::Null),
         }
     }
+}
+
+/// An [`Answer`] as it is held: a value, or well-formed JSON text (a list page).
+#[derive(Debug, Clone, Copy)]
+pub enum Json<'a> {
+    /// A JSON value.
+    Value(&'a Value),
+    /// JSON text, checked to be well-formed when the answer was made.
+    Text(&'a str),
 }
 
 impl fmt::Display for Answer {

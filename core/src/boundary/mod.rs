@@ -13,7 +13,7 @@ pub mod operation;
 mod operations;
 mod registry;
 
-pub use answer::Answer;
+pub use answer::{Answer, Json};
 pub use operation::{OpKind, Operation};
 pub use operations::{NextPage, RawRequest, find, operations};
 pub use registry::{Handle, Registry};

@@ -414,7 +414,7 @@ class PageIterator(Iterator[Any]):
         if self._request is None:
             return None
         op, params = self._request
-        page = json.loads(self._core.native.call(op, params))
+        page = self._core.native.call(op, params)
         cursor = page.get("next")
         self._request = ("pages.next", json.dumps({"cursor": cursor})) if cursor else None
         items: List[Any] = page.get("items") or []
@@ -516,7 +516,7 @@ def _make_method(op: Operation, asynchronous: bool) -> Callable[..., Any]:
     else:
 
         def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return wrap(json.loads(self._client._core.native.call(op.name, encode_params(op, args, kwargs))))
+            return wrap(self._client._core.native.call(op.name, encode_params(op, args, kwargs)))
 
     method.__name__ = op.verb
     method.__qualname__ = f"{op.namespace}.{op.verb}"
@@ -604,7 +604,7 @@ class Webex:
     def call(self, operation: str, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> Any:
         """Runs any operation by name (``webex.call("rooms.create", title="x")``); list
         operations return their first page ``{items, next}``."""
-        return wrap(json.loads(self._core.native.call(operation, encode_call(operation, params, kwargs))))
+        return wrap(self._core.native.call(operation, encode_call(operation, params, kwargs)))
 
     def on(self, event: str, handler: Optional[Handler] = None) -> Any:
         """Calls ``handler(event)`` for every event of this type (``messages:created``,
@@ -714,7 +714,7 @@ class _LoopCalls:
         """Settles what has arrived, now (on the loop)."""
         self.settle(self.native.take())
 
-    def settle(self, outcomes: List[Tuple[int, Optional[str], Optional[str]]]) -> None:
+    def settle(self, outcomes: List[Tuple[int, Optional[str], Any]]) -> None:
         for call_id, error, value in outcomes:
             entry = self.pending.pop(call_id, None)
             if entry is None:
@@ -725,8 +725,7 @@ class _LoopCalls:
             if error is not None:
                 future.set_exception(from_json(error))
             else:
-                data = json.loads(value) if value is not None else None
-                future.set_result(data if raw else wrap(data))
+                future.set_result(value if raw else wrap(value))
 
     def detach(self) -> None:
         """After the client closed (every outcome queued): settle them and stop watching."""
