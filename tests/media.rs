@@ -188,3 +188,71 @@ async fn answers_over_mercury_connect_media_too() {
     alice.shutdown().await;
     bob.shutdown().await;
 }
+
+/// Leaving waits for a frame sink that is running: once `leave()` has returned, no sink call is
+/// running or starts, so an app (a C one above all) may free what its sink uses.
+///
+/// Bob's sink blocks inside its first frame until the test releases it, which it does once
+/// `leave()` has returned, or after 2 s at the latest (the bound that keeps a correct engine,
+/// whose leave waits for the sink, from waiting forever; no time is asserted). Woken, the sink
+/// notes whether leave had already returned: an engine that leaves without waiting for its
+/// receivers is caught every time, unless its leave takes longer than those 2 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn no_frame_sink_runs_once_leave_has_returned() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Mutex, mpsc};
+    use webex_core::meetings::{AudioFrame, AudioSink};
+
+    let sb = sandbox().await;
+    let alice = client_as(&sb, ALICE);
+    let bob = client_as(&sb, BOB);
+    alice.load_catalog().await.unwrap();
+    bob.load_catalog().await.unwrap();
+    let number = scheduled(&alice).await;
+    let (a, _) = join(&alice, &number).await;
+
+    let left = Arc::new(AtomicBool::new(false));
+    let blocked = Arc::new(AtomicBool::new(false));
+    let after_leave = Arc::new(AtomicUsize::new(0));
+    let (entered_tx, mut entered) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let (release, released) = mpsc::channel::<()>();
+    let released = Mutex::new(released);
+    let sink: AudioSink = {
+        let (left, blocked, after_leave) = (left.clone(), blocked.clone(), after_leave.clone());
+        Arc::new(move |_: &AudioFrame<'_>| {
+            if left.load(Ordering::SeqCst) {
+                after_leave.fetch_add(1, Ordering::SeqCst);
+            }
+            if !blocked.swap(true, Ordering::SeqCst) {
+                let _ = entered_tx.send(());
+                let _ = released.lock().unwrap().recv_timeout(Duration::from_secs(2));
+                if left.load(Ordering::SeqCst) {
+                    after_leave.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        })
+    };
+    let bob_meeting = bob.meetings().create(&number, None).await.unwrap();
+    bob_meeting.set_audio_sink(Some(sink));
+
+    let mut speaker = Speaker::new(a.clone());
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let talking = tokio::spawn(async move {
+        while stopped.try_recv().is_err() {
+            speaker.push_ok().await;
+        }
+    });
+    let bob_device = connected_device(&bob).await;
+    bob_meeting.join_with_media(&bob_device, None, None, &audio()).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), entered.recv()).await.expect("Bob hears Alice (10 s hang guard)");
+
+    // Bob's sink is inside its first frame now.
+    assert_eq!(bob_meeting.leave(&bob_device).await.unwrap().state, MeetingState::Left);
+    left.store(true, Ordering::SeqCst);
+    let _ = release.send(());
+    stop.send(()).unwrap();
+    talking.await.unwrap();
+    assert_eq!(after_leave.load(Ordering::SeqCst), 0, "a frame sink ran after leave() returned");
+    alice.shutdown().await;
+    bob.shutdown().await;
+}

@@ -83,6 +83,9 @@ pub struct Meeting {
     media: Arc<MediaShared>,
     /// The media session while joined with media.
     session: Mutex<Option<Arc<MediaSession>>>,
+    /// Sessions a Locus event took out and is closing on the runtime: leaving or closing the
+    /// client waits for them too (their receivers may be in the app's frame sink).
+    closing: Mutex<Vec<Arc<MediaSession>>>,
     /// The seq of this client's last ROAP OFFER (the first is 1).
     roap_seq: AtomicU64,
     /// The device and media of the last join with media: what a reconnection restores.
@@ -118,6 +121,7 @@ impl Meeting {
         Meeting {
             media: Arc::new(MediaShared::new(&id, hub.clone())),
             session: Mutex::new(None),
+            closing: Mutex::new(Vec::new()),
             roap_seq: AtomicU64::new(0),
             joined_with: Mutex::new(None),
             removal: Arc::new(tokio::sync::Notify::new()),
@@ -464,9 +468,14 @@ impl Meeting {
         self.joined_with.lock().ok()?.as_ref().map(|(_, m)| m.clone()).filter(|m| sends(m))
     }
 
-    /// Closes the media session, if any (media state DISCONNECTED).
+    /// Closes the media session, if any (media state DISCONNECTED), and waits until it and any
+    /// a Locus event is closing have ended: no frame sink runs after this returns.
     async fn stop_media(&self) {
         if let Some(s) = self.take_session() {
+            s.close_connection().await;
+        }
+        let closing = self.closing.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default();
+        for s in closing {
             s.close_connection().await;
         }
     }
@@ -802,6 +811,10 @@ impl Meeting {
         // The state changes now (a leave racing this event must see DISCONNECTED); the
         // connection closes on the runtime.
         if let (Some(s), Ok(rt)) = (self.take_session(), tokio::runtime::Handle::try_current()) {
+            if let Ok(mut closing) = self.closing.lock() {
+                closing.retain(|c| !c.is_ended());
+                closing.push(s.clone());
+            }
             rt.spawn(async move { s.close_connection().await });
         }
     }

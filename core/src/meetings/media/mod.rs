@@ -266,8 +266,55 @@ pub(crate) struct MediaSession {
     /// The video receive slots, as their tracks arrive.
     video_slots: Arc<Mutex<Vec<VideoSlot>>>,
     last_pc_state: Arc<Mutex<RTCPeerConnectionState>>,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
-    closed: AtomicBool,
+    tasks: Arc<Tasks>,
+}
+
+/// A session's tasks: senders, the connection follower and the receivers it starts (which
+/// run the app's frame sinks). Closing aborts them all and waits until each has ended, so no
+/// sink runs once `leave()` (or a close) has returned.
+struct Tasks {
+    handles: Mutex<Vec<JoinHandle<()>>>,
+    /// Set by [`MediaSession::stop_into`]: a receiver started after it is aborted at once.
+    stopped: AtomicBool,
+    /// Held while ending, so a second closer (leave racing a Locus event that closes the
+    /// session) waits for the first instead of finding the list empty and returning early.
+    ending: tokio::sync::Mutex<()>,
+}
+
+impl Tasks {
+    fn new(handles: Vec<JoinHandle<()>>) -> Arc<Tasks> {
+        Arc::new(Tasks {
+            handles: Mutex::new(handles),
+            stopped: AtomicBool::new(false),
+            ending: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Keeps `task` for closing to wait on (aborted already when the session is stopped).
+    fn keep(&self, task: JoinHandle<()>) {
+        if self.stopped.load(Ordering::SeqCst) {
+            task.abort();
+        }
+        if let Ok(mut handles) = self.handles.lock() {
+            handles.push(task);
+        }
+    }
+
+    /// Aborts every task and waits until each has ended. A task started meanwhile (the
+    /// follower meets a new track as it is aborted) is taken in the next round.
+    async fn end(&self) {
+        let _ending = self.ending.lock().await;
+        loop {
+            let batch = self.handles.lock().map(|mut h| std::mem::take(&mut *h)).unwrap_or_default();
+            if batch.is_empty() {
+                return;
+            }
+            batch.iter().for_each(JoinHandle::abort);
+            for task in batch {
+                let _ = task.await;
+            }
+        }
+    }
 }
 
 impl MediaSession {
@@ -346,12 +393,14 @@ impl MediaSession {
         let sdp = with_bandwidth(&sdp, settings.audio_bandwidth, settings.video_bandwidth);
         let last_pc_state = Arc::new(Mutex::new(RTCPeerConnectionState::New));
         let video_slots = Arc::new(Mutex::new(Vec::new()));
-        tasks.push(tokio::spawn(follow(
+        let tasks = Tasks::new(tasks);
+        tasks.keep(tokio::spawn(follow(
             events,
             shared.clone(),
             opts.receive_channels,
             last_pc_state.clone(),
             video_slots.clone(),
+            Arc::downgrade(&tasks),
         )));
         let session = Arc::new(MediaSession {
             pc,
@@ -364,8 +413,7 @@ impl MediaSession {
             video_sender,
             video_slots,
             last_pc_state,
-            tasks: Mutex::new(tasks),
-            closed: AtomicBool::new(false),
+            tasks,
         });
         Ok((session, sdp))
     }
@@ -517,19 +565,30 @@ impl MediaSession {
     /// (DISCONNECTED, or RECONNECTING when a new session replaces this one); `true` the first
     /// time. Then [`MediaSession::close_connection`].
     pub fn stop_into(&self, next: MediaState) -> bool {
-        if self.closed.swap(true, Ordering::SeqCst) {
+        if self.tasks.stopped.swap(true, Ordering::SeqCst) {
             return false;
         }
-        if let Ok(mut tasks) = self.tasks.lock() {
-            tasks.drain(..).for_each(|t| t.abort());
+        if let Ok(handles) = self.tasks.handles.lock() {
+            handles.iter().for_each(JoinHandle::abort);
         }
         self.shared.set_state(next);
         true
     }
 
-    /// Closes the peer connection (after [`MediaSession::stop_into`]).
+    /// Closes the peer connection (after [`MediaSession::stop_into`]) and waits until every
+    /// task of the session has ended: a receiver inside the app's frame sink finishes that
+    /// call first, and none starts another. Closing twice (from two places) is harmless; the
+    /// second returns once the first has ended the tasks.
     pub async fn close_connection(&self) {
         let _ = self.pc.close().await;
+        self.tasks.end().await;
+    }
+
+    /// Whether the session was stopped and every task of it has ended.
+    pub fn is_ended(&self) -> bool {
+        self.tasks.stopped.load(Ordering::SeqCst)
+            && self.tasks.ending.try_lock().is_ok()
+            && self.tasks.handles.lock().is_ok_and(|h| h.is_empty())
     }
 }
 
@@ -693,6 +752,8 @@ async fn follow(
     channels: u32,
     last: Arc<Mutex<RTCPeerConnectionState>>,
     video_slots: Arc<Mutex<Vec<VideoSlot>>>,
+    // Weak: the session holds the tasks, and this task is one of them.
+    tasks: std::sync::Weak<Tasks>,
 ) {
     let mut receivers = Vec::new();
     while let Some(e) = events.recv().await {
@@ -716,14 +777,18 @@ async fn follow(
                 }
             }
             PcEvent::Track(track) => {
-                if track.kind().await == RtpCodecKind::Video {
+                let receiver = if track.kind().await == RtpCodecKind::Video {
                     let seen = Arc::new(SlotSeen::default());
                     if let Ok(mut slots) = video_slots.lock() {
                         slots.push(VideoSlot { track: track.clone(), seen: seen.clone() });
                     }
-                    receivers.push(tokio::spawn(video::receive(track, seen, shared.clone())));
+                    tokio::spawn(video::receive(track, seen, shared.clone()))
                 } else {
-                    receivers.push(tokio::spawn(receive(track, shared.clone(), channels)));
+                    tokio::spawn(receive(track, shared.clone(), channels))
+                };
+                receivers.push(receiver.abort_handle());
+                if let Some(tasks) = tasks.upgrade() {
+                    tasks.keep(receiver);
                 }
             }
         }
