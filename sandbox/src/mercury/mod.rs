@@ -312,7 +312,12 @@ impl Hub {
 
     /// Whether any of `people` has a registered device (an event for them would go somewhere).
     pub fn has_devices_of(&self, people: &[Uuid]) -> bool {
-        self.devices.iter().any(|d| people.contains(&d.reg.owner))
+        self.devices_of(people).next().is_some()
+    }
+
+    /// The devices registered by any of `people`.
+    fn devices_of<'a>(&'a self, people: &'a [Uuid]) -> impl Iterator<Item = &'a DeviceEntry> + 'a {
+        self.devices.iter().filter(|d| people.contains(&d.reg.owner))
     }
 
     /// Buffers `count` copies of an event (each with its own id) for every device of the
@@ -321,8 +326,7 @@ impl Hub {
     pub fn publish(&mut self, people: &[Uuid], data: &str, count: usize) -> usize {
         self.purge();
         let now = now_ms();
-        let targets: Vec<Uuid> =
-            self.devices.iter().filter(|d| people.contains(&d.reg.owner)).map(|d| d.reg.uuid).collect();
+        let targets: Vec<Uuid> = self.devices_of(people).map(|d| d.reg.uuid).collect();
         if count == 0 || targets.is_empty() {
             return targets.len();
         }
