@@ -132,8 +132,9 @@ type Slots = HashMap<(u64, String, TypeId), Weak<dyn Retire>>;
 static SLOTS: Mutex<Option<Slots>> = Mutex::new(None);
 
 /// Retires every frame callback of a closed client, waiting for running calls unless on an
-/// engine thread: the meeting's receive tasks may still hold their slots for a moment after
-/// the engine's close, and `webex_client_close` promises no callback runs once it returns.
+/// engine thread. After a close from an ordinary thread none is running (the engine waited
+/// for the receive tasks); after a close from inside a callback, which cannot wait, this is
+/// what stops new calls at once. Either way the client's entries leave the table.
 pub(crate) fn retire_client(client: u64) {
     retire_client_waiting(client, !webex_core::boundary::on_engine_thread());
 }

@@ -420,8 +420,9 @@ pub unsafe extern "C" fn webex_client_call(
 pub extern "C" fn webex_client_close(client: u64) -> WebexStatus {
     entry(|| {
         let closed = engine().client_close(client);
-        // Frame callbacks run in the meetings' receive tasks, which the engine's close stops
-        // but does not wait for: retire them here, waiting for running calls.
+        // The engine's close waits for the meetings' receive tasks, so from an ordinary thread
+        // no frame callback runs any more. From a callback the close cannot wait: retiring the
+        // slots then still stops new calls at once. Either way the slot table forgets them.
         frame_callback::retire_client(client);
         closed
     })
@@ -453,8 +454,8 @@ pub unsafe extern "C" fn webex_client_close_async(
         engine().client_close_then(
             client,
             Box::new(move || {
-                // Frame callbacks run in the meetings' receive tasks, which the engine's close
-                // stops but does not wait for: retire them, waiting (this is a blocking thread).
+                // The engine's close has waited for the meetings' receive tasks, so no frame
+                // callback runs; this only clears the client's entries from the slot table.
                 frame_callback::retire_client_waiting(client, true);
                 if let Some(callback) = closed_callback {
                     // SAFETY: the caller's contract: callable with `user_data` from any thread.
