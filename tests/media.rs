@@ -18,6 +18,16 @@ async fn scheduled(alice: &Client) -> String {
     scheduled_meeting(alice, "Tone check").await.meeting_number.unwrap()
 }
 
+/// Alice and Bob, catalogs loaded, and the number of a meeting Alice scheduled.
+async fn alice_and_bob(sb: &Sandbox) -> (Client, Client, String) {
+    let alice = client_as(sb, ALICE);
+    let bob = client_as(sb, BOB);
+    alice.load_catalog().await.unwrap();
+    bob.load_catalog().await.unwrap();
+    let number = scheduled(&alice).await;
+    (alice, bob, number)
+}
+
 /// The next event of `kind` for meeting `id` that `pred` accepts (10 s hang guard).
 async fn wait(events: &mut UnboundedReceiver<Event>, kind: &str, id: &str, pred: impl Fn(&Value) -> bool) -> Value {
     meeting_event_within(events, Duration::from_secs(10), kind, id, pred).await
@@ -49,11 +59,7 @@ async fn hear_alice(speaker: &mut Speaker, heard: &mut Heard, alice_id: &str, sa
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bob_hears_alices_tone_and_her_mute() {
     let sb = sandbox().await;
-    let alice = client_as(&sb, ALICE);
-    let bob = client_as(&sb, BOB);
-    alice.load_catalog().await.unwrap();
-    bob.load_catalog().await.unwrap();
-    let number = scheduled(&alice).await;
+    let (alice, bob, number) = alice_and_bob(&sb).await;
     let mut a_events = alice.events();
     let mut b_events = bob.events();
 
@@ -169,11 +175,7 @@ async fn frames_before_joining_with_audio_are_refused() {
 async fn answers_over_mercury_connect_media_too() {
     let sb = sandbox().await;
     sb.set_roap_via_mercury(true);
-    let alice = client_as(&sb, ALICE);
-    let bob = client_as(&sb, BOB);
-    alice.load_catalog().await.unwrap();
-    bob.load_catalog().await.unwrap();
-    let number = scheduled(&alice).await;
+    let (alice, bob, number) = alice_and_bob(&sb).await;
     let (a, a_view) = join(&alice, &number).await;
     assert_eq!(a_view.media_state, MediaState::Connected);
     let b = bob.meetings().create(&number, None).await.unwrap();
@@ -204,11 +206,7 @@ async fn no_frame_sink_runs_once_leave_has_returned() {
     use webex_core::meetings::{AudioFrame, AudioSink};
 
     let sb = sandbox().await;
-    let alice = client_as(&sb, ALICE);
-    let bob = client_as(&sb, BOB);
-    alice.load_catalog().await.unwrap();
-    bob.load_catalog().await.unwrap();
-    let number = scheduled(&alice).await;
+    let (alice, bob, number) = alice_and_bob(&sb).await;
     let (a, _) = join(&alice, &number).await;
 
     let left = Arc::new(AtomicBool::new(false));
