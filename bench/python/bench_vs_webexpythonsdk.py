@@ -6,7 +6,7 @@ one run (a benchmark, never a test: nothing here asserts a time).
 
 1. 1,000 sequential messages.create          (goal: >= 3x faster)
 2. listing 10,000 messages, median of 5     (goal: >= 5x faster; a bare HTTP read of the same
-                                               pages, no parsing at all, is only ~4.6x faster
+                                               pages, no parsing at all, is only 4.6-5.1x faster
                                                than webexpythonsdk here: no client can list
                                                faster than the server serves the pages, so
                                                the SDK time above that read is shown too)
