@@ -468,6 +468,10 @@ WebexStatus webex_meeting_send_audio(uint64_t client, const char *meeting_id, co
  * Clearing also works after `meetings.leave` and after `webex_client_close` (it returns
  * `WEBEX_OK` for a closed client), so "clear, then free `user_data`" is always safe.
  *
+ * `meetings.leave` completes, and `webex_client_close` returns, only once a running call of
+ * this callback has returned: a callback must not wait for something the app does only
+ * after the leave completed (or the close returned), or neither ever finishes.
+ *
  * Errors: `WEBEX_INVALID_ARGUMENT` for a NULL `meeting_id`; `WEBEX_NOT_FOUND` for a meeting
  * the client does not have; `WEBEX_CLOSED` / `WEBEX_INVALID_HANDLE` for the client handle.
  * On an error nothing changes.

@@ -194,43 +194,46 @@ async fn answers_over_mercury_connect_media_too() {
 /// Leaving waits for a frame sink that is running: once `leave()` has returned, no sink call is
 /// running or starts, so an app (a C one above all) may free what its sink uses.
 ///
-/// Bob's sink blocks inside its first frame until the test releases it, which it does once
-/// `leave()` has returned, or after 2 s at the latest (the bound that keeps a correct engine,
-/// whose leave waits for the sink, from waiting forever; no time is asserted). Woken, the sink
-/// notes whether leave had already returned: an engine that leaves without waiting for its
-/// receivers is caught every time, unless its leave takes longer than those 2 s.
+/// Bob's sink blocks inside its first frame until the engine says (its debug log) that the
+/// close waits for the media tasks; only then does it return. `leave()` must not return before
+/// the sink has: an engine that leaves without waiting returns while the sink is still blocked
+/// (and never says it waits), and the assertion below catches it every time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 3)]
 async fn no_frame_sink_runs_once_leave_has_returned() {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Mutex, mpsc};
+    use webex_core::log::{self, LogRecord};
     use webex_core::meetings::{AudioFrame, AudioSink};
 
+    log::init("debug", 0);
     let sb = sandbox().await;
     let (alice, bob, number) = alice_and_bob(&sb).await;
     let (a, _) = join(&alice, &number).await;
+    let bob_meeting = bob.meetings().create(&number, None).await.unwrap();
 
-    let left = Arc::new(AtomicBool::new(false));
+    // The engine's word that it waits for Bob's media tasks releases the sink.
+    let (waiting, waited) = mpsc::channel::<()>();
+    let waits_for = format!("meeting {}: waiting for", bob_meeting.id);
+    let log_sink = log::add_sink(Arc::new(move |batch: &[LogRecord]| {
+        if batch.iter().any(|r| r.message.contains(&waits_for)) {
+            let _ = waiting.send(());
+        }
+    }));
+    let waited = Mutex::new(waited);
     let blocked = Arc::new(AtomicBool::new(false));
-    let after_leave = Arc::new(AtomicUsize::new(0));
+    let returned = Arc::new(AtomicBool::new(false));
     let (entered_tx, mut entered) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let (release, released) = mpsc::channel::<()>();
-    let released = Mutex::new(released);
     let sink: AudioSink = {
-        let (left, blocked, after_leave) = (left.clone(), blocked.clone(), after_leave.clone());
+        let (blocked, returned) = (blocked.clone(), returned.clone());
         Arc::new(move |_: &AudioFrame<'_>| {
-            if left.load(Ordering::SeqCst) {
-                after_leave.fetch_add(1, Ordering::SeqCst);
-            }
             if !blocked.swap(true, Ordering::SeqCst) {
                 let _ = entered_tx.send(());
-                let _ = released.lock().unwrap().recv_timeout(Duration::from_secs(2));
-                if left.load(Ordering::SeqCst) {
-                    after_leave.fetch_add(1, Ordering::SeqCst);
-                }
+                // 10 s: a hang guard for an engine that never says it waits.
+                let _ = waited.lock().unwrap().recv_timeout(Duration::from_secs(10));
+                returned.store(true, Ordering::SeqCst);
             }
         })
     };
-    let bob_meeting = bob.meetings().create(&number, None).await.unwrap();
     bob_meeting.set_audio_sink(Some(sink));
 
     let mut speaker = Speaker::new(a.clone());
@@ -246,11 +249,10 @@ async fn no_frame_sink_runs_once_leave_has_returned() {
 
     // Bob's sink is inside its first frame now.
     assert_eq!(bob_meeting.leave(&bob_device).await.unwrap().state, MeetingState::Left);
-    left.store(true, Ordering::SeqCst);
-    let _ = release.send(());
+    assert!(returned.load(Ordering::SeqCst), "leave() returned while a frame sink was still running");
+    log::remove_sink(log_sink);
     stop.send(()).unwrap();
     talking.await.unwrap();
-    assert_eq!(after_leave.load(Ordering::SeqCst), 0, "a frame sink ran after leave() returned");
     alice.shutdown().await;
     bob.shutdown().await;
 }

@@ -282,7 +282,10 @@ impl NativeClient {
             let (received, back) = py.detach(move || (rx.recv_timeout(Duration::from_millis(200)), rx));
             rx = back;
             match received {
-                Ok(Ok(answer)) => return objects::answer(py, &answer),
+                Ok(Ok(answer)) => {
+                    return objects::answer(py, &answer)
+                        .map_err(|e| to_pyerr(py, &Error::internal(format!("unreadable answer: {e}"))));
+                }
                 Ok(Err(e)) => return Err(to_pyerr(py, &e)),
                 Err(mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
                 Err(mpsc::RecvTimeoutError::Disconnected) => {

@@ -6,8 +6,11 @@
 //! in between; values are walked. Object keys repeat on every item of a page, so each distinct
 //! key is made once per answer and shared (as `json.loads` memoizes them).
 //!
-//! One difference from `json.loads`: an integer beyond 64 bits becomes a float (serde_json's
-//! reading). The Webex REST API has none (ids are strings, counts are small).
+//! Text serde cannot read into Python objects (a lone surrogate escape such as `"\ud83d"`,
+//! nesting beyond 128 levels: the engine's page check lets both through) goes to `json.loads`
+//! instead, so a page that Python can read is never refused. Two differences from
+//! `json.loads` remain: an integer beyond 64 bits becomes a float, and `-0` the float `-0.0`
+//! (serde_json's reading). The Webex REST API has neither (ids are strings, counts small).
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyList, PyString};
@@ -63,8 +66,12 @@ pub(crate) fn text<'py>(py: Python<'py>, json: &str) -> PyResult<Bound<'py, PyAn
     let mut keys = Keys::new(py);
     let mut reader = serde_json::Deserializer::from_str(json);
     let built = Build { keys: &mut keys }.deserialize(&mut reader).and_then(|v| reader.end().map(|()| v));
-    // The engine checked this text when it made the answer: a failure is an engine bug.
-    built.map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("the engine answered malformed JSON: {e}")))
+    match built {
+        Ok(built) => Ok(built),
+        // What `json.loads` reads that serde does not (see the module docs); its error, if it
+        // fails too.
+        Err(_) => py.import("json")?.call_method1("loads", (json,)),
+    }
 }
 
 fn value<'k, 'py>(keys: &mut Keys<'k, 'py>, v: &'k Value) -> PyResult<Bound<'py, PyAny>> {

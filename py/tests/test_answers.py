@@ -13,6 +13,8 @@ from webex_native import _native
 
 DOCUMENTS: list[Any] = [
     None, True, False, 0, -1, 2**63 - 1, -(2**63), 2**64 - 1, 0.5, -1.25e-7, 1e300, "", "plain",
+    # Floats that need all 17 digits, and the smallest subnormal.
+    0.1 + 0.2, 1 / 3, 2.2250738585072014e-308, 5e-324, 123456789.12345679, [1.0, 1, True, 0.0, 0],
     "quote \" backslash \\ slash / controls \b\f\n\r\t \u0001 \u001f",
     "accents é ü ñ, CJK 会议, emoji 🎉 (astral: a surrogate pair once escaped)",
     [], {}, [[], [{}], [[[]]]], {"": "empty key", "k": None},
@@ -21,15 +23,29 @@ DOCUMENTS: list[Any] = [
     {"tab\tkey": 1, "ключ": 2, "emoji🎉": 3, **{f"k{i}": i for i in range(200)}},
     # A page: the same keys on every item.
     {"items": [{"id": f"m{i}", "text": f"t{i}", "n": i, "ok": i % 2 == 0} for i in range(300)], "next": None},
+    # Deeper than serde reads (128 levels): json.loads takes over.
+    {"items": [{"card": json.loads("[" * 200 + "]" * 200)}]},
 ]
+
+
+def _same(built: Any, loaded: Any) -> None:
+    """Equal with the same types all the way down (``==`` alone takes 1 == 1.0 == True)."""
+    assert json.dumps(built) == json.dumps(loaded)
+    assert repr(built) == repr(loaded)
 
 
 @pytest.mark.parametrize("doc", DOCUMENTS, ids=range(len(DOCUMENTS)))
 def test_text_is_read_as_json_loads_reads_it(doc: Any) -> None:
     for text in (json.dumps(doc), json.dumps(doc, ensure_ascii=False), json.dumps(doc, indent=2)):
-        built = _native.loads(text)
-        assert built == json.loads(text)
-        assert type(built) is type(json.loads(text))
+        _same(_native.loads(text), json.loads(text))
+
+
+@pytest.mark.parametrize("text", [
+    '{"text": "a lone surrogate \\ud83d in a message"}',
+    '[{"a": "\\udc00\\ud83d"}]',
+])
+def test_what_serde_refuses_and_json_loads_reads_is_read_all_the_same(text: str) -> None:
+    _same(_native.loads(text), json.loads(text))
 
 
 def test_shared_keys_are_equal_strings_and_items_are_independent() -> None:
@@ -41,7 +57,7 @@ def test_shared_keys_are_equal_strings_and_items_are_independent() -> None:
 
 @pytest.mark.parametrize("text", ["", "{", "[1,]", "{\"a\" 1}", "nul", "[1] 2", "\"\\x\""])
 def test_malformed_text_is_a_value_error_not_a_crash(text: str) -> None:
-    with pytest.raises(ValueError, match="malformed JSON"):
+    with pytest.raises(ValueError):
         _native.loads(text)
 
 

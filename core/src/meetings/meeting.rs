@@ -83,8 +83,9 @@ pub struct Meeting {
     media: Arc<MediaShared>,
     /// The media session while joined with media.
     session: Mutex<Option<Arc<MediaSession>>>,
-    /// Sessions a Locus event took out and is closing on the runtime: leaving or closing the
-    /// client waits for them too (their receivers may be in the app's frame sink).
+    /// Sessions taken out and not known to have ended (their closer may have been cancelled,
+    /// or a Locus event closes them on the runtime): leaving or closing the client waits for
+    /// them too, as their receivers may be in the app's frame sink.
     closing: Mutex<Vec<Arc<MediaSession>>>,
     /// The seq of this client's last ROAP OFFER (the first is 1).
     roap_seq: AtomicU64,
@@ -471,12 +472,14 @@ impl Meeting {
     /// Closes the media session, if any (media state DISCONNECTED), and waits until it and any
     /// a Locus event is closing have ended: no frame sink runs after this returns.
     async fn stop_media(&self) {
-        if let Some(s) = self.take_session() {
+        self.take_session();
+        // Cloned, not taken: if this is cancelled, the next stop still finds them.
+        let closing = self.closing.lock().map(|c| c.clone()).unwrap_or_default();
+        for s in &closing {
             s.close_connection().await;
         }
-        let closing = self.closing.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default();
-        for s in closing {
-            s.close_connection().await;
+        if let Ok(mut c) = self.closing.lock() {
+            c.retain(|s| !s.is_ended());
         }
     }
 
@@ -486,11 +489,16 @@ impl Meeting {
         self.take_session_into(MediaState::Disconnected)
     }
 
-    /// [`Meeting::take_session`], stopping it into `next`.
+    /// [`Meeting::take_session`], stopping it into `next`. The session is recorded in
+    /// `closing` under the same lock, so a stop that finds no session finds it there.
     fn take_session_into(&self, next: MediaState) -> Option<Arc<MediaSession>> {
         let mut slot = self.session.lock().ok()?;
         let session = slot.take()?;
         session.stop_into(next);
+        if let Ok(mut closing) = self.closing.lock() {
+            closing.retain(|c| !c.is_ended());
+            closing.push(session.clone());
+        }
         Some(session)
     }
 
@@ -811,10 +819,6 @@ impl Meeting {
         // The state changes now (a leave racing this event must see DISCONNECTED); the
         // connection closes on the runtime.
         if let (Some(s), Ok(rt)) = (self.take_session(), tokio::runtime::Handle::try_current()) {
-            if let Ok(mut closing) = self.closing.lock() {
-                closing.retain(|c| !c.is_ended());
-                closing.push(s.clone());
-            }
             rt.spawn(async move { s.close_connection().await });
         }
     }

@@ -292,27 +292,41 @@ impl Tasks {
 
     /// Keeps `task` for closing to wait on (aborted already when the session is stopped).
     fn keep(&self, task: JoinHandle<()>) {
-        if self.stopped.load(Ordering::SeqCst) {
-            task.abort();
-        }
         if let Ok(mut handles) = self.handles.lock() {
+            // Under the lock `stop_into` aborts with: either it sees this task or this sees
+            // `stopped`.
+            if self.stopped.load(Ordering::SeqCst) {
+                task.abort();
+            }
             handles.push(task);
         }
     }
 
     /// Aborts every task and waits until each has ended. A task started meanwhile (the
     /// follower meets a new track as it is aborted) is taken in the next round.
-    async fn end(&self) {
+    async fn end(&self, meeting_id: &str) {
         let _ending = self.ending.lock().await;
         loop {
             let batch = self.handles.lock().map(|mut h| std::mem::take(&mut *h)).unwrap_or_default();
             if batch.is_empty() {
                 return;
             }
+            // Said before waiting: a close that hangs here is an app's frame sink that does
+            // not return.
+            tracing::debug!(target: "webex::meetings", "meeting {meeting_id}: waiting for {} media tasks to end", batch.len());
             batch.iter().for_each(JoinHandle::abort);
             for task in batch {
                 let _ = task.await;
             }
+        }
+    }
+}
+
+impl Drop for Tasks {
+    /// A session dropped without closing (it never got that far) leaves no task behind.
+    fn drop(&mut self) {
+        if let Ok(handles) = self.handles.get_mut() {
+            handles.iter().for_each(JoinHandle::abort);
         }
     }
 }
@@ -579,9 +593,17 @@ impl MediaSession {
     /// task of the session has ended: a receiver inside the app's frame sink finishes that
     /// call first, and none starts another. Closing twice (from two places) is harmless; the
     /// second returns once the first has ended the tasks.
-    pub async fn close_connection(&self) {
-        let _ = self.pc.close().await;
-        self.tasks.end().await;
+    ///
+    /// The close runs on a task of its own: a closer that is cancelled (a `leave` call that a
+    /// client close cancels, a reconnection attempt's timeout) does not stop it halfway, and
+    /// the next closer waits for it.
+    pub async fn close_connection(self: &Arc<Self>) {
+        let session = self.clone();
+        let closing = tokio::spawn(async move {
+            let _ = session.pc.close().await;
+            session.tasks.end(&session.shared.meeting_id).await;
+        });
+        let _ = closing.await;
     }
 
     /// Whether the session was stopped and every task of it has ended.
