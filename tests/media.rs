@@ -191,68 +191,117 @@ async fn answers_over_mercury_connect_media_too() {
     bob.shutdown().await;
 }
 
+/// Bob in Alice's meeting with audio, Alice talking, and Bob's sink blocked inside his first
+/// frame until the engine logs a line (about Bob's meeting) containing `release_on`.
+struct BlockedSink {
+    alice: Client,
+    bob: Client,
+    meeting: Arc<Meeting>,
+    device: String,
+    /// Whether the blocked sink call has returned.
+    returned: Arc<std::sync::atomic::AtomicBool>,
+    /// The engine's "waiting for" lines about Bob's meeting, as they come.
+    waits: UnboundedReceiver<String>,
+    log_sink: u64,
+    stop: tokio::sync::oneshot::Sender<()>,
+    talking: tokio::task::JoinHandle<()>,
+}
+
+impl BlockedSink {
+    async fn start(sb: &Sandbox, release_on: &'static str) -> BlockedSink {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Mutex, mpsc};
+        use webex_core::log::{self, LogRecord};
+        use webex_core::meetings::{AudioFrame, AudioSink};
+
+        log::init("debug", 0);
+        let (alice, bob, number) = alice_and_bob(sb).await;
+        let (a, _) = join(&alice, &number).await;
+        let meeting = bob.meetings().create(&number, None).await.unwrap();
+        let (release, released) = mpsc::channel::<()>();
+        let (waits_tx, waits) = tokio::sync::mpsc::unbounded_channel();
+        let about = format!("meeting {}: waiting for", meeting.id);
+        let log_sink = log::add_sink(Arc::new(move |batch: &[LogRecord]| {
+            for line in batch.iter().filter(|r| r.message.contains(&about)) {
+                if line.message.contains(release_on) {
+                    let _ = release.send(());
+                }
+                let _ = waits_tx.send(line.message.clone());
+            }
+        }));
+        let released = Mutex::new(released);
+        let blocked = AtomicBool::new(false);
+        let returned = Arc::new(AtomicBool::new(false));
+        let (entered_tx, mut entered) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let sink: AudioSink = {
+            let returned = returned.clone();
+            Arc::new(move |_: &AudioFrame<'_>| {
+                if !blocked.swap(true, Ordering::SeqCst) {
+                    let _ = entered_tx.send(());
+                    // 10 s: a hang guard for an engine that never logs the line.
+                    let _ = released.lock().unwrap().recv_timeout(Duration::from_secs(10));
+                    returned.store(true, Ordering::SeqCst);
+                }
+            })
+        };
+        meeting.set_audio_sink(Some(sink));
+        let mut speaker = Speaker::new(a.clone());
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let talking = tokio::spawn(async move {
+            while stopped.try_recv().is_err() {
+                speaker.push_ok().await;
+            }
+        });
+        let device = connected_device(&bob).await;
+        meeting.join_with_media(&device, None, None, &audio()).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(10), entered.recv()).await.expect("Bob hears Alice (10 s hang guard)");
+        BlockedSink { alice, bob, meeting, device, returned, waits, log_sink, stop, talking }
+    }
+
+    fn returned(&self) -> bool {
+        self.returned.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    async fn finish(self) {
+        webex_core::log::remove_sink(self.log_sink);
+        self.stop.send(()).unwrap();
+        self.talking.await.unwrap();
+        self.alice.shutdown().await;
+        self.bob.shutdown().await;
+    }
+}
+
 /// Leaving waits for a frame sink that is running: once `leave()` has returned, no sink call is
 /// running or starts, so an app (a C one above all) may free what its sink uses.
 ///
-/// Bob's sink blocks inside its first frame until the engine says (its debug log) that the
-/// close waits for the media tasks; only then does it return. `leave()` must not return before
-/// the sink has: an engine that leaves without waiting returns while the sink is still blocked
-/// (and never says it waits), and the assertion below catches it every time.
+/// Bob's sink returns only once the engine says (its debug log) that the close waits for the
+/// media tasks. An engine that leaves without waiting returns while the sink is still blocked
+/// (and never says it waits): the assertion catches it every time, with no timed wait.
 #[tokio::test(flavor = "multi_thread", worker_threads = 3)]
 async fn no_frame_sink_runs_once_leave_has_returned() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Mutex, mpsc};
-    use webex_core::log::{self, LogRecord};
-    use webex_core::meetings::{AudioFrame, AudioSink};
-
-    log::init("debug", 0);
     let sb = sandbox().await;
-    let (alice, bob, number) = alice_and_bob(&sb).await;
-    let (a, _) = join(&alice, &number).await;
-    let bob_meeting = bob.meetings().create(&number, None).await.unwrap();
+    let bob = BlockedSink::start(&sb, "media tasks to end").await;
+    assert_eq!(bob.meeting.leave(&bob.device).await.unwrap().state, MeetingState::Left);
+    assert!(bob.returned(), "leave() returned while a frame sink was still running");
+    bob.finish().await;
+}
 
-    // The engine's word that it waits for Bob's media tasks releases the sink.
-    let (waiting, waited) = mpsc::channel::<()>();
-    let waits_for = format!("meeting {}: waiting for", bob_meeting.id);
-    let log_sink = log::add_sink(Arc::new(move |batch: &[LogRecord]| {
-        if batch.iter().any(|r| r.message.contains(&waits_for)) {
-            let _ = waiting.send(());
+/// A leave cancelled while it waits for a running sink (a client close cancels the calls in
+/// flight) does not stop the close halfway: the client close then waits for the same sink.
+/// The sink returns once the engine says the second closer waits for the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn a_cancelled_leave_leaves_the_wait_to_the_client_close() {
+    let sb = sandbox().await;
+    let mut bob = BlockedSink::start(&sb, "waiting for another close").await;
+    tokio::select! {
+        _ = bob.meeting.leave(&bob.device) => panic!("leave() returned while a frame sink was still running"),
+        line = tokio::time::timeout(Duration::from_secs(10), bob.waits.recv()) => {
+            let line = line.expect("the close waits for the media tasks (10 s hang guard)").unwrap();
+            assert!(line.contains("media tasks to end"), "{line}");
         }
-    }));
-    let waited = Mutex::new(waited);
-    let blocked = Arc::new(AtomicBool::new(false));
-    let returned = Arc::new(AtomicBool::new(false));
-    let (entered_tx, mut entered) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let sink: AudioSink = {
-        let (blocked, returned) = (blocked.clone(), returned.clone());
-        Arc::new(move |_: &AudioFrame<'_>| {
-            if !blocked.swap(true, Ordering::SeqCst) {
-                let _ = entered_tx.send(());
-                // 10 s: a hang guard for an engine that never says it waits.
-                let _ = waited.lock().unwrap().recv_timeout(Duration::from_secs(10));
-                returned.store(true, Ordering::SeqCst);
-            }
-        })
-    };
-    bob_meeting.set_audio_sink(Some(sink));
-
-    let mut speaker = Speaker::new(a.clone());
-    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-    let talking = tokio::spawn(async move {
-        while stopped.try_recv().is_err() {
-            speaker.push_ok().await;
-        }
-    });
-    let bob_device = connected_device(&bob).await;
-    bob_meeting.join_with_media(&bob_device, None, None, &audio()).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(10), entered.recv()).await.expect("Bob hears Alice (10 s hang guard)");
-
-    // Bob's sink is inside its first frame now.
-    assert_eq!(bob_meeting.leave(&bob_device).await.unwrap().state, MeetingState::Left);
-    assert!(returned.load(Ordering::SeqCst), "leave() returned while a frame sink was still running");
-    log::remove_sink(log_sink);
-    stop.send(()).unwrap();
-    talking.await.unwrap();
-    alice.shutdown().await;
-    bob.shutdown().await;
+    }
+    // The leave is dropped mid-wait; the client's close must take the wait over.
+    bob.bob.shutdown().await;
+    assert!(bob.returned(), "the client close returned while a frame sink was still running");
+    bob.finish().await;
 }

@@ -305,7 +305,13 @@ impl Tasks {
     /// Aborts every task and waits until each has ended. A task started meanwhile (the
     /// follower meets a new track as it is aborted) is taken in the next round.
     async fn end(&self, meeting_id: &str) {
-        let _ending = self.ending.lock().await;
+        let _ending = match self.ending.try_lock() {
+            Ok(ending) => ending,
+            Err(_) => {
+                tracing::debug!(target: "webex::meetings", "meeting {meeting_id}: waiting for another close to end the media tasks");
+                self.ending.lock().await
+            }
+        };
         loop {
             let batch = self.handles.lock().map(|mut h| std::mem::take(&mut *h)).unwrap_or_default();
             if batch.is_empty() {
