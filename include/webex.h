@@ -25,7 +25,9 @@
  *   callback. webex_version and webex_status_name return static strings: never free those.
  * - Handles are uint64_t; 0 is never valid; a closed, stale or wrong-kind handle is an error code
  *   (WEBEX_CLOSED, WEBEX_INVALID_HANDLE), never undefined behaviour.
- * - Callbacks run on engine threads and must not block.
+ * - Callbacks run on engine threads and must not block. Engine threads block SIGPIPE (a peer
+ *   closing a connection ends that connection, never the process); the host's own threads and
+ *   signal handling are left alone.
  * - A panic inside the library never crosses this ABI: it becomes WEBEX_INTERNAL.
  */
 

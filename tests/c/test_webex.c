@@ -14,6 +14,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <stdarg.h>
@@ -1107,6 +1108,36 @@ static void test_a_callback_may_start_the_next_call(void) {
     client_close(c);
 }
 
+typedef struct {
+    Call call;
+    int sigpipe_blocked;
+} MaskedCall;
+
+static void note_sigpipe_mask(void *user_data, WebexStatus status, const char *result_json, const char *error_json) {
+    MaskedCall *m = user_data;
+    sigset_t mask;
+    pthread_sigmask(SIG_BLOCK, NULL, &mask);
+    m->sigpipe_blocked = sigismember(&mask, SIGPIPE) == 1;
+    on_result(&m->call, status, result_json, error_json);
+}
+
+/* A C host keeps SIGPIPE's default action (end the process), and a write to a connection the
+ * peer has just closed raises it on the writing thread: the engine's threads, where callbacks
+ * run and every socket is written, block it (the write fails with EPIPE instead). */
+static void test_engine_threads_do_not_take_sigpipe(void) {
+    struct sigaction action;
+    CHECK(sigaction(SIGPIPE, NULL, &action) == 0 && action.sa_handler == SIG_DFL);
+    Client *c = client_open(BOB);
+    MaskedCall m = {0};
+    call_init(&m.call);
+    CHECK_STATUS(webex_client_call(c->handle, "config.get", "{}", note_sigpipe_mask, &m), WEBEX_OK);
+    call_wait(&m.call);
+    CHECK(m.call.status == WEBEX_OK);
+    CHECK(m.sigpipe_blocked);
+    call_free(&m.call);
+    client_close(c);
+}
+
 /* ---------- error details ---------- */
 
 static void test_rate_limit_error_carries_retry_after(void) {
@@ -2075,6 +2106,7 @@ static const Test TESTS[] = {
     {"close", "close with calls in flight cancels each once", test_close_with_calls_in_flight_cancels_each_once},
     {"close", "close from inside a callback", test_close_from_inside_a_callback},
     {"close", "a callback may start the next call", test_a_callback_may_start_the_next_call},
+    {"close", "engine threads do not take SIGPIPE", test_engine_threads_do_not_take_sigpipe},
     {"close", "close_async from a callback says when it is done", test_close_async_from_a_callback_says_when_it_is_done},
     {"errors", "rate limit error carries retry-after", test_rate_limit_error_carries_retry_after},
     {"errors", "bad token and bad params come back in the callback",

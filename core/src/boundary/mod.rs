@@ -75,12 +75,34 @@ pub fn engine() -> &'static Engine {
         runtime: tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("webex-engine")
-            .on_thread_start(|| ENGINE_THREAD.with(|t| t.set(true)))
+            .on_thread_start(|| {
+                ENGINE_THREAD.with(|t| t.set(true));
+                block_sigpipe();
+            })
             .enable_all()
             .build()
             .expect("the engine runtime must start"),
         registry: Registry::default(),
     })
+}
+
+/// Blocks SIGPIPE on the calling (engine) thread. A write to a connection the peer has closed
+/// raises SIGPIPE on the writing thread, and `writev` (which hyper and rustls use) cannot say
+/// MSG_NOSIGNAL; in a C host, where SIGPIPE keeps its default action, that killed the whole
+/// process (seen under valgrind: the sandbox answering a client that had just refused its
+/// certificate). Blocked, the signal stays pending on this thread, the write fails with EPIPE
+/// and the connection's error path handles it; the host's own signal handling is untouched.
+/// (Rust, Python and Node hosts already ignore SIGPIPE.)
+fn block_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: a sigset_t on the stack, initialised by sigemptyset before use; pthread_sigmask
+    // changes only this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
 }
 
 impl Engine {
