@@ -73,14 +73,7 @@ async fn bob_hears_alices_tone_and_her_mute() {
     bob_meeting.set_audio_sink(Some(bob_sink));
 
     // Alice already talks while Bob joins (the server forwards to him before his media is up).
-    let mut speaker = Speaker::new(a.clone());
-    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-    let talking = tokio::spawn(async move {
-        while stopped.try_recv().is_err() {
-            speaker.push_ok().await;
-        }
-        speaker
-    });
+    let (stop, talking) = talk_until_stopped(Speaker::new(a.clone()));
     let started = Instant::now();
     let b_view = bob_meeting.join_with_media(&connected_device(&bob).await, None, None, &audio()).await.unwrap();
     assert_eq!(b_view.media_state, MediaState::Connected);
@@ -191,6 +184,18 @@ async fn answers_over_mercury_connect_media_too() {
     bob.shutdown().await;
 }
 
+/// `speaker` talks (real-time pacing) until the sender is used; the task gives it back.
+fn talk_until_stopped(mut speaker: Speaker) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<Speaker>) {
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let talking = tokio::spawn(async move {
+        while stopped.try_recv().is_err() {
+            speaker.push_ok().await;
+        }
+        speaker
+    });
+    (stop, talking)
+}
+
 /// Bob in Alice's meeting with audio, Alice talking, and Bob's sink blocked inside his first
 /// frame until the engine logs a line (about Bob's meeting) containing `release_on`.
 struct BlockedSink {
@@ -204,7 +209,7 @@ struct BlockedSink {
     waits: UnboundedReceiver<String>,
     log_sink: u64,
     stop: tokio::sync::oneshot::Sender<()>,
-    talking: tokio::task::JoinHandle<()>,
+    talking: tokio::task::JoinHandle<Speaker>,
 }
 
 impl BlockedSink {
@@ -245,13 +250,7 @@ impl BlockedSink {
             })
         };
         meeting.set_audio_sink(Some(sink));
-        let mut speaker = Speaker::new(a.clone());
-        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-        let talking = tokio::spawn(async move {
-            while stopped.try_recv().is_err() {
-                speaker.push_ok().await;
-            }
-        });
+        let (stop, talking) = talk_until_stopped(Speaker::new(a.clone()));
         let device = connected_device(&bob).await;
         meeting.join_with_media(&device, None, None, &audio()).await.unwrap();
         tokio::time::timeout(Duration::from_secs(10), entered.recv()).await.expect("Bob hears Alice (10 s hang guard)");

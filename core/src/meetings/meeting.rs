@@ -817,9 +817,12 @@ impl Meeting {
             return;
         }
         // The state changes now (a leave racing this event must see DISCONNECTED); the
-        // connection closes on the runtime.
-        if let (Some(s), Ok(rt)) = (self.take_session(), tokio::runtime::Handle::try_current()) {
-            rt.spawn(async move { s.close_connection().await });
+        // connection closes on the runtime (without one, it waits in `closing` for the next
+        // stop).
+        if let Some(s) = self.take_session()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            s.start_close();
         }
     }
 

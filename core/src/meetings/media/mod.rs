@@ -604,12 +604,17 @@ impl MediaSession {
     /// client close cancels, a reconnection attempt's timeout) does not stop it halfway, and
     /// the next closer waits for it.
     pub async fn close_connection(self: &Arc<Self>) {
+        let _ = self.start_close().await;
+    }
+
+    /// Starts [`MediaSession::close_connection`] on a task of its own (within a runtime) and
+    /// gives its handle, for a closer that cannot wait.
+    pub fn start_close(self: &Arc<Self>) -> JoinHandle<()> {
         let session = self.clone();
-        let closing = tokio::spawn(async move {
+        tokio::spawn(async move {
             let _ = session.pc.close().await;
             session.tasks.end(&session.shared.meeting_id).await;
-        });
-        let _ = closing.await;
+        })
     }
 
     /// Whether the session was stopped and every task of it has ended.
