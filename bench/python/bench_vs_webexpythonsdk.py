@@ -11,7 +11,12 @@ one run (a benchmark, never a test: nothing here asserts a time).
                                                faster than the server serves the pages, so
                                                the SDK time above that read is shown too)
 3. 200 creates in flight with AsyncWebex vs webexpythonsdk doing them one by one, median of 15
-                                              (goal: >= 20x)
+                                              (goal: >= 20x; the same burst from bare Rust
+                                               reqwest with the protocol's headers, no SDK and
+                                               no Python, takes 7.8-8.1 ms on this machine,
+                                               webexpythonsdk's time / 21-23: see
+                                               `cargo run --release -p webex-bench --bin
+                                               rest_roundtrip`)
 
 Everything runs twice: over plain http:// (as the tests do) and over https:// (`Sandbox(tls=True)`:
 the real cloud is only reachable over TLS; its CA is given to webex_native as
