@@ -296,6 +296,10 @@ fn bad_handles_operations_and_params_are_clear_errors() {
     let e = h.try_call("rooms.create", json!({"title": "t", "isLocked": "yes"})).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidArgument);
     assert!(e.message.contains("isLocked"), "{}", e.message);
+    // A value in the wrong member may be a token: the error names the member and the type only.
+    let secret = "NWQ0ZTEyYjgtYjM5Zi00ZGFkLTk1ZjEtMmM2Y2NhMWE0YjUx_PF84_x";
+    let e = h.try_call("credentials.set", json!({"access_token": secret, "expires_in": secret})).unwrap_err();
+    assert_eq!(e.message, "credentials.set: invalid params at `expires_in`: invalid type: a string, expected u64");
     let e = h.try_call("rooms.create", json!({"titel": "t"})).unwrap_err();
     assert!(e.message.contains("unknown field `titel`"), "{}", e.message);
     let e = h.try_call("rooms.get", json!({})).unwrap_err();

@@ -63,8 +63,36 @@ fn decode<P: DeserializeOwned>(op: &str, params: Value) -> Result<P> {
     serde_path_to_error::deserialize(params).map_err(|e| {
         let path = e.path().to_string();
         let at = if path == "." { String::new() } else { format!(" at `{path}`") };
-        Error::invalid(format!("{op}: invalid params{at}: {}", e.inner()))
+        let why = crate::log::redact(&without_strings(&e.inner().to_string()));
+        Error::invalid(format!("{op}: invalid params{at}: {why}"))
     })
+}
+
+/// serde's message without the string values it quotes (`invalid type: string "…"`): a value
+/// in the wrong member may be a token (`credentials.set` with the token as `expires_in`), and
+/// errors go to logs and crash reports. The path and the expected type say what to fix.
+fn without_strings(message: &str) -> String {
+    const QUOTED: &str = "string \"";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(QUOTED) {
+        out.push_str(&rest[..start]);
+        out.push_str("a string");
+        // serde quotes with `{:?}`: the value ends at the first quote not escaped by a backslash.
+        let value = &rest[start + QUOTED.len()..];
+        let mut escaped = false;
+        let end = value.char_indices().find(|&(_, c)| {
+            let closes = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            closes
+        });
+        match end {
+            Some((i, _)) => rest = &value[i + 1..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn encode<R: Serialize>(op: &str, result: R) -> Result<Answer> {
@@ -206,8 +234,22 @@ fn page_answer(items: &str, next: Option<String>) -> Answer {
 
 #[cfg(test)]
 mod tests {
-    use super::page_answer;
+    use super::{page_answer, without_strings};
     use serde_json::json;
+
+    #[test]
+    fn a_params_error_names_the_type_never_the_string_value() {
+        assert_eq!(
+            without_strings(r#"invalid type: string "tok\"en\\", expected u64"#),
+            "invalid type: a string, expected u64"
+        );
+        assert_eq!(
+            without_strings(r#"invalid type: string "a", expected x; invalid value: string "b""#),
+            "invalid type: a string, expected x; invalid value: a string"
+        );
+        assert_eq!(without_strings("unknown field `roomid`"), "unknown field `roomid`");
+        assert_eq!(without_strings(r#"cut: string "abc"#), "cut: a string");
+    }
 
     #[test]
     fn a_text_page_is_the_same_json_as_a_built_one() {
