@@ -60,6 +60,21 @@ async fn unauthorized_carries_the_tracking_id_and_never_the_token() {
     assert!(err.tracking_id.as_deref().is_some_and(|t| !t.is_empty()), "{err:?}");
     assert!(!err.message.contains("not-a-valid-token"), "{}", err.message);
     assert!(err.message.contains("POST /v1/rooms"), "{}", err.message);
+    assert!(err.message.contains("it may be expired or revoked"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn unauthorized_without_any_token_says_none_is_configured() {
+    let sb = sandbox().await;
+    let mut config = config_for(&sb, "unused");
+    config["credentials"].as_object_mut().unwrap().remove("access_token");
+    // A misspelt key is where a token goes missing; the environment must not fill it in.
+    config["credentails"] = serde_json::json!({"access_token": "misplaced"});
+    let config = Config::from_value_with_env(config, &|_| None).unwrap();
+    let err = Client::new(config).unwrap().people().me().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unauthorized);
+    assert!(err.message.contains("no access token is configured: set credentials.access_token"), "{}", err.message);
+    assert!(!err.message.contains("misplaced"), "{}", err.message);
 }
 
 #[tokio::test]
@@ -93,6 +108,7 @@ async fn a_retry_after_beyond_the_limit_is_handed_to_the_app() {
     let err = client.rooms().list(&Default::default()).unwrap().next_page().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::RateLimited);
     assert_eq!(err.retry_after, Some(std::time::Duration::from_secs(120)));
+    assert!(err.message.contains("wait 120 s (the error's retry-after)"), "{}", err.message);
 }
 
 #[tokio::test]

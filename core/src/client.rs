@@ -46,6 +46,11 @@ impl Client {
     /// nothing is sent to the cloud until a call needs it.
     pub fn new(config: Config) -> Result<Client> {
         crate::log::init(config.str("logger.level").unwrap_or("error"), config.u64("logger.historyLength") as usize);
+        // Logged here, once the client's log level is in place: logged while parsing, the first
+        // client's warnings (a misspelt key) went nowhere.
+        for w in config.warnings() {
+            tracing::warn!(target: "webex::config", "{w}");
+        }
         let credentials = Arc::new(Credentials::from_config(&config));
         let token_store: Arc<dyn Storage> =
             storage::from_setting(config.get("storage.boundedAdapter"), "storage.boundedAdapter")?.into();

@@ -37,6 +37,39 @@ def test_rate_limited_carries_retry_after(sandbox: Sandbox, config: Dict[str, An
     with Webex(config) as webex, pytest.raises(webex_native.RateLimitedError) as info:
         webex.people.me()
     assert info.value.status == 429 and info.value.retry_after == 3600
+    assert "wait 3600 s" in str(info.value)
+
+
+_FIRST_CLIENT_WARNS = """
+import logging, threading, webex_native
+arrived = threading.Event()
+class Watch(logging.Handler):
+    def emit(self, record):
+        if "htp: unknown config key" in record.getMessage():
+            arrived.set()
+logging.getLogger("webex_native").addHandler(Watch())
+with webex_native.Webex({"credentials": {"access_token": "x" * 40}, "htp": {}}):
+    print("warned" if arrived.wait(10) else "silent")
+"""
+
+
+def test_the_first_clients_config_warnings_reach_logging() -> None:
+    # In a child process: only the first client of a process showed the bug (its warnings were
+    # logged before the engine's log was set up, so a typo in the config went unseen).
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _FIRST_CLIENT_WARNS], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "warned", done.stderr
+
+
+def test_no_token_at_all_says_so(sandbox: Sandbox, config: Dict[str, Any]) -> None:
+    # A misspelt section is the usual way to lose the token.
+    doc = {**config, "credentails": config["credentials"]}
+    del doc["credentials"]
+    with Webex(doc) as webex, pytest.raises(webex_native.UnauthorizedError) as info:
+        webex.people.me()
+    assert "no access token is configured" in str(info.value)
 
 
 def test_server_errors_and_unauthorized(sandbox: Sandbox, config: Dict[str, Any]) -> None:

@@ -52,9 +52,6 @@ impl Config {
         if effective.pointer("/fedRamp") == Some(&Value::Bool(true)) {
             apply_fedramp(&mut effective, &doc);
         }
-        for w in &warnings {
-            tracing::warn!(target: "webex::config", "{w}");
-        }
         Ok(Config { effective, warnings })
     }
 
@@ -77,7 +74,8 @@ impl Config {
         v
     }
 
-    /// Warnings about keys this version does not know.
+    /// Warnings about keys this version does not know; a [`Client`](crate::Client) made from
+    /// this config logs them (target `webex::config`).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }

@@ -476,21 +476,29 @@ impl Http {
             .map(str::to_owned)
             .or_else(|| resp.header_values("trackingid").next().map(str::to_owned));
         let code = ErrorCode::from_status(resp.status);
-        let hint = match code {
-            ErrorCode::Unauthorized => "; check credentials.access_token (it may be expired or revoked)",
-            ErrorCode::Forbidden => "; this user or token lacks the right (scope, role or license)",
-            ErrorCode::NotFound => "; it does not exist or this user cannot see it",
-            ErrorCode::RateLimited => "; wait for retryAfter before calling again",
-            ErrorCode::Server => "; the cloud failed, try again later",
-            _ => "",
-        };
-        let said = if cloud_message.is_empty() { String::new() } else { format!(": {cloud_message}") };
-        let message = self.inner.credentials.redact(&format!("{what} failed with HTTP {}{said}{hint}", resp.status));
         let retry_after = resp
             .headers
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .map(|h| parse_retry_after(h, self.inner.policy.retry_after_default));
+        let hint = match code {
+            ErrorCode::Unauthorized if !self.inner.credentials.can_authorize() => {
+                "; no access token is configured: set credentials.access_token (or WEBEX_ACCESS_TOKEN), \
+                 or log in with the authorization operations"
+                    .to_owned()
+            }
+            ErrorCode::Unauthorized => "; check credentials.access_token (it may be expired or revoked)".to_owned(),
+            ErrorCode::Forbidden => "; this user or token lacks the right (scope, role or license)".to_owned(),
+            ErrorCode::NotFound => "; it does not exist or this user cannot see it".to_owned(),
+            ErrorCode::RateLimited => match retry_after {
+                Some(wait) => format!("; wait {} s (the error's retry-after) before calling again", wait.as_secs_f64()),
+                None => "; wait before calling again".to_owned(),
+            },
+            ErrorCode::Server => "; the cloud failed, try again later".to_owned(),
+            _ => String::new(),
+        };
+        let said = if cloud_message.is_empty() { String::new() } else { format!(": {cloud_message}") };
+        let message = self.inner.credentials.redact(&format!("{what} failed with HTTP {}{said}{hint}", resp.status));
         Error { code, message, status: Some(resp.status), tracking_id, retry_after }
     }
 }
