@@ -287,6 +287,18 @@ def _seed_messages(sb: Sandbox, count: int) -> str:
         return str(room.id)
 
 
+def test_snake_case_keywords_name_their_members(client: Webex) -> None:
+    # As model attributes read: `room.is_locked` and `rooms.get(room_id=...)` alike.
+    room = client.rooms.create(title="snake")
+    assert client.rooms.get(room_id=room.id).id == room.id
+    sent = client.messages.create(room_id=room.id, text="hi")
+    assert sent.room_id == room.id
+    with pytest.raises(webex_native.InvalidArgumentError, match="got `roomId` more than once"):
+        client.messages.create(room_id=room.id, roomId=room.id, text="twice")
+    with pytest.raises(webex_native.InvalidArgumentError, match="unknown field `room_idd`"):
+        client.messages.create(room_idd=room.id, text="typo")
+
+
 def test_pagination_across_several_pages(sandbox: Sandbox, client: Webex) -> None:
     room_id = _seed_messages(sandbox, 25)
     texts = [m.text for m in client.messages.list(roomId=room_id, max=10)]

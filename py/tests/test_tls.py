@@ -30,6 +30,17 @@ def test_rest_and_events_over_https_with_the_sandbox_ca() -> None:
         assert [r.version for r in create] == ["HTTP/2.0"]
 
 
+def test_client_keywords_merge_into_the_config_document() -> None:
+    with webex_native.Sandbox(tls=True) as sb:
+        config = sb.config()
+        # `http=` next to the document keeps its `http.caCertificates` (it replaced the whole
+        # section, and the server was refused), and the app's dict is left as it was.
+        with Webex(config, http={"timeoutMs": 5000}) as bot:
+            assert bot.people.me().displayName
+            assert bot.config.get()["http"]["timeoutMs"] == 5000
+        assert "timeoutMs" not in config["http"]
+
+
 def test_without_the_ca_the_server_is_refused_by_name() -> None:
     with webex_native.Sandbox(tls=True) as sb:
         config = sb.config()

@@ -34,7 +34,7 @@ from typing import (
 from . import _native, _storage
 from ._errors import error_class, from_json
 from ._media import MEDIA_KINDS, AsyncMeetingsMedia, FrameRouter, MeetingsMedia
-from ._model import Event, Model, wrap
+from ._model import Event, Model, merged, wrap
 from ._tasks import END as _END, LoopRef, LoopTasks, QueueStream, on_loop, start_pump
 from ._ops import NAMESPACES, Operation, encode_call, encode_params, snake
 
@@ -68,7 +68,9 @@ def _config_json(config: Config, overrides: Mapping[str, Any]) -> Tuple[str, Lis
         )
     if not isinstance(doc, dict):
         raise error_class("INVALID_ARGUMENT")("config must be a JSON object")
-    doc.update(overrides)
+    # Keywords merge into the document as `Sandbox.config(**overrides)` does: `http={...}` next
+    # to a config with `http.caCertificates` keeps the CA.
+    doc = merged(doc, overrides)
     # Unless asked otherwise, the engine logs as verbosely as the `webex_native` logger listens.
     logger = doc.get("logger")
     if "WEBEX_LOG_LEVEL" not in os.environ and (logger is None or (isinstance(logger, dict) and "level" not in logger)):
@@ -585,7 +587,9 @@ class Webex:
 
     ``Webex({"credentials": {"access_token": token}})`` or
     ``Webex(credentials={"access_token": token})``: the same config document as every other
-    language. Use it as a context manager, or call `close()`.
+    language; keywords next to a document merge into it, object into object
+    (``Webex(sandbox.config(), http={"timeoutMs": 5000})``). Use it as a context manager, or
+    call `close()`.
 
     ``storage.boundedAdapter`` (credentials) and ``storage.unboundedAdapter`` (the device
     registration) may be an object of the app's with ``get``/``put``/``delete``

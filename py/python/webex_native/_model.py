@@ -21,6 +21,16 @@ def _camel(name: str) -> str:
     return camel
 
 
+def merged(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> Dict[str, Any]:
+    """``base`` with ``overrides`` merged in, object into object (``http={"timeoutMs": 5000}``
+    keeps ``http.caCertificates``); anything else replaces. Neither argument is changed."""
+    out = dict(base)
+    for key, value in overrides.items():
+        there = out.get(key)
+        out[key] = merged(there, value) if type(value) is dict and type(there) is dict else value
+    return out
+
+
 def wrap(value: Any) -> Any:
     """JSON data as models: objects become ``Model``, lists are wrapped item by item."""
     kind = type(value)

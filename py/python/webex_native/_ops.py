@@ -10,11 +10,12 @@ import inspect
 import json
 import keyword
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from functools import cached_property
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from . import _native
 from ._errors import error_class
-from ._model import Model
+from ._model import Model, _camel
 
 __all__ = ["Operation", "OPERATIONS", "NAMESPACES", "encode_params", "python_name", "wire_name"]
 
@@ -65,6 +66,19 @@ class Operation:
         """The params members (id param first), as on the wire."""
         props = list((self.params_schema.get("properties") or {}).keys())
         return ([self.id_param] if self.id_param else []) + [p for p in props if p != self.id_param]
+
+    def member_of(self, keyword: str) -> str:
+        """The params member a keyword names: itself, ``from_`` for ``from``, or the camelCase
+        member of a snake_case keyword (``room_id`` -> ``roomId``, as model attributes read)."""
+        wire = wire_name(keyword)
+        if "_" not in wire:
+            return wire
+        camel = _camel(wire)
+        return camel if camel != wire and camel in self._member_set else wire
+
+    @cached_property
+    def _member_set(self) -> FrozenSet[str]:
+        return frozenset(self.members)
 
     def signature(self) -> inspect.Signature:
         """The Python signature: the id param positional-or-keyword, the rest keyword-only."""
@@ -122,7 +136,7 @@ _ENCODER = json.JSONEncoder(default=_to_json, separators=(",", ":"), allow_nan=F
 
 def encode_params(op: Operation, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
     """The JSON params of a call: the id param may be positional, keywords are the members
-    (``from_`` for ``from``), ``None`` means "not given". The engine checks the rest (unknown
+    (``from_`` for ``from``; ``room_id`` for ``roomId`` too), ``None`` means "not given". The engine checks the rest (unknown
     members, types) and says which member is wrong."""
     params: Dict[str, Any] = {}
     if args:
@@ -139,7 +153,13 @@ def encode_params(op: Operation, args: Sequence[Any], kwargs: Mapping[str, Any])
         params[op.id_param] = args[0]
     for key, value in kwargs.items():
         if value is not None:
-            params[wire_name(key)] = value
+            member = op.member_of(key)
+            if member in params:
+                raise error_class("INVALID_ARGUMENT")(
+                    f"{op.name}() got `{member}` more than once (positionally, as `{member}` or in "
+                    f"snake_case); give it once"
+                )
+            params[member] = value
     return _encode(op.name, params)
 
 

@@ -7,7 +7,7 @@ import json
 from typing import Any, Dict, List, Optional
 
 from . import _native
-from ._model import Model, wrap
+from ._model import Model, merged, wrap
 
 __all__ = ["Sandbox"]
 
@@ -62,8 +62,7 @@ class Sandbox:
         `AsyncWebex`; keywords are merged in (an object into the object already there, so
         ``http={"timeoutMs": 5000}`` keeps the sandbox's ``http.caCertificates``)."""
         doc: Dict[str, Any] = json.loads(self._native.config_json(email or self.bot_email))
-        _merge(doc, overrides)
-        return doc
+        return merged(doc, overrides)
 
     def add_user(self, email: str, display_name: str = "") -> Model:
         """Adds a user with a token (or returns the existing one)."""
@@ -140,11 +139,3 @@ class Sandbox:
 
     def __repr__(self) -> str:
         return f"<webex_native.Sandbox {self.base_url}{' stopped' if self.stopped else ''}>"
-
-
-def _merge(into: Dict[str, Any], overrides: Dict[str, Any]) -> None:
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = value
