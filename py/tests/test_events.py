@@ -6,6 +6,8 @@ import asyncio
 import threading
 from typing import Any, Dict, List
 
+import pytest
+
 import webex_native
 from webex_native import AsyncWebex, Event, Sandbox, Webex
 
@@ -29,6 +31,56 @@ def test_ready_is_held_until_a_handler_is_attached(client: Webex) -> None:
     client.on("ready", lambda e: (got.append(e), arrived.set()))
     assert arrived.wait(NET)
     assert got[0].type == "ready"
+
+
+def test_ready_stays_true_whoever_took_the_event(config: Dict[str, Any]) -> None:
+    with Webex(config) as webex:
+        arrived = threading.Event()
+        webex.on("*", lambda e: arrived.set())  # takes `ready`: a wait_for would not see it
+        assert arrived.wait(NET)
+        assert webex.ready
+
+    async def main() -> None:
+        async with AsyncWebex(config) as client:
+            came = asyncio.Event()
+            client.on("*", lambda e: came.set())
+            await asyncio.wait_for(came.wait(), NET)
+            assert client.ready
+            # And the async wait_for takes a timeout as the blocking one does.
+            try:
+                await client.wait_for("ready", timeout=0.05)
+            except webex_native.TimeoutError as e:
+                assert "no 'ready' event within 0.05 s" in str(e)
+            else:
+                raise AssertionError("wait_for returned an event a handler had had")
+
+    asyncio.run(main())
+
+
+def test_async_handlers_may_be_set_before_any_loop_runs(
+    config: Dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    client = AsyncWebex(config)  # at import time, say: no loop yet
+    got: List[str] = []
+    came: Dict[str, asyncio.Event] = {}
+
+    @client.on("ready")
+    async def ready(event: Event) -> None:
+        got.append(event.type)
+        came["ready"].set()
+        raise RuntimeError("handler bug")
+
+    async def main() -> None:
+        came["ready"] = asyncio.Event()
+        async with client:  # the first use in a loop attaches the handler
+            await asyncio.wait_for(came["ready"].wait(), NET)
+
+    caplog.set_level("ERROR", logger="webex_native")
+    asyncio.run(main())
+    assert got == ["ready"]
+    # A coroutine handler that raised is named in the log, as a plain one is (the close
+    # lets the loop run the task's callback).
+    assert any("an event handler for 'ready' raised" in r.getMessage() for r in caplog.records)
 
 
 def test_messages_created_reaches_on_handlers_and_event_streams(sandbox: Sandbox, client: Webex) -> None:
@@ -179,3 +231,22 @@ def test_an_async_client_used_in_a_second_loop_gets_its_events_there(config: Dic
 
     asyncio.run(first())
     asyncio.run(second())  # the first loop is closed: events follow the client to this one
+
+
+def test_a_cancelled_async_wait_for_leaves_its_event_for_the_next(config: Dict[str, Any]) -> None:
+    async def main() -> None:
+        async with AsyncWebex(config) as client:
+            first = asyncio.ensure_future(client.wait_for("test:event"))
+            await asyncio.sleep(0)  # one step: the waiter is registered
+            # The event comes (as the engine's delivery would) and the wait is cancelled before
+            # it could return: the event must not go down with it.
+            client._router.dispatch(['{"type": "test:event", "data": {"n": 1}}'])
+            first.cancel()
+            try:
+                await first
+            except asyncio.CancelledError:
+                pass
+            again = await client.wait_for("test:event", timeout=NET)
+            assert again.data.n == 1
+
+    asyncio.run(main())

@@ -6,6 +6,7 @@ import asyncio
 import datetime
 import gc
 import logging
+import os
 import threading
 from typing import Any, Dict, List
 
@@ -106,6 +107,41 @@ def test_finalizers_close_forgotten_clients(config: Dict[str, Any]) -> None:
         gc.enable()
     # A namespace keeps its client: chained calls on a client nobody holds work.
     assert Webex(config).people.me().id
+
+
+def test_an_awaited_call_keeps_its_client_alive(config: Dict[str, Any]) -> None:
+    async def main() -> None:
+        # Nobody holds the client once the call is made: it used to be freed, its call
+        # cancelled and the outcome dropped, so the await never ended.
+        me = await asyncio.wait_for(AsyncWebex(config).people.me(), NET)
+        assert me.id
+        rooms = await asyncio.wait_for(AsyncWebex(config).rooms.list(max=1).collect(), NET)
+        assert isinstance(rooms, list)
+        assert webex_native._client._BUSY == set(), "idle clients are not kept"
+
+    asyncio.run(main())
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors in /proc")
+def test_forgotten_async_clients_release_their_wake_up_sockets(config: Dict[str, Any]) -> None:
+    def descriptors() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    async def main() -> int:
+        before = descriptors()
+        for _ in range(FORGOTTEN):
+            client = AsyncWebex(config)
+            await client.people.me()  # opens the client's wake-up socket on this loop
+            del client
+        gc.collect()  # for interpreters without reference counting
+        await asyncio.sleep(0)  # one turn: the loop runs the finalizers' remove_reader calls
+        return descriptors() - before
+
+    # Two descriptors per forgotten client stayed open (and watched) until the loop closed.
+    assert asyncio.run(main()) < FORGOTTEN
+
+
+FORGOTTEN = 20
 
 
 def test_bad_input_gives_clear_exceptions(client: Webex) -> None:

@@ -79,3 +79,60 @@ def test_held_events_are_bounded_and_the_drop_is_logged_once(caplog: pytest.LogC
     router.add_handler("unwanted", lambda e: got.append(e.data.n))
     assert got == list(range(5, HELD_LIMIT + 5)), "the newest are kept"
     assert len([r for r in caplog.records if "dropping the oldest" in r.getMessage()]) == 1
+
+
+def test_a_slow_handler_holds_up_no_other_thread() -> None:
+    # The handler blocks inside its event until the test lets it go; meanwhile another thread
+    # registers a waiter, a stream and removes a handler. They used to wait for the handler
+    # (one lock over the lists and the handler calls).
+    router = _Router(_call_sync_handler)
+    inside, release = threading.Event(), threading.Event()
+
+    def slow(event: Event) -> None:
+        inside.set()
+        release.wait(NET)
+
+    router.add_handler("a", slow)
+    delivery = threading.Thread(target=router.dispatch, args=(_batch("a", 0) + _batch("b", 1),))
+    delivery.start()
+    try:
+        assert inside.wait(NET)
+        done = threading.Event()
+        got: List[Optional[Event]] = []
+
+        def others() -> None:
+            router.add_waiter("c", got.append)
+            EventStream(router).close()
+            router.remove_handler("z", None)
+            done.set()
+
+        threading.Thread(target=others).start()
+        assert done.wait(NET), "registration waited for a running handler"
+    finally:
+        release.set()
+        delivery.join(NET)
+    # What the handler's batch still carried is delivered in order after it returned.
+    router.dispatch(_batch("c", 2))
+    assert [e.data.n for e in got if e] == [2]
+
+
+def test_a_handler_attached_during_a_dispatch_gets_held_events_first() -> None:
+    router = _Router(_call_sync_handler)
+    router.dispatch(_batch("a", 0, 1))  # held: nobody wants them yet
+    inside, release = threading.Event(), threading.Event()
+    order: List[int] = []
+
+    def slow(event: Event) -> None:
+        inside.set()
+        release.wait(NET)
+
+    router.add_handler("b", slow)
+    delivery = threading.Thread(target=router.dispatch, args=(_batch("b", 9) + _batch("a", 2),))
+    delivery.start()
+    assert inside.wait(NET)
+    attach = threading.Thread(target=router.add_handler, args=("a", lambda e: order.append(e.data.n)))
+    attach.start()
+    release.set()
+    delivery.join(NET)
+    attach.join(NET)
+    assert order == [0, 1, 2], "the held events before the newer one, whichever thread ran first"

@@ -26,3 +26,20 @@ def test_every_operation_and_error_code_is_in_the_stubs() -> None:
         assert f"    def {op.verb}(self" in text, op.name
     for code, _ in webex_native._native.error_codes():
         assert f"class {_gen.class_name(code)}(" in text, code
+
+
+def test_what_the_stubs_declare_exists_at_run_time() -> None:
+    import ast
+
+    tree = ast.parse(STUBS.read_text(encoding="utf-8"))
+    declared = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
+    declared += [n.target.id for n in tree.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)]
+    missing = [name for name in declared if not hasattr(webex_native, name)]
+    assert missing == [], f"declared in the stubs, missing at run time: {missing}"
+    # `import *` gives the same names either way (the result models are the one `Model` class).
+    stub_all = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
+                    and any(isinstance(t, ast.Name) and t.id == "__all__" for t in n.targets))
+    models = set(stub_all) - set(webex_native.__all__)
+    assert all(getattr(webex_native, m) is webex_native.Model for m in models), models
+    assert set(webex_native.__all__) - set(stub_all) == {"__version__"}
+    assert "TimeoutError" not in webex_native.__all__, "it would shadow the builtin on import *"

@@ -67,15 +67,22 @@ __all__ = [
     "OPERATIONS",
     "TRACE",
     "__version__",
-    *[n for n in _errors.__all__ if n.endswith("Error") and n != "WebexError"],
+    # `TimeoutError` stays out of `import *`: it would shadow the builtin (see `_gen._SHADOWING`).
+    *[n for n in _errors.__all__ if n.endswith("Error") and n not in ("WebexError", "TimeoutError")],
 ]
 
 
 def __getattr__(name: str) -> Any:
     # The result model names of the stubs (Room, Message, ...) exist at run time too, as the
-    # one `Model` class results really are, so annotations that name them resolve.
+    # one `Model` class results really are, so annotations that name them resolve; so do the
+    # namespace classes (`RoomsNamespace`, `AsyncRoomsNamespace`), built from the table.
     from ._gen import Gen
+    from ._client import namespace_class
 
+    found = namespace_class(name)
+    if found is not None:
+        globals()[name] = found
+        return found
     if name[:1].isupper():
         gen = Gen()
         for op in operations():

@@ -27,6 +27,7 @@ from typing import (
     Mapping,
     Optional,
     Sequence,
+    Set,
     Tuple,
     Union,
 )
@@ -126,8 +127,10 @@ class _Router:
     """Who wants which event; events nobody wants yet are held.
 
     `dispatch` runs in the delivery context (the client's event thread for `Webex`, the
-    event loop for `AsyncWebex`); registration may come from any thread. An RLock keeps
-    held events ahead of newer ones when a handler is attached during a dispatch.
+    event loop for `AsyncWebex`); registration may come from any thread. Two locks: `_lock`
+    guards the lists and is never held while app code runs, so a slow handler does not hold
+    up `off`, `events()` or `wait_for` on other threads; `_delivery` is held while handlers
+    run, so a handler attached during a dispatch gets the held events before any newer one.
 
     Streams are kept by weak reference: a stream the app dropped (``break`` out of
     ``for event in client.events()``) stops receiving, and stops counting as someone who
@@ -135,7 +138,8 @@ class _Router:
     lock, so the events after it are held for the next waiter rather than lost."""
 
     def __init__(self, call_handler: Callable[[Handler, Event], None]) -> None:
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
+        self._delivery = threading.RLock()
         self._handlers: List[Tuple[str, Handler]] = []
         self._streams: List["weakref.ref[_Stream]"] = []
         self._waiters: List[Tuple[str, Callable[[Optional[Event]], None]]] = []
@@ -143,12 +147,19 @@ class _Router:
         self._dropped = 0
         self._closed = False
         self._call = call_handler
+        #: Whether the ``ready`` event has come (the client's ``ready``).
+        self.ready = False
 
     def add_handler(self, pattern: str, handler: Handler) -> None:
         with self._lock:
-            self._handlers.append((pattern, handler))
-            replay = [e for e in self._held if _matches(pattern, e.type)]
-            if replay:
+            if not any(_matches(pattern, e.type) for e in self._held):
+                self._handlers.append((pattern, handler))
+                return
+        # Held events to replay: no newer event may reach the handler before them.
+        with self._delivery:
+            with self._lock:
+                self._handlers.append((pattern, handler))
+                replay = [e for e in self._held if _matches(pattern, e.type)]
                 self._held = [e for e in self._held if not _matches(pattern, e.type)]
             for event in replay:
                 self._call(handler, event)
@@ -161,7 +172,7 @@ class _Router:
 
     def add_waiter(self, pattern: str, take: Callable[[Optional[Event]], None]) -> None:
         """``take(event)`` with the oldest held or the next matching event, once; ``take(None)``
-        if the client is closed first."""
+        if the client is closed first. ``take`` must not block (it runs under the lock)."""
         with self._lock:
             held = next((e for e in self._held if _matches(pattern, e.type)), None)
             if held is not None:
@@ -175,6 +186,14 @@ class _Router:
     def remove_waiter(self, take: Callable[[Optional[Event]], None]) -> None:
         with self._lock:
             self._waiters = [(p, t) for (p, t) in self._waiters if t is not take]
+
+    def give_back(self, take: Callable[[Optional[Event]], None], got: List[Optional[Event]]) -> None:
+        """A waiter that stopped waiting (interrupted, cancelled): removed, and the event it may
+        have taken meanwhile is held again, first, for the next one."""
+        with self._lock:
+            self._waiters = [(p, t) for (p, t) in self._waiters if t is not take]
+            if got and got[0] is not None:
+                self._held.insert(0, got[0])
 
     def add_stream(self, stream: "_Stream") -> None:
         with self._lock:
@@ -197,27 +216,33 @@ class _Router:
         return live
 
     def dispatch(self, batch: Sequence[str]) -> None:
-        with self._lock:
+        with self._delivery:
             for event in _events(batch):
-                waiter = next(((p, t) for (p, t) in self._waiters if _matches(p, event.type)), None)
-                if waiter is not None:
-                    self._waiters.remove(waiter)
-                    waiter[1](event)
-                handlers = [h for (p, h) in self._handlers if _matches(p, event.type)]
-                streams = self._live_streams()
-                if waiter is None and not handlers and not streams:
-                    self._hold(event)
-                    continue
+                if event.type == "ready":
+                    self.ready = True
+                # Waiters and streams take the event under the lock (neither blocks); handlers,
+                # the app's code, run after it is released.
+                with self._lock:
+                    waiter = next(((p, t) for (p, t) in self._waiters if _matches(p, event.type)), None)
+                    if waiter is not None:
+                        self._waiters.remove(waiter)
+                        waiter[1](event)
+                    handlers = [h for (p, h) in self._handlers if _matches(p, event.type)]
+                    streams = self._live_streams()
+                    if waiter is None and not handlers and not streams:
+                        self._hold(event)
+                        continue
+                    for stream in streams:
+                        stream._put(event)
                 for handler in handlers:
                     self._call(handler, event)
-                for stream in streams:
-                    stream._put(event)
 
     def hold(self, batch: Sequence[str]) -> None:
         """Keeps a batch nobody can be given now (no event loop runs the client) for whoever
         listens next."""
         with self._lock:
             for event in _events(batch):
+                self.ready = self.ready or event.type == "ready"
                 self._hold(event)
 
     def _hold(self, event: Event) -> None:
@@ -242,6 +267,15 @@ class _Router:
                 stream._put(_END)
             for _, take in waiters:
                 take(None)
+
+
+def _waited(event: str, got: List[Optional[Event]], timeout: Optional[float]) -> Event:
+    """What a ``wait_for`` returns once its waiter is removed: the event, or the error."""
+    if not got:
+        raise error_class("TIMEOUT")(f"no {event!r} event within {timeout} s")
+    if got[0] is None:
+        raise error_class("CLOSED")(f"the client closed before a {event!r} event arrived")
+    return got[0]
 
 
 class _Stream:
@@ -569,6 +603,16 @@ _SYNC_NAMESPACES = _namespace_classes(False)
 _ASYNC_NAMESPACES = _namespace_classes(True)
 
 
+def namespace_class(name: str) -> Optional[type]:
+    """The namespace class named ``name`` (``RoomsNamespace``, ``AsyncRoomsNamespace``), as the
+    stubs name it, or None."""
+    for classes in (_SYNC_NAMESPACES, _ASYNC_NAMESPACES):
+        for cls in classes.values():
+            if cls.__name__ == name:
+                return cls
+    return None
+
+
 def _add_namespaces(client_class: type, classes: Dict[str, type]) -> None:
     """``client.<namespace>`` (and its snake_case spelling) as properties of the client class."""
     for ns, cls in classes.items():
@@ -614,7 +658,9 @@ class Webex:
         """Calls ``handler(event)`` for every event of this type (``messages:created``,
         ``ready``, ``online``, ``offline.*``, ``*``) on the client's event thread. Events that
         arrived before any handler wanted them are delivered at once, on the calling thread.
-        Usable as a decorator."""
+        Usable as a decorator. Resource events (``messages:*``, ``memberships:*``,
+        ``rooms:*``, ``attachmentActions:*``) come once ``<resource>.listen()`` has opened
+        the event socket; ``event.data.data`` is the resource (the message, ...)."""
 
         def register(fn: Handler) -> Handler:
             if not callable(fn):
@@ -636,7 +682,9 @@ class Webex:
         """Blocks until an event of this type arrives (the oldest held one counts) and returns
         it; each event goes to one ``wait_for``. Raises ``TimeoutError`` after ``timeout``
         seconds and ``ClosedError`` when the client closes first. Handlers run on the
-        client's event thread, so a handler cannot wait for an event: use another handler."""
+        client's event thread, so a handler cannot wait for an event: use another handler.
+        An event a handler or stream has already had is not waited for again: check `ready`
+        rather than waiting for ``ready``."""
         if threading.current_thread() is self._core.pump:
             raise error_class("INVALID_ARGUMENT")(
                 f"wait_for({event!r}) in an event handler would wait for itself: events are "
@@ -651,13 +699,19 @@ class Webex:
 
         self._router.add_waiter(event, take)
         try:
-            if not arrived.wait(timeout):
-                raise error_class("TIMEOUT")(f"no {event!r} event within {timeout} s")
-        finally:
-            self._router.remove_waiter(take)
-        if got[0] is None:
-            raise error_class("CLOSED")(f"the client closed before a {event!r} event arrived")
-        return got[0]
+            arrived.wait(timeout)
+        except BaseException:  # KeyboardInterrupt: an event taken meanwhile goes to the next
+            self._router.give_back(take, got)
+            raise
+        # An event that came between the timeout and this removal is returned, not lost.
+        self._router.remove_waiter(take)
+        return _waited(event, got, timeout)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the client is ready: its ``ready`` event has come (whoever took it), as
+        ``webex.ready`` in the official SDK."""
+        return self._router.ready
 
     @property
     def closed(self) -> bool:
@@ -681,6 +735,12 @@ class Webex:
 # ---------------------------------------------------------------------------------- AsyncWebex
 
 
+#: Loop call sets with calls in flight, each keeping its client alive: a call works for the
+#: app, so ``await AsyncWebex(config).people.me()`` must not see its client freed (and the
+#: call cancelled, its outcome dropped) while it runs. Touched on the loops only.
+_BUSY: "Set[_LoopCalls]" = set()
+
+
 class _LoopCalls:
     """The calls of one client in flight on one loop: futures by call id, and the native
     queue their outcomes arrive in (drained on the loop, many outcomes per wake-up).
@@ -695,6 +755,8 @@ class _LoopCalls:
         self.ids = itertools.count(1)
         self.pending: Dict[int, Tuple["asyncio.Future[Any]", bool]] = {}
         self.loop = loop
+        #: The client, while calls are in flight (see `_BUSY`).
+        self.owner: Optional[AsyncWebex] = None
         # The loop's reader holds the native queue (its descriptor must stay open while
         # registered) and this object only weakly: a forgotten client is not kept alive.
         ref = weakref.ref(self)
@@ -713,6 +775,21 @@ class _LoopCalls:
         except (NotImplementedError, TypeError, ValueError):
             native = _native.Completions(loop, drain)
         self.native = native
+        # A forgotten client: the loop's reader holds the queue and its socket, so stop
+        # watching it (on the loop) once this object goes; `detach` does it for a closed one.
+        self._forget = weakref.finalize(self, _stop_watching, loop, self.fileno)
+
+    def add(self, call_id: int, future: "asyncio.Future[Any]", raw: bool, owner: "AsyncWebex") -> None:
+        """A call in flight; its client stays alive until the last one is settled."""
+        self.pending[call_id] = (future, raw)
+        if self.owner is None:
+            self.owner = owner
+            _BUSY.add(self)
+
+    def _idle(self) -> None:
+        if not self.pending and self.owner is not None:
+            self.owner = None
+            _BUSY.discard(self)
 
     def drain(self) -> None:
         """Settles what has arrived, now (on the loop)."""
@@ -730,9 +807,11 @@ class _LoopCalls:
                 future.set_exception(from_json(error))
             else:
                 future.set_result(value if raw else wrap(value))
+        self._idle()
 
     def detach(self) -> None:
         """After the client closed (every outcome queued): settle them and stop watching."""
+        self._forget.detach()
         if self.fileno is None or self.loop.is_closed():
             return
         fileno, self.fileno = self.fileno, None
@@ -749,6 +828,17 @@ class _LoopCalls:
             finish()
         else:
             self.loop.call_soon_threadsafe(finish)
+
+
+def _stop_watching(loop: asyncio.AbstractEventLoop, fileno: Optional[int]) -> None:
+    """Removes a forgotten client's wake-up socket from its loop; the reader's callback held
+    the socket, which then closes. From any thread (a finalizer runs where the object died)."""
+    if fileno is None or loop.is_closed():
+        return
+    try:
+        loop.call_soon_threadsafe(loop.remove_reader, fileno)
+    except RuntimeError:
+        pass  # the loop closed meanwhile: its readers went with it
 
 
 class _AsyncHandlers(LoopTasks):
@@ -776,6 +866,8 @@ class AsyncWebex:
         self._handlers = _AsyncHandlers()
         self._calls: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopCalls]" = weakref.WeakKeyDictionary()
         self._router = _Router(self._handlers.call)
+        #: Handlers set before any loop ran the client, attached when one does.
+        self._unbound: List[Tuple[str, Handler]] = []
         self._core = _Core(_native_client(config, options), self._router)
         try:
             self._bind(asyncio.get_running_loop())
@@ -792,6 +884,9 @@ class AsyncWebex:
             self._core.start_pump(self._loop_ref)
         else:
             self._loop_ref.loop = loop
+        unbound, self._unbound = self._unbound, []
+        for event, handler in unbound:
+            self._router.add_handler(event, handler)
 
     def _get_loop(self) -> asyncio.AbstractEventLoop:
         try:
@@ -817,11 +912,12 @@ class AsyncWebex:
         calls = self._completions_for(loop)
         future: "asyncio.Future[Any]" = loop.create_future()
         call_id = next(calls.ids)
-        calls.pending[call_id] = (future, raw)
+        calls.add(call_id, future, raw, self)
         try:
             self._core.native.call_async(op, params_json, calls.native, call_id)
         except BaseException:
             del calls.pending[call_id]
+            calls._idle()
             raise
         return future
 
@@ -834,43 +930,72 @@ class AsyncWebex:
 
     def on(self, event: str, handler: Optional[Handler] = None) -> Any:
         """Calls ``handler(event)`` on the event loop for every event of this type; coroutine
-        handlers run as tasks. Held events are delivered at once. Usable as a decorator."""
+        handlers run as tasks. Held events are delivered at once. Usable as a decorator, also
+        before any loop runs (at import time): the handler is attached once the client is used
+        in a running loop."""
 
         def register(fn: Handler) -> Handler:
             if not callable(fn):
                 raise error_class("INVALID_ARGUMENT")(f"on({event!r}): the handler must be callable")
-            self._get_loop()
-            self._router.add_handler(event, fn)
+            if self._loop_for_handlers() is None:
+                # No loop to run it on yet (a handler set up at import time): it is attached
+                # once the client is used in one.
+                self._unbound.append((event, fn))
+            else:
+                self._router.add_handler(event, fn)
             return fn
 
         return register(handler) if handler is not None else register
 
     def off(self, event: str, handler: Optional[Handler] = None) -> None:
+        """Removes a handler (or every handler of this event type)."""
+        self._unbound = [(e, h) for (e, h) in self._unbound if not (e == event and (handler is None or h == handler))]
         self._router.remove_handler(event, handler)
+
+    def _loop_for_handlers(self) -> Optional[asyncio.AbstractEventLoop]:
+        """The loop handlers run on: the running one (bound to it), or the bound loop when it
+        is still open; None when there is none yet."""
+        try:
+            loop = self._get_loop()
+        except error_class("INVALID_ARGUMENT"):
+            return None
+        return None if loop.is_closed() else loop
 
     def events(self) -> AsyncEventStream:
         """``async for event in client.events()``: every event from now on (and those held)."""
         self._get_loop()
         return AsyncEventStream(self._router)
 
-    async def wait_for(self, event: str) -> Event:
+    async def wait_for(self, event: str, timeout: Optional[float] = None) -> Event:
         """The next event of this type (the oldest held one counts); each event goes to one
-        ``wait_for``. Raises ``ClosedError`` when the client closes first."""
+        ``wait_for``. Raises ``TimeoutError`` after ``timeout`` seconds and ``ClosedError``
+        when the client closes first; when the wait is cancelled, an event it took meanwhile
+        is held for the next one. An event a handler or stream has already had is not waited
+        for again: check `ready` rather than waiting for ``ready``."""
         loop = self._get_loop()
-        future: "asyncio.Future[Optional[Event]]" = loop.create_future()
+        future: "asyncio.Future[None]" = loop.create_future()
+        got: List[Optional[Event]] = []
 
         def take(e: Optional[Event]) -> None:
+            got.append(e)
             if not future.done():
-                future.set_result(e)
+                future.set_result(None)
 
         self._router.add_waiter(event, take)
         try:
-            got = await future
-        finally:
-            self._router.remove_waiter(take)
-        if got is None:
-            raise error_class("CLOSED")(f"the client closed before a {event!r} event arrived")
-        return got
+            await asyncio.wait((future,), timeout=timeout)
+        except BaseException:
+            self._router.give_back(take, got)
+            raise
+        self._router.remove_waiter(take)
+        return _waited(event, got, timeout)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the client is ready: its ``ready`` event has come (whoever took it), as
+        ``webex.ready`` in the official SDK. Events reach an `AsyncWebex` once it is used in
+        a running loop."""
+        return self._router.ready
 
     @property
     def closed(self) -> bool:

@@ -67,14 +67,14 @@ class LoopTasks:
             if inspect.isawaitable(result):
                 task = asyncio.ensure_future(result, loop=self.loop)
                 self.tasks.add(task)
-                task.add_done_callback(self._done)
+                task.add_done_callback(lambda done: self._done(done, what))
         except Exception:
             log.exception("%s raised", what)
 
-    def _done(self, task: "asyncio.Future[Any]") -> None:
+    def _done(self, task: "asyncio.Future[Any]", what: str) -> None:
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("a handler raised", exc_info=task.exception())
+            log.error("%s raised", what, exc_info=task.exception())
 
 
 # ---------------------------------------------------------------------------------- delivery
