@@ -227,7 +227,7 @@ with Sandbox() as sb:
     def controls():
         while not stop.is_set():
             try:
-                sb.meeting_control("123456789", "media")  # no such meeting: refused at once
+                sb.meeting_control("123456789", "media")  # no such meeting: answered at once
             except ValueError:
                 pass
     thread = threading.Thread(target=controls)
@@ -238,6 +238,15 @@ with Sandbox() as sb:
     thread.join()
 print("done")
 """
+
+
+def test_sandbox_meeting_control_names_a_wrong_argument() -> None:
+    with Sandbox() as sb:
+        assert sb.meeting_control("123456789", "media") == [], "nobody is in it"
+        with pytest.raises(ValueError, match="unknown"):
+            sb.meeting_control("123456789", "dance")
+        with pytest.raises(TypeError, match="meeting_number must be a str"):
+            sb.meeting_control(123456789, "media")  # type: ignore[arg-type]
 
 
 def test_the_sandbox_serves_several_threads_at_once() -> None:

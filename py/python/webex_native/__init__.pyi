@@ -20,7 +20,8 @@ Pcm = Union[bytes, bytearray, memoryview, array[int]]
 VideoData = Union[bytes, bytearray, memoryview]
 
 class Model(Mapping[str, Any]):
-    """A JSON object from the engine: attribute access, mapping access, to_dict()."""
+    """A JSON object from the engine: attribute access, mapping access, to_dict(). A member named
+    like a mapping method (items, keys, values, get) is read by subscript: page["items"]."""
     def __init__(self, data: Dict[str, Any]) -> None: ...
     def __getattr__(self, name: str) -> Any: ...
     def __getitem__(self, key: str) -> Any: ...
@@ -428,7 +429,7 @@ class SendVideoLimits(Model):
     maxBitrate: int
 
 class Member(Model):
-    """One person of the roster, from a Locus participant (rules of the official SDK's"""
+    """One person of the roster, from a Locus participant (rules of the official SDK's `members/util.ts`)."""
     id: str
     personId: Optional[str]
     name: Optional[str]
@@ -472,6 +473,7 @@ class TrackStats(Model):
 
 class MeetingList(Model):
     """`meetings.list` answer."""
+    # items: read as self['items'] (items is the mapping method)
     ...
 
 class LogRecord(Model):

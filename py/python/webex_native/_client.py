@@ -651,7 +651,8 @@ class Webex:
 
     def call(self, operation: str, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> Any:
         """Runs any operation by name (``webex.call("rooms.create", title="x")``); list
-        operations return their first page ``{items, next}``."""
+        operations return their first page ``{items, next}`` (``page["items"]``: ``items`` is
+        also the mapping method)."""
         return wrap(self._core.native.call(operation, encode_call(operation, params, kwargs)))
 
     def on(self, event: str, handler: Optional[Handler] = None) -> Any:
@@ -925,7 +926,8 @@ class AsyncWebex:
         return AsyncPageIterator(self, op, params_json)
 
     def call(self, operation: str, params: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> "asyncio.Future[Any]":
-        """Runs any operation by name; list operations give their first page ``{items, next}``."""
+        """Runs any operation by name; list operations give their first page ``{items, next}``
+        (``page["items"]``: ``items`` is also the mapping method)."""
         return self._submit(operation, encode_call(operation, params, kwargs))
 
     def on(self, event: str, handler: Optional[Handler] = None) -> Any:

@@ -40,7 +40,8 @@ Pcm = Union[bytes, bytearray, memoryview, array[int]]
 VideoData = Union[bytes, bytearray, memoryview]
 
 class Model(Mapping[str, Any]):
-    """A JSON object from the engine: attribute access, mapping access, to_dict()."""
+    """A JSON object from the engine: attribute access, mapping access, to_dict(). A member named
+    like a mapping method (items, keys, values, get) is read by subscript: page["items"]."""
     def __init__(self, data: Dict[str, Any]) -> None: ...
     def __getattr__(self, name: str) -> Any: ...
     def __getitem__(self, key: str) -> Any: ...
@@ -348,17 +349,20 @@ class Gen:
         lines = [f"class {name}(Model):"]
         doc = (schema.get("description") or "").strip().replace('"""', "'")
         if doc:
-            lines.append(f'    """{doc.splitlines()[0]}"""')
+            # The first paragraph, whole: a line cut at its wrap ended mid-sentence.
+            lines.append(f'    """{" ".join(doc.split(chr(10) + chr(10))[0].split())}"""')
         required = set(schema.get("required") or [])
         props = schema.get("properties") or {}
         for prop, sub in props.items():
             if not _ident(prop) or prop in _MODEL_ATTRS:
+                if prop in _MODEL_ATTRS:
+                    lines.append(f"    # {prop}: read as self[{prop!r}] ({prop} is the mapping method)")
                 continue
             t = self.type_of(sub, defs, for_input=False)
             if prop not in required and not t.startswith("Optional[") and t not in ("Any", "None"):
                 t = f"Optional[{t}]"
             lines.append(f"    {prop}: {t}")
-        if len(lines) == 1 or (len(lines) == 2 and doc):
+        if not any(line.startswith("    ") and not line.lstrip().startswith(("#", '"""')) for line in lines):
             lines.append("    ...")
         self.models[name] = "\n".join(lines) + "\n"
         self.order.append(name)

@@ -67,7 +67,10 @@ _object_getattribute = object.__getattribute__
 
 
 class Model(Mapping[str, Any]):
-    """A JSON object from the engine: ``room.title``, ``room["title"]``, ``dict(room)``."""
+    """A JSON object from the engine: ``room.title``, ``room["title"]``, ``dict(room)``.
+
+    A member named like a mapping method (``items``, ``keys``, ``values``, ``get``,
+    ``to_dict``) is read by subscript: ``page["items"]`` (``page.items`` is the method)."""
 
     __slots__ = ("_data",)
 

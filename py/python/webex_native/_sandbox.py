@@ -114,9 +114,12 @@ class Sandbox:
           showing a 320x240 test pattern at 15 fps; answers ``{email}``;
         - ``removeBot``.
 
-        Actions without an answer return an empty `Model`. The sandbox's refusal (an unknown
-        action, a bad or missing param, a meeting that is not running, a person who is not in
-        it) raises `ValueError` with its message. Callable from any thread."""
+        Actions without an answer return an empty `Model`; ``media`` of a meeting nobody is in
+        is an empty list. The sandbox's refusal (an unknown action, a bad or missing param, a
+        meeting that is not running for an action on it, a person who is not in it) raises
+        `ValueError` with its message. Callable from any thread."""
+        if not isinstance(meeting_number, str):
+            raise TypeError(f"meeting_number must be a str (the meeting's number), not {type(meeting_number).__name__}")
         try:
             params_json = json.dumps(params)
         except (TypeError, ValueError) as e:
