@@ -8,6 +8,7 @@ from __future__ import annotations
 import array
 import asyncio
 import math
+import threading
 from typing import Any, List
 
 import pytest
@@ -235,6 +236,11 @@ def test_frames_before_joining_with_audio_are_refused(client: Webex) -> None:
         client.meetings.on_audio(meeting.id, "not a handler")  # type: ignore[arg-type]
     with pytest.raises(webex_native.NotFoundError):
         client.meetings.on_audio("no-such-meeting", lambda f: None)
+    with pytest.raises(webex_native.NotFoundError):
+        client.meetings.on_video("no-such-meeting", lambda f: None)
+    # A receiver that was refused started no delivery thread.
+    handle = client._core.native.handle
+    assert [t.name for t in threading.enumerate() if t.name.endswith(f"-{handle}") and "events" not in t.name] == []
 
 
 def test_media_cut_by_the_server_comes_back_by_itself(sandbox: Sandbox) -> None:

@@ -464,8 +464,19 @@ class _MeetingsMediaBase:
                 return
             self._set_receiver(kind, meeting_id, None, router)
             return
-        router = core.start_frames(kind.name, self._loop())
+        router = self._router_for(kind, meeting_id)
         self._set_receiver(kind, meeting_id, self._handler(handler, kind), router)
+
+    def _router_for(self, kind: MediaKind[Any], meeting_id: str) -> FrameRouter:
+        """The client's router for ``kind``. Its thread starts with the first receiver, once
+        the engine has taken the meeting's sink: an unknown meeting raises before it starts."""
+        core = self._client._core
+        router: Optional[FrameRouter] = core.frame_routers.get(kind.name)
+        if router is None:
+            _check_meeting_id(meeting_id)
+            core.native.set_sink(kind.name, meeting_id, True)
+            router = core.start_frames(kind.name, self._loop())
+        return router
 
     def _set_receiver(
         self, kind: MediaKind[Any], meeting_id: str, receiver: Optional[_Receiver], router: FrameRouter
@@ -545,9 +556,8 @@ class AsyncMeetingsMedia(_MeetingsMediaBase):
         return stream
 
     def _stream(self, kind: MediaKind[_F], meeting_id: str) -> AsyncFrameStream[_F]:
-        core = self._client._core
-        router = core.start_frames(kind.name, self._loop())
-        native = core.native
+        router = self._router_for(kind, meeting_id)
+        native = self._client._core.native
 
         def stop(stream: AsyncFrameStream[_F]) -> None:
             if router.remove_if(meeting_id, receiver) and not native.closed:
