@@ -7,7 +7,7 @@ import gc
 import json
 import logging
 import threading
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Tuple
 
 import pytest
 
@@ -81,22 +81,29 @@ def test_held_events_are_bounded_and_the_drop_is_logged_once(caplog: pytest.LogC
     assert len([r for r in caplog.records if "dropping the oldest" in r.getMessage()]) == 1
 
 
-def test_a_slow_handler_holds_up_no_other_thread() -> None:
-    # The handler blocks inside its event until the test lets it go; meanwhile another thread
-    # registers a waiter, a stream and removes a handler. They used to wait for the handler
-    # (one lock over the lists and the handler calls).
-    router = _Router(_call_sync_handler)
+def _blocked_in(router: _Router, pattern: str, batch: List[str]) -> Tuple[threading.Thread, threading.Event]:
+    """Dispatches ``batch`` on a thread of its own with a handler for ``pattern`` that blocks in
+    its first event; returns (that thread, the event that releases it) once it blocks."""
     inside, release = threading.Event(), threading.Event()
 
     def slow(event: Event) -> None:
         inside.set()
         release.wait(NET)
 
-    router.add_handler("a", slow)
-    delivery = threading.Thread(target=router.dispatch, args=(_batch("a", 0) + _batch("b", 1),))
+    router.add_handler(pattern, slow)
+    delivery = threading.Thread(target=router.dispatch, args=(batch,))
     delivery.start()
+    assert inside.wait(NET)
+    return delivery, release
+
+
+def test_a_slow_handler_holds_up_no_other_thread() -> None:
+    # While a handler blocks inside its event, another thread registers a waiter and a stream
+    # and removes a handler. They used to wait for the handler (one lock over the lists and
+    # the handler calls).
+    router = _Router(_call_sync_handler)
+    delivery, release = _blocked_in(router, "a", _batch("a", 0) + _batch("b", 1))
     try:
-        assert inside.wait(NET)
         done = threading.Event()
         got: List[Optional[Event]] = []
 
@@ -111,7 +118,7 @@ def test_a_slow_handler_holds_up_no_other_thread() -> None:
     finally:
         release.set()
         delivery.join(NET)
-    # What the handler's batch still carried is delivered in order after it returned.
+    # The waiter registered meanwhile takes the next event of its kind.
     router.dispatch(_batch("c", 2))
     assert [e.data.n for e in got if e] == [2]
 
@@ -119,17 +126,8 @@ def test_a_slow_handler_holds_up_no_other_thread() -> None:
 def test_a_handler_attached_during_a_dispatch_gets_held_events_first() -> None:
     router = _Router(_call_sync_handler)
     router.dispatch(_batch("a", 0, 1))  # held: nobody wants them yet
-    inside, release = threading.Event(), threading.Event()
     order: List[int] = []
-
-    def slow(event: Event) -> None:
-        inside.set()
-        release.wait(NET)
-
-    router.add_handler("b", slow)
-    delivery = threading.Thread(target=router.dispatch, args=(_batch("b", 9) + _batch("a", 2),))
-    delivery.start()
-    assert inside.wait(NET)
+    delivery, release = _blocked_in(router, "b", _batch("b", 9) + _batch("a", 2))
     attach = threading.Thread(target=router.add_handler, args=("a", lambda e: order.append(e.data.n)))
     attach.start()
     release.set()

@@ -10,6 +10,7 @@ that one thread per client drains with the GIL released; they are held until a h
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
@@ -187,13 +188,24 @@ class _Router:
         with self._lock:
             self._waiters = [(p, t) for (p, t) in self._waiters if t is not take]
 
-    def give_back(self, take: Callable[[Optional[Event]], None], got: List[Optional[Event]]) -> None:
-        """A waiter that stopped waiting (interrupted, cancelled): removed, and the event it may
-        have taken meanwhile is held again, first, for the next one."""
-        with self._lock:
-            self._waiters = [(p, t) for (p, t) in self._waiters if t is not take]
-            if got and got[0] is not None:
-                self._held.insert(0, got[0])
+    @contextlib.contextmanager
+    def waiting(
+        self, pattern: str, take: Callable[[Optional[Event]], None], got: List[Optional[Event]]
+    ) -> Iterator[None]:
+        """A ``wait_for``'s waiter (``take`` appends to ``got``) for the ``with`` body, which
+        waits. Afterwards ``got`` is final: an event that came as the wait timed out is in it,
+        not lost. A wait that stopped by an exception (interrupted, cancelled) gives the event
+        it may have taken meanwhile back, held first for the next one."""
+        self.add_waiter(pattern, take)
+        try:
+            yield
+        except BaseException:
+            with self._lock:
+                self._waiters = [(p, t) for (p, t) in self._waiters if t is not take]
+                if got and got[0] is not None:
+                    self._held.insert(0, got[0])
+            raise
+        self.remove_waiter(take)
 
     def add_stream(self, stream: "_Stream") -> None:
         with self._lock:
@@ -698,14 +710,8 @@ class Webex:
             got.append(e)
             arrived.set()
 
-        self._router.add_waiter(event, take)
-        try:
+        with self._router.waiting(event, take, got):
             arrived.wait(timeout)
-        except BaseException:  # KeyboardInterrupt: an event taken meanwhile goes to the next
-            self._router.give_back(take, got)
-            raise
-        # An event that came between the timeout and this removal is returned, not lost.
-        self._router.remove_waiter(take)
         return _waited(event, got, timeout)
 
     @property
@@ -983,13 +989,8 @@ class AsyncWebex:
             if not future.done():
                 future.set_result(None)
 
-        self._router.add_waiter(event, take)
-        try:
+        with self._router.waiting(event, take, got):
             await asyncio.wait((future,), timeout=timeout)
-        except BaseException:
-            self._router.give_back(take, got)
-            raise
-        self._router.remove_waiter(take)
         return _waited(event, got, timeout)
 
     @property
