@@ -35,6 +35,25 @@ impl Registry {
     /// The object behind `handle`, which must be of `kind`.
     pub fn get<T: Any + Send + Sync>(&self, kind: &'static str, handle: Handle) -> Result<Arc<T>> {
         let map = self.entries.lock().map_err(|_| Error::internal("handle registry poisoned"))?;
+        self.checked::<T>(&map, kind, handle)
+    }
+
+    /// Remove `handle` (which must be of `kind`) and return its object. The check and the
+    /// removal are one step under the lock: of two threads closing the same handle at once,
+    /// exactly one gets the object (the other, `Closed`), so a close runs once.
+    pub fn remove<T: Any + Send + Sync>(&self, kind: &'static str, handle: Handle) -> Result<Arc<T>> {
+        let mut map = self.entries.lock().map_err(|_| Error::internal("handle registry poisoned"))?;
+        let object = self.checked::<T>(&map, kind, handle)?;
+        map.remove(&handle);
+        Ok(object)
+    }
+
+    fn checked<T: Any + Send + Sync>(
+        &self,
+        map: &HashMap<Handle, Entry>,
+        kind: &'static str,
+        handle: Handle,
+    ) -> Result<Arc<T>> {
         let entry = map.get(&handle).ok_or_else(|| missing(kind, handle, self.next.load(Ordering::Relaxed)))?;
         if entry.kind != kind {
             return Err(Error::new(
@@ -43,15 +62,6 @@ impl Registry {
             ));
         }
         entry.object.clone().downcast::<T>().map_err(|_| Error::internal(format!("handle {handle}: type mismatch")))
-    }
-
-    /// Remove `handle` (which must be of `kind`) and return its object.
-    pub fn remove<T: Any + Send + Sync>(&self, kind: &'static str, handle: Handle) -> Result<Arc<T>> {
-        let object = self.get::<T>(kind, handle)?;
-        if let Ok(mut map) = self.entries.lock() {
-            map.remove(&handle);
-        }
-        Ok(object)
     }
 }
 
@@ -85,5 +95,26 @@ mod tests {
         assert_eq!(r.get::<u32>("client", a).unwrap_err().code, ErrorCode::Closed);
         let c = r.insert("client", Arc::new(6u32));
         assert!(c > b, "handles are never reused");
+    }
+
+    #[test]
+    fn of_two_threads_removing_one_handle_exactly_one_gets_it() {
+        let r = Arc::new(Registry::default());
+        // The old check-then-remove lost about one race in a few hundred.
+        for _ in 0..2000 {
+            let h = r.insert("client", Arc::new(1u32));
+            let barrier = Arc::new(std::sync::Barrier::new(2));
+            let racers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (r, barrier) = (r.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        r.remove::<u32>("client", h).is_ok()
+                    })
+                })
+                .collect();
+            let won = racers.into_iter().map(|t| t.join().unwrap()).filter(|&ok| ok).count();
+            assert_eq!(won, 1, "handle {h} was removed by {won} threads");
+        }
     }
 }
