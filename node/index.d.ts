@@ -38,7 +38,8 @@ export interface WebexError extends Error {
 /**
  * The config document, the same in every language: the official SDK's attribute reference
  * (`credentials`, `services`, `logger`, `meetings`, ... or under `config`), plus
- * webex-native's `http` knobs. Unknown or wrong values are rejected with the path named.
+ * webex-native's `http` knobs. Wrong values, and unknown keys under `credentials`, are rejected with
+ * the path named; other unknown keys are logged as warnings (`webex::config`), naming the nearest known one.
  */
 export interface Config {
   credentials?: {access_token?: string; [member: string]: unknown} | string;

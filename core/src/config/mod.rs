@@ -65,12 +65,13 @@ impl Config {
     pub fn redacted(&self) -> Value {
         let mut v = self.effective.clone();
         if let Some(creds) = v.get_mut("credentials").and_then(Value::as_object_mut) {
-            for key in ["access_token", "refresh_token", "client_secret"] {
-                if creds.get(key).is_some_and(|x| !x.is_null()) {
-                    creds.insert(key.into(), Value::String("<redacted>".into()));
+            for (key, value) in creds.iter_mut() {
+                if !PUBLIC_CREDENTIALS.contains(&key.as_str()) {
+                    redact_strings(value);
                 }
             }
         }
+        redact_userinfo(&mut v, false);
         v
     }
 
@@ -183,13 +184,73 @@ fn validate(v: &Value, prefix: &str, attrs: &[Attribute], warnings: &mut Vec<Str
                 return Err(Error::invalid(format!("{path}: expected an object, got {}", describe(value))));
             }
             validate(value, &path, attrs, warnings)?;
+        } else if prefix == "credentials" || prefix.starts_with("credentials.") {
+            // A misspelt credential leaves the client without its token (or, with
+            // WEBEX_ACCESS_TOKEN set, quietly acting as someone else): refused, not warned.
+            return Err(Error::invalid(format!(
+                "{path}: unknown credentials key{}; the keys are those of credentials.* in the attribute reference",
+                closest(&path, attrs)
+            )));
         } else if !prefix.starts_with("defaultMercuryOptions") {
             warnings.push(format!(
-                "{path}: unknown config key, ignored (check the spelling against the attribute reference)"
+                "{path}: unknown config key, ignored{} (check the spelling against the attribute reference)",
+                closest(&path, attrs)
             ));
         }
     }
     Ok(())
+}
+
+/// `; did you mean `x`?` for the attribute or section nearest `path`, when one is near.
+fn closest(path: &str, attrs: &[Attribute]) -> String {
+    // Sections too: `meetings.bandwith` is near `meetings.bandwidth`, far from its members.
+    let candidates =
+        attrs.iter().flat_map(|a| a.path.match_indices('.').map(|(i, _)| &a.path[..i]).chain(std::iter::once(a.path)));
+    match candidates.map(|c| (crate::boundary::distance(path, c), c)).min() {
+        Some((d, near)) if d <= 3 => format!("; did you mean `{near}`?"),
+        _ => String::new(),
+    }
+}
+
+/// Credentials members that are no secret, shown by [`Config::redacted`]; every other one
+/// (the known secrets, and any the app may add) is redacted.
+const PUBLIC_CREDENTIALS: &[&str] =
+    &["token_type", "expires_in", "clientType", "client_id", "scope", "redirect_uri", "idbroker", "refreshCallback"];
+
+/// Every string under `v` replaced by `"<redacted>"`.
+fn redact_strings(v: &mut Value) {
+    match v {
+        Value::String(s) => *s = "<redacted>".into(),
+        Value::Array(items) => items.iter_mut().for_each(redact_strings),
+        Value::Object(map) => map.values_mut().for_each(redact_strings),
+        _ => {}
+    }
+}
+
+/// URLs under `v` without their user and password (`http://user:secret@proxy:3128`);
+/// `any_text`: also what looks like userinfo in text with no scheme (a malformed URL an error
+/// message shows), else only in URLs.
+fn redact_userinfo(v: &mut Value, any_text: bool) {
+    match v {
+        Value::String(s) => {
+            if let Some(shown) = without_userinfo(s).filter(|_| any_text || s.contains("://")) {
+                *s = shown;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_userinfo(v, any_text)),
+        Value::Object(map) => map.values_mut().for_each(|v| redact_userinfo(v, any_text)),
+        _ => {}
+    }
+}
+
+/// `text` with the userinfo of a URL in it (`scheme://user:pass@host`) replaced, or `None`
+/// when it has none. Sliced rather than parsed: in a malformed URL (no scheme) whatever comes
+/// before an `@` is taken for userinfo too.
+fn without_userinfo(text: &str) -> Option<String> {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    let authority_end = text[start..].find(['/', '?', '#']).map_or(text.len(), |i| start + i);
+    let at = text[start..authority_end].rfind('@')? + start;
+    Some(format!("{}<redacted>{}", &text[..start], &text[at..]))
 }
 
 /// A value as an error message shows it: JSON text, never a secret.
@@ -197,6 +258,8 @@ fn describe_value(path: &str, v: &Value) -> String {
     if path.starts_with("credentials.") && !path.ends_with("clientType") {
         return describe(v);
     }
+    let mut v = v.clone();
+    redact_userinfo(&mut v, true);
     let s = v.to_string();
     if s.chars().count() > 80 { format!("{}...", s.chars().take(77).collect::<String>()) } else { s }
 }

@@ -150,6 +150,38 @@ fn unknown_keys_are_warnings_not_failures() {
 }
 
 #[test]
+fn unknown_keys_name_the_nearest_one() {
+    let cfg = parse(json!({"meetings": {"bandwith": 1}})).unwrap();
+    assert!(cfg.warnings()[0].contains("did you mean `meetings.bandwidth`?"), "{:?}", cfg.warnings());
+}
+
+#[test]
+fn an_unknown_credentials_key_is_refused_without_its_value() {
+    let err = parse(json!({"credentials": {"acces_token": "secret-token-1"}})).unwrap_err();
+    assert_eq!(err.code, crate::error::ErrorCode::InvalidArgument);
+    assert!(err.message.starts_with("credentials.acces_token: unknown credentials key"), "{}", err.message);
+    assert!(err.message.contains("did you mean `credentials.access_token`?"), "{}", err.message);
+    assert!(!err.message.contains("secret-token-1"), "{}", err.message);
+}
+
+#[test]
+fn redacted_shows_no_secret_anywhere() {
+    let cfg = parse(json!({
+        "credentials": {"access_token": "secret-a", "refresh_token": "secret-r", "client_secret": "secret-c",
+                        "client_id": "app-id", "idbroker": {"url": "https://user:secret-i@idbroker.example"}},
+        "defaultMercuryOptions": {"proxy": "http://user:secret-p@proxy.example:3128"},
+    }))
+    .unwrap();
+    let shown = cfg.redacted().to_string();
+    assert!(!shown.contains("secret-"), "{shown}");
+    assert_eq!(cfg.redacted()["credentials"]["client_id"], "app-id", "what is no secret stays readable");
+    assert_eq!(cfg.redacted()["credentials"]["idbroker"]["url"], "https://<redacted>@idbroker.example");
+    assert_eq!(cfg.redacted()["defaultMercuryOptions"]["proxy"], "http://<redacted>@proxy.example:3128");
+    let err = parse(json!({"defaultMercuryOptions": {"proxy": "not a url user:secret-q@"}})).unwrap_err();
+    assert!(!err.message.contains("secret-q"), "{}", err.message);
+}
+
+#[test]
 fn token_shapes_are_normalised() {
     let cfg = parse(json!("abc")).unwrap();
     assert_eq!(cfg.str("credentials.access_token"), Some("abc"));
