@@ -2320,7 +2320,12 @@ export interface SandboxFault {
   count?: number;
 }
 
-/** The embedded sandbox: a local Webex-compatible cloud on loopback, served by the engine. */
+/**
+ * The embedded sandbox: a local Webex-compatible cloud on loopback, served by the engine. It
+ * does not keep the process alive by itself (its clients do while they listen, are in a
+ * meeting or have calls in flight): a script that only serves it must keep itself running until
+ * it calls `stop()`.
+ */
 export class Sandbox {
   /**
    * Start a sandbox on a free loopback port (a bot, alice@example.com, bob@example.com).

@@ -133,9 +133,6 @@ function defineMethod(client, ns, verb, op) {
   let method;
   if (op.kind === 'list') {
     method = (params) => new PageRequest(client._invoke(op, params).then((p) => new Page(client, p)));
-  } else if (verb === 'listen' || verb === 'stopListening' || op.name === 'mercury.connect' || op.name === 'mercury.disconnect') {
-    const on = verb === 'listen' || op.name === 'mercury.connect';
-    method = (params) => client._invoke(op, params).then((r) => (client._listening(ns._name, on), r));
   } else {
     method = (params) => client._invoke(op, params);
   }
@@ -182,7 +179,10 @@ class Webex extends EventEmitter {
     }
     Object.defineProperty(this, '_held', {value: [], writable: true});
     Object.defineProperty(this, '_flushQueued', {value: false, writable: true});
+    // What keeps the process alive for the app: namespaces listening on the event socket,
+    // and meetings joined (their events and media come unasked).
     Object.defineProperty(this, '_listeningTo', {value: new Set()});
+    Object.defineProperty(this, '_inMeetings', {value: new Set()});
     Object.defineProperty(this, '_callsInFlight', {value: 0, writable: true});
     Object.defineProperty(this, '_heldDropped', {value: 0, writable: true});
     const onEvent = eventCallback(new WeakRef(this));
@@ -235,6 +235,7 @@ class Webex extends EventEmitter {
   close() {
     const first = !this._native.closed;
     this._listeningTo.clear();
+    this._inMeetings.clear();
     this._settle();
     for (const handlers of Object.values(this._mediaHandlers)) handlers.clear();
     // `close` once everything is done, on the client and on every namespace, so
@@ -262,7 +263,7 @@ class Webex extends EventEmitter {
       this._settle();
     };
     return this._native.call(op.name, json).then(
-      (text) => (done(), JSON.parse(text)),
+      (text) => (done(), this._track(op, params), JSON.parse(text)),
       (err) => {
         done();
         throw err;
@@ -270,24 +271,41 @@ class Webex extends EventEmitter {
     );
   }
 
-  _listening(nsName, on) {
-    if (on) this._listeningTo.add(nsName);
-    else this._listeningTo.delete(nsName);
-    if (!this._native.closed) this._native.keepAlive(this._listeningTo.size > 0);
-    if (this._listeningTo.size > 0 && !this._native.closed) WORKING.add(this);
+  // An operation that succeeded may change what keeps the process alive: however it was
+  // called (a namespace method or `request`).
+  _track(op, params) {
+    const dot = op.name.indexOf('.');
+    const [nsName, verb] = [op.name.slice(0, dot), op.name.slice(dot + 1)];
+    const meetingId = params && typeof params === 'object' ? params.meetingId : undefined;
+    if (verb === 'listen' || op.name === 'mercury.connect') this._listeningTo.add(nsName);
+    else if (verb === 'stopListening') this._listeningTo.delete(nsName);
+    else if (op.name === 'mercury.disconnect') this._listeningTo.clear(); // the socket is gone for all
+    else if (op.name === 'meetings.join') this._inMeetings.add(meetingId);
+    else if (op.name === 'meetings.leave' || op.name === 'meetings.end') this._inMeetings.delete(meetingId);
+    else return;
+    this._keepAlive();
+  }
+
+  _holdsProcess() {
+    return this._listeningTo.size > 0 || this._inMeetings.size > 0;
+  }
+
+  _keepAlive() {
+    if (!this._native.closed) this._native.keepAlive(this._holdsProcess());
+    if (this._holdsProcess() && !this._native.closed) WORKING.add(this);
     else this._settle();
   }
 
   // Leaves WORKING once nothing runs for the app any more.
   _settle() {
-    if (this._callsInFlight === 0 && (this._listeningTo.size === 0 || this._native.closed)) WORKING.delete(this);
+    if (this._callsInFlight === 0 && (!this._holdsProcess() || this._native.closed)) WORKING.delete(this);
   }
 
   _event(json) {
     const {type, data} = JSON.parse(json);
     if (type === 'ready') {
       this.ready = true;
-      if (!this._listeningTo.size && !this._native.closed) this._native.keepAlive(false);
+      if (!this._holdsProcess() && !this._native.closed) this._native.keepAlive(false);
     }
     const targets = [[this, type]];
     const colon = type.indexOf(':');
@@ -296,10 +314,11 @@ class Webex extends EventEmitter {
       if (ns) targets.push([ns, type.slice(colon + 1)]);
     }
     if (type === 'offline.permanent' || type === 'offline.replaced') {
-      // The engine stops reconnecting: nothing more will come, so the process may exit.
+      // The engine stops reconnecting: nothing more will come over the socket.
       this._listeningTo.clear();
-      if (!this._native.closed) this._native.keepAlive(false);
-      this._settle();
+      this._keepAlive();
+    } else if ((type === 'meeting:ended' || type === 'meeting:self:left') && data && this._inMeetings.delete(data.meetingId)) {
+      this._keepAlive();
     }
     // Events wait until a handler for them is attached; one that waited is delivered before
     // a newer one of its kind (even when a handler of an older one throws).

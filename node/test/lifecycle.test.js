@@ -84,6 +84,68 @@ test('a listening client keeps the process alive until it is closed', async (t) 
   assert.equal(run.stdout, 'listening\ngot to myself\n');
 });
 
+test('listening through request() keeps the process alive too, and stopListening lets it exit', async (t) => {
+  const env = await setup();
+  t.after(() => env.done());
+  // As the test above, with the operations called by name: they used to skip the
+  // bookkeeping, so the child exited at once (listen) or never (stopListening).
+  const script = `
+    const Webex = require('.');
+    const webex = Webex.init(JSON.parse(process.env.CONFIG));
+    webex.request('messages.listen').then(() => {
+      webex.messages.on('created', async (e) => {
+        console.log('got', e.data.text);
+        await webex.request('messages.stopListening');
+        console.log('stopped');
+      });
+      return webex.messages.create({toPersonEmail: 'alice@example.com', text: 'to myself'});
+    });`;
+  const run = spawnSync(process.execPath, ['-e', script], {
+    cwd: pkg,
+    encoding: 'utf8',
+    timeout: 120000,
+    env: {...process.env, CONFIG: JSON.stringify(env.sandbox.config())},
+  });
+  assert.equal(run.error, undefined, `the process did not exit by itself: ${run.error}`);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, 'got to myself\nstopped\n');
+});
+
+test('a joined meeting keeps the process alive until it ends', async (t) => {
+  const env = await setup();
+  t.after(() => env.done());
+  const host = env.client('alice@example.com');
+  const scheduled = await host.scheduledMeetings.create({title: 'alive', start: '2030-01-01T10:00:00Z', end: '2030-01-01T10:30:00Z'});
+  // The child joins and waits for the meeting to end, which the test does once the child says
+  // it joined: without the meeting keeping it alive, the child exited right after joining.
+  const script = `
+    const Webex = require('.');
+    const webex = Webex.init(JSON.parse(process.env.CONFIG));
+    webex.on('meeting:ended', () => { console.log('ended'); webex.close(); });
+    webex.meetings.create({destination: process.env.NUMBER})
+      .then((m) => webex.meetings.join({meetingId: m.id}))
+      .then(() => console.log('joined'));`;
+  const {spawn} = require('node:child_process');
+  const child = spawn(process.execPath, ['-e', script], {
+    cwd: pkg,
+    env: {...process.env, CONFIG: JSON.stringify(env.sandbox.config()), NUMBER: scheduled.meetingNumber},
+  });
+  let out = '';
+  let ended = false;
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+    if (!ended && out.includes('joined')) {
+      ended = true;
+      env.sandbox.meetingControl(scheduled.meetingNumber, 'end');
+    }
+  });
+  const guard = setTimeout(() => child.kill(), 120000); // a hang guard, not a timing assertion
+  const status = await new Promise((resolve) => child.on('close', resolve));
+  clearTimeout(guard);
+  assert.equal(status, 0);
+  assert.equal(out, 'joined\nended\n');
+});
+
 test('the ES module entry point', () => {
   const run = spawnSync(
     process.execPath,
