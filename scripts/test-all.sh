@@ -73,6 +73,9 @@ npm install --prefix target/node --no-audit --no-fund --loglevel=error "$PWD/nod
 (cd node && node --test test/*.test.js)
 node node/scripts/gen-types.js --check
 node/node_modules/.bin/tsc -p examples/node --strict --noEmit
+# The types as an ES module and a CommonJS app see them under `nodenext` (the package imports
+# itself by name through its `exports`).
+node/node_modules/.bin/tsc -p node/test/types
 NODE_PATH="$PWD/target/node/node_modules" node examples/node/quickstart.js
 NODE_PATH="$PWD/target/node/node_modules" node examples/node/meeting_bot.js
 unset WEBEX_NATIVE_PROFILE
