@@ -133,8 +133,9 @@ static SLOTS: Mutex<Option<Slots>> = Mutex::new(None);
 
 /// Retires every frame callback of a closed client, waiting for running calls unless on an
 /// engine thread. After a close from an ordinary thread none is running (the engine waited
-/// for the receive tasks); after a close from inside a callback, which cannot wait, this is
-/// what stops new calls at once. Either way the client's entries leave the table.
+/// for the receive tasks) and the client's entries leave the table; after a close from inside
+/// a callback, which cannot wait, this is what stops new calls at once, and the entries stay
+/// until the engine drops the slots, so that clearing a callback still waits for its last call.
 pub(crate) fn retire_client(client: u64) {
     retire_client_waiting(client, !webex_core::boundary::on_engine_thread());
 }
@@ -146,7 +147,14 @@ pub(crate) fn retire_client_waiting(client: u64, wait: bool) {
         let mut slots = lock(&SLOTS);
         let Some(slots) = slots.as_mut() else { return };
         let keys: Vec<_> = slots.keys().filter(|k| k.0 == client).cloned().collect();
-        keys.into_iter().filter_map(|k| slots.remove(&k)).filter_map(|slot| slot.upgrade()).collect()
+        if wait {
+            keys.into_iter().filter_map(|k| slots.remove(&k)).filter_map(|slot| slot.upgrade()).collect()
+        } else {
+            // A call may still run (this close came from inside a callback): the entries stay,
+            // so a clear from an app thread finds the slot and waits for it before the app
+            // frees its user_data. They go once the engine drops the slots (`retain` below).
+            keys.iter().filter_map(|k| slots.get(k)).filter_map(Weak::upgrade).collect()
+        }
     };
     for slot in retired {
         slot.retire(wait);
@@ -234,5 +242,70 @@ mod tests {
             running.join().unwrap();
         });
         assert_eq!(lock(&slot.participants).len(), 1);
+    }
+
+    /// A frame kind whose engine side is gone, as after a client close.
+    struct Closed;
+
+    impl FrameKind for Closed {
+        type C = u32;
+        fn install(_: u64, _: &str, _: Option<Arc<Slot<u32>>>) -> Result<()> {
+            Err(webex_core::Error::new(ErrorCode::Closed, "client handle was closed"))
+        }
+    }
+
+    /// A callback that blocks until its gate opens.
+    struct Gate {
+        open: Mutex<bool>,
+        opened: Condvar,
+    }
+
+    unsafe extern "C" fn gated(user_data: *mut c_void, _: *const u32) {
+        // SAFETY: the test passes a `Gate` that outlives the call.
+        let gate = unsafe { &*user_data.cast::<Gate>() };
+        let mut open = lock(&gate.open);
+        while !*open {
+            open = gate.opened.wait(open).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    #[test]
+    fn clearing_after_a_close_from_a_callback_waits_for_the_running_call() {
+        const CLIENT: u64 = u64::MAX - 7;
+        let gate = Gate { open: Mutex::new(false), opened: Condvar::new() };
+        let user_data = UserData((&raw const gate).cast_mut().cast());
+        // The engine's sink holds the slot; the table knows it by (client, meeting, kind).
+        let slot = Arc::new(Slot::new("m", gated as Callback<u32>, user_data));
+        let retire: Arc<dyn Retire> = slot.clone();
+        lock(&SLOTS)
+            .get_or_insert_with(HashMap::new)
+            .insert((CLIENT, "m".into(), TypeId::of::<Closed>()), Arc::downgrade(&retire));
+        std::thread::scope(|scope| {
+            let frame = scope.spawn(|| slot.deliver("m", None, |_, _| 2));
+            while lock(&slot.state).running == 0 {
+                std::thread::yield_now();
+            }
+            // The close ran inside a callback, so it could not wait.
+            retire_client_waiting(CLIENT, false);
+            let clear = scope.spawn(|| {
+                // SAFETY: a valid C string; no callback is set.
+                let cleared = unsafe { set_callback::<Closed>(CLIENT, c"m".as_ptr(), None, std::ptr::null_mut()) };
+                (cleared.is_ok(), lock(&slot.state).running)
+            });
+            // Before the fix the clear returned at once, with the callback running. Give it a
+            // bounded chance to do so (this only catches the bug; a correct clear waits, and the
+            // gate opening below lets it return whenever it got there).
+            let deadline = std::time::Instant::now() + Duration::from_secs(1);
+            while !clear.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::yield_now();
+            }
+            *lock(&gate.open) = true;
+            gate.opened.notify_all();
+            let (cleared, running_at_return) = clear.join().unwrap();
+            assert!(cleared, "clearing after close succeeds");
+            assert_eq!(running_at_return, 0, "the clear returned while the callback still ran");
+            frame.join().unwrap();
+        });
+        drop(retire);
     }
 }
