@@ -194,7 +194,9 @@ typedef struct {
  * Thread: runs on engine threads, never on the thread that set it. The frames of one speaker
  * arrive one at a time, in order; frames of different speakers may arrive concurrently on
  * different threads. It must not block (copy the samples to your own buffer or queue) and
- * must not close its client. It may call `webex_meeting_send_audio`.
+ * must not close its client (unlike event and result callbacks, a frame callback is not
+ * among those `webex_client_close_async` may be called from). It may call
+ * `webex_meeting_send_audio`.
  *
  * Ownership: `frame` and all its pointers are borrowed for the call only. `user_data` is the
  * pointer given to `webex_meeting_set_audio_callback`, passed back untouched.
@@ -256,7 +258,8 @@ typedef struct {
  * thread that set it. The frames of one received stream arrive one at a time, in order;
  * frames of different streams may arrive concurrently on different threads. It must not
  * block (copy the data to your own buffer or queue; decode elsewhere) and must not close its
- * client. It may call `webex_meeting_send_video` and `webex_meeting_send_audio`.
+ * client (as for audio frames). It may call `webex_meeting_send_video` and
+ * `webex_meeting_send_audio`.
  *
  * Ownership: `frame` and all its pointers are borrowed for the call only. `user_data` is the
  * pointer given to `webex_meeting_set_video_callback`, passed back untouched.
@@ -274,13 +277,17 @@ typedef void (*webex_storage_found_cb)(void *found_ctx, const char *json);
  * `"device"`); values are JSON text the app stores as given. The values hold the access and
  * refresh tokens: keep them where secrets belong.
  *
- * Threads: `get` runs once per key while `webex_client_new` runs, on its thread; `put` and
- * `remove` run on engine threads (or that thread), one at a time per store, and must not
- * block for long. Each returns 0 on success; any other value is logged as a failure (the
- * engine goes on with what it holds in memory).
+ * Threads: `get` runs while `webex_client_new` runs, on its thread: for each key the
+ * client's settings read (a store named for both `boundedAdapter` and `unboundedAdapter` is
+ * asked for each key once per setting), at every `webex_client_new`. `put` and `remove` run
+ * on engine threads (or that thread), one at a time per store, and must not block for long.
+ * Each returns 0 on success; any other value is logged as a failure (the engine goes on with
+ * what it holds in memory).
  *
  * `release` (may be NULL) runs once when the last client using the store is gone and the
- * handle is released: free `user_data` there.
+ * handle is released: free `user_data` there. It may run on an engine thread, after
+ * `webex_client_close` has returned (once the client's last writes are done): an app that
+ * unloads the code of its callbacks waits for `release` first.
  */
 typedef struct {
   /**
@@ -344,7 +351,8 @@ void webex_string_free(char *s);
 
 /**
  * Every operation `webex_client_call` accepts, as a JSON array of
- * `{"name", "kind", "summary", "params" (JSON Schema), "result" (JSON Schema)}`.
+ * `{"name", "doc", "kind" ("call" or "list"), "idParam" (the member naming the object acted
+ * on, or null), "params" (JSON Schema), "result" (JSON Schema)}`.
  *
  * Ownership: on `WEBEX_OK`, `*out_json` is the caller's; free it with `webex_string_free`.
  * On failure `*out_json` is set to NULL.
@@ -421,8 +429,8 @@ WebexStatus webex_client_close(uint64_t client);
  * `closed_callback` (when not NULL) runs exactly once, on an engine thread, after every
  * callback of this client (events, results, audio and video frames) has returned; none runs
  * afterwards, so the client's `user_data` pointers may be freed from there. Unlike
- * `webex_client_close` it may be called from inside a callback and still tell the app when
- * the close is complete. The handle is `WEBEX_CLOSED` from the moment this returns. On a
+ * `webex_client_close` it may be called from inside an event or result callback (not a frame
+ * callback) and still tell the app when the close is complete. The handle is `WEBEX_CLOSED` from the moment this returns. On a
  * handle that is already closed (or closing) it returns `WEBEX_CLOSED` and never calls
  * `closed_callback`.
  *

@@ -276,7 +276,8 @@ pub unsafe extern "C" fn webex_string_free(s: *mut c_char) {
 }
 
 /// Every operation `webex_client_call` accepts, as a JSON array of
-/// `{"name", "kind", "summary", "params" (JSON Schema), "result" (JSON Schema)}`.
+/// `{"name", "doc", "kind" ("call" or "list"), "idParam" (the member naming the object acted
+/// on, or null), "params" (JSON Schema), "result" (JSON Schema)}`.
 ///
 /// Ownership: on `WEBEX_OK`, `*out_json` is the caller's; free it with `webex_string_free`.
 /// On failure `*out_json` is set to NULL.
@@ -422,7 +423,7 @@ pub extern "C" fn webex_client_close(client: u64) -> WebexStatus {
         let closed = engine().client_close(client);
         // The engine's close waits for the meetings' receive tasks, so from an ordinary thread
         // no frame callback runs any more. From a callback the close cannot wait: retiring the
-        // slots then still stops new calls at once. Either way the slot table forgets them.
+        // slots then still stops new calls at once, and a later clear waits for a running one.
         frame_callback::retire_client(client);
         closed
     })
@@ -436,8 +437,8 @@ pub type webex_closed_cb = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
 /// `closed_callback` (when not NULL) runs exactly once, on an engine thread, after every
 /// callback of this client (events, results, audio and video frames) has returned; none runs
 /// afterwards, so the client's `user_data` pointers may be freed from there. Unlike
-/// `webex_client_close` it may be called from inside a callback and still tell the app when
-/// the close is complete. The handle is `WEBEX_CLOSED` from the moment this returns. On a
+/// `webex_client_close` it may be called from inside an event or result callback (not a frame
+/// callback) and still tell the app when the close is complete. The handle is `WEBEX_CLOSED` from the moment this returns. On a
 /// handle that is already closed (or closing) it returns `WEBEX_CLOSED` and never calls
 /// `closed_callback`.
 ///

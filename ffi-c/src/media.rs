@@ -45,7 +45,9 @@ pub struct webex_audio_frame {
 /// Thread: runs on engine threads, never on the thread that set it. The frames of one speaker
 /// arrive one at a time, in order; frames of different speakers may arrive concurrently on
 /// different threads. It must not block (copy the samples to your own buffer or queue) and
-/// must not close its client. It may call `webex_meeting_send_audio`.
+/// must not close its client (unlike event and result callbacks, a frame callback is not
+/// among those `webex_client_close_async` may be called from). It may call
+/// `webex_meeting_send_audio`.
 ///
 /// Ownership: `frame` and all its pointers are borrowed for the call only. `user_data` is the
 /// pointer given to `webex_meeting_set_audio_callback`, passed back untouched.
@@ -201,7 +203,8 @@ pub struct webex_video_frame {
 /// thread that set it. The frames of one received stream arrive one at a time, in order;
 /// frames of different streams may arrive concurrently on different threads. It must not
 /// block (copy the data to your own buffer or queue; decode elsewhere) and must not close its
-/// client. It may call `webex_meeting_send_video` and `webex_meeting_send_audio`.
+/// client (as for audio frames). It may call `webex_meeting_send_video` and
+/// `webex_meeting_send_audio`.
 ///
 /// Ownership: `frame` and all its pointers are borrowed for the call only. `user_data` is the
 /// pointer given to `webex_meeting_set_video_callback`, passed back untouched.

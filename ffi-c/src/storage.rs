@@ -17,13 +17,17 @@ pub type webex_storage_found_cb = Option<unsafe extern "C" fn(found_ctx: *mut c_
 /// `"device"`); values are JSON text the app stores as given. The values hold the access and
 /// refresh tokens: keep them where secrets belong.
 ///
-/// Threads: `get` runs once per key while `webex_client_new` runs, on its thread; `put` and
-/// `remove` run on engine threads (or that thread), one at a time per store, and must not
-/// block for long. Each returns 0 on success; any other value is logged as a failure (the
-/// engine goes on with what it holds in memory).
+/// Threads: `get` runs while `webex_client_new` runs, on its thread: for each key the
+/// client's settings read (a store named for both `boundedAdapter` and `unboundedAdapter` is
+/// asked for each key once per setting), at every `webex_client_new`. `put` and `remove` run
+/// on engine threads (or that thread), one at a time per store, and must not block for long.
+/// Each returns 0 on success; any other value is logged as a failure (the engine goes on with
+/// what it holds in memory).
 ///
 /// `release` (may be NULL) runs once when the last client using the store is gone and the
-/// handle is released: free `user_data` there.
+/// handle is released: free `user_data` there. It may run on an engine thread, after
+/// `webex_client_close` has returned (once the client's last writes are done): an app that
+/// unloads the code of its callbacks waits for `release` first.
 #[repr(C)]
 #[allow(non_camel_case_types)]
 pub struct webex_storage_callbacks {
