@@ -317,7 +317,9 @@ pub unsafe extern "C" fn webex_sandbox_meeting_control(
 
 /// Arms a fault: the next matching requests fail, stall, or both. `fault_json` is
 /// `{"path": "/v1/people/me", "method"?, "status"?, "retryAfter"?, "body"?, "delayMs"?,
-/// "count"? (default 1, 0 = until cleared)}`. `*out_fault_id` receives the fault's id.
+/// "count"? (default 1, 0 = until cleared), "headers"? ([["name", "value"], ...] added to the
+/// fault's answer, with "status")}`; an unknown member is `WEBEX_INVALID_ARGUMENT`.
+/// `*out_fault_id` receives the fault's id.
 ///
 /// Ownership: `fault_json` is borrowed for the call.
 ///

@@ -5,7 +5,8 @@ use serde::Deserialize;
 /// A fault to inject. It applies, before normal handling, to requests whose path starts with
 /// `path` (and whose method equals `method`, if given), `count` times.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+// Unknown members are refused: a misspelt `delayMs` (`delay_ms`) made a fault that did nothing.
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Fault {
     /// HTTP method to match (case-insensitive); `None` matches any.
     pub method: Option<String>,
@@ -79,6 +80,14 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_member_is_refused_by_name() {
+        let e = serde_json::from_str::<Fault>(r#"{"path": "/v1", "delay_ms": 5000}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `delay_ms`"), "{e}");
+        let f: Fault = serde_json::from_str(r#"{"path": "/v1", "delayMs": 5, "headers": [["a", "b"]]}"#).unwrap();
+        assert_eq!((f.delay_ms, f.headers), (Some(5), vec![("a".into(), "b".into())]));
+    }
 
     #[test]
     fn count_and_match() {
