@@ -101,15 +101,17 @@ export interface Logger extends EventEmitter {
   off(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
-/** One page of a list result. */
+/** One page of a list result, as the official SDK's `Page`. */
 export interface Page<T> extends Iterable<T> {
   /** The items of this page. */
   readonly items: T[];
   /** The cursor of the following page (`pages.next`), or null on the last page. */
-  readonly next: string | null;
+  readonly cursor: string | null;
   readonly length: number;
   hasNext(): boolean;
-  /** The following page, or null after the last one. */
+  /** The following page (the official SDK's `page.next()`), or null after the last one. */
+  next(): Promise<Page<T> | null>;
+  /** The same as `next()`. */
   nextPage(): Promise<Page<T> | null>;
 }
 
@@ -1521,7 +1523,7 @@ export interface MeetingsCreateParams {
 }
 
 /** Where a meeting stands for this client. */
-export type MeetingState2 = "IDLE" | "JOINING" | "LOBBY" | "JOINED" | "LEAVING" | "LEFT" | "ENDED";
+export type MeetingJoinState = "IDLE" | "JOINING" | "LOBBY" | "JOINED" | "LEAVING" | "LEFT" | "ENDED";
 
 /** Where a meeting's media connection stands. */
 export type MediaState = "NONE" | "CONNECTING" | "CONNECTED" | "RECONNECTING" | "FAILED" | "DISCONNECTED";
@@ -1575,7 +1577,7 @@ export interface MeetingView {
   /** This client's id for the meeting (`meetingId` of the other operations). */
   id: string;
   /** Where it stands for this client. */
-  state: MeetingState2;
+  state: MeetingJoinState;
   /** What `meetings.create` was given. */
   destination: string;
   /** How the destination was read. */
@@ -2384,7 +2386,8 @@ export class Sandbox {
  * A Webex client. `Webex.init({credentials: {access_token}})`, then e.g.
  * `webex.rooms.create({title})`. Events: `ready`, `online`, `offline.*`,
  * `<resource>:<event>` (also `<event>` on `webex.<resource>`), `event:<type>` (raw).
- * Events wait until a handler is attached; none is dropped.
+ * Events wait until a handler is attached (up to 1000; beyond that the oldest are dropped, with
+ * one `WEBEX_EVENTS_HELD` process warning).
  */
 declare class Webex extends EventEmitter {
   /** A client from a config document; throws `INVALID_ARGUMENT` naming a wrong value. */

@@ -348,15 +348,17 @@ export interface Logger extends EventEmitter {
   off(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
-/** One page of a list result. */
+/** One page of a list result, as the official SDK's \`Page\`. */
 export interface Page<T> extends Iterable<T> {
   /** The items of this page. */
   readonly items: T[];
   /** The cursor of the following page (\`pages.next\`), or null on the last page. */
-  readonly next: string | null;
+  readonly cursor: string | null;
   readonly length: number;
   hasNext(): boolean;
-  /** The following page, or null after the last one. */
+  /** The following page (the official SDK's \`page.next()\`), or null after the last one. */
+  next(): Promise<Page<T> | null>;
+  /** The same as \`next()\`. */
   nextPage(): Promise<Page<T> | null>;
 }
 
@@ -628,7 +630,8 @@ export class Sandbox {
  * A Webex client. \`Webex.init({credentials: {access_token}})\`, then e.g.
  * \`webex.rooms.create({title})\`. Events: \`ready\`, \`online\`, \`offline.*\`,
  * \`<resource>:<event>\` (also \`<event>\` on \`webex.<resource>\`), \`event:<type>\` (raw).
- * Events wait until a handler is attached; none is dropped.
+ * Events wait until a handler is attached (up to 1000; beyond that the oldest are dropped, with
+ * one \`WEBEX_EVENTS_HELD\` process warning).
  */
 declare class Webex extends EventEmitter {
   /** A client from a config document; throws \`INVALID_ARGUMENT\` naming a wrong value. */

@@ -1,8 +1,8 @@
 // Meeting audio end to end against the sandbox's media server, as tests/media.rs and
 // tests/reconnect.rs do it in Rust: Alice's 440 Hz tone (sendAudio, paced by a 20 ms timer)
 // reaches Bob (onAudio), her mute stops her packets at the server, bad frames get clear
-// errors, an audio handler never keeps the process alive, and with reconnection enabled her
-// media comes back by itself after the server cut it.
+// errors, an audio handler never keeps the process alive (the meeting does, until left), and
+// with reconnection enabled her media comes back by itself after the server cut it.
 'use strict';
 
 const test = require('node:test');
@@ -257,8 +257,9 @@ test('the sandbox cuts Alice\'s media; with reconnection enabled it comes back a
 });
 
 test('an audio handler never keeps the process alive', () => {
-  // The child hears a frame, then stops its timer and leaves everything else as it is: Bob's
-  // handler set, both clients open and in the meeting, the sandbox running. It must exit.
+  // The child hears a frame, then stops its timer and both leave the meeting (which kept the
+  // process alive), leaving everything else as it is: Bob's handler set, both clients open,
+  // the sandbox running. It must exit.
   const script = `
     const Webex = require('.');
     (async () => {
@@ -275,6 +276,7 @@ test('an audio handler never keeps the process alive', () => {
         clearInterval(timer);
         timer = undefined;
         console.log('heard', frame.frames);
+        Promise.all([alice.meetings.leave(a.id), bob.meetings.leave(b.id)]);
       });
       await bob.meetings.join({meetingId: b.id, audio: {send: true, receive: true}});
       timer = setInterval(() => alice.meetings.sendAudio(a.id, new Int16Array(960)), 20);

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 /// Where a meeting stands for this client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+// Its name in the typed surfaces: `MeetingState` is the REST scheduled meeting's own state.
+#[schemars(rename = "MeetingJoinState")]
 pub enum MeetingState {
     /// Created (destination resolved), not joined.
     Idle,
