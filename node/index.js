@@ -23,8 +23,20 @@ function webexError(code, message) {
   return err;
 }
 
-// The namespaces whose events `listen()` turns on: the engine emits `<namespace>:<event>`.
-const LISTEN_OPS = new Set(['listen', 'mercury.connect']);
+
+// The official SDK takes the object itself where an id is expected (`rooms.remove(room)`,
+// `memberships.update({...membership, isModerator: true})`): an object without the id param
+// but with an `id` is such a resource; its `id` is the id param, and of the rest only the
+// members the operation takes are sent.
+function resourceParams(op, params) {
+  if (!op.idParam || !params || typeof params !== 'object' || Array.isArray(params)) return params;
+  if (op.idParam in params || typeof params.id !== 'string') return params;
+  const out = {[op.idParam]: params.id};
+  for (const member of Object.keys((op.params && op.params.properties) || {})) {
+    if (member !== op.idParam && params[member] !== undefined) out[member] = params[member];
+  }
+  return out;
+}
 
 function paramsJson(op, params) {
   if (params === undefined || params === null) return '{}';
@@ -46,14 +58,17 @@ function describe(value) {
   return `${typeof value} ${String(value)}`;
 }
 
-/** One page of a list: `{items, next}` plus the way to the following page. */
+/**
+ * One page of a list, as the official SDK's `Page`: `items`, `length`, `hasNext()` and
+ * `next()` (the following page); `cursor` is the engine's cursor of the following page.
+ */
 class Page {
   constructor(client, page) {
     Object.defineProperty(this, '_client', {value: client});
     /** The items of this page. */
     this.items = page.items;
     /** The cursor of the following page (for `pages.next`), or null on the last page. */
-    this.next = page.next;
+    this.cursor = page.next;
   }
 
   get length() {
@@ -61,13 +76,18 @@ class Page {
   }
 
   hasNext() {
-    return this.next !== null && this.next !== undefined;
+    return this.cursor !== null && this.cursor !== undefined;
   }
 
-  /** The following page, or null after the last one. */
-  nextPage() {
+  /** The following page (the official SDK's `page.next()`), or null after the last one. */
+  next() {
     if (!this.hasNext()) return Promise.resolve(null);
-    return this._client._invoke(PAGES_NEXT, {cursor: this.next}).then((p) => new Page(this._client, p));
+    return this._client._invoke(PAGES_NEXT, {cursor: this.cursor}).then((p) => new Page(this._client, p));
+  }
+
+  /** The same as `next()`. */
+  nextPage() {
+    return this.next();
   }
 
   [Symbol.iterator]() {
@@ -222,6 +242,17 @@ class Webex extends EventEmitter {
    * List operations resolve to their first page.
    */
   request(name, params) {
+    if (name !== null && typeof name === 'object') {
+      // The official SDK's `webex.request({service, resource, method})` answers with its HTTP
+      // response object; this one runs operations. Say where that call lives here.
+      return Promise.reject(
+        webexError(
+          'INVALID_ARGUMENT',
+          'webex.request takes an operation name here (webex.request("rooms.get", {roomId})); for an HTTP request ' +
+            'as the official SDK\'s webex.request({service, resource}), use webex.http.request({method, service, resource, query, body})',
+        ),
+      );
+    }
     const op = OPERATIONS.find((o) => o.name === name);
     if (!op) return this._native.call(String(name), '{}').then(JSON.parse); // the engine names the closest
     const result = this._invoke(op, params);
@@ -250,6 +281,7 @@ class Webex extends EventEmitter {
 
   _invoke(op, params) {
     if (op.idParam && typeof params === 'string') params = {[op.idParam]: params};
+    else params = resourceParams(op, params);
     let json;
     try {
       json = paramsJson(op, params);
@@ -262,10 +294,16 @@ class Webex extends EventEmitter {
       this._callsInFlight -= 1;
       this._settle();
     };
+    // The engine's rejection is made on its callback, with no JS frames: it gets the stack of
+    // the app's call (captured here, formatted only if the call fails).
+    const site = {};
+    Error.captureStackTrace(site, Webex.prototype._invoke);
     return this._native.call(op.name, json).then(
       (text) => (done(), this._track(op, params), JSON.parse(text)),
       (err) => {
         done();
+        const frames = site.stack.indexOf('\n');
+        if (err instanceof Error && frames >= 0) err.stack = `${err.name}: ${err.message}${site.stack.slice(frames)}`;
         throw err;
       },
     );

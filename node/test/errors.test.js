@@ -58,6 +58,8 @@ test('bad input is a clear rejection (wrong types, missing or unknown members)',
     [() => webex.rooms.create('My Room'), /rooms\.create: params must be an object, got a string of 7 characters/],
     [() => webex.rooms.list([1]), /params must be an object, got an array/],
     [() => webex.rooms.create({title: 1n}), /params cannot be sent as JSON/],
+    // The official SDK's HTTP form of `request` is named, with where it lives here.
+    [() => webex.request({service: 'hydra', resource: 'people/me'}), /use webex\.http\.request\(\{method, service, resource/],
     [() => webex.http.request({method: 'FETCH ME', resource: 'x'}), /is not an HTTP method/],
     [() => webex.request('rooms.creat', {}), /unknown operation 'rooms\.creat'; did you mean 'rooms\.create'\?/],
   ];
@@ -114,4 +116,17 @@ test('sandbox errors carry the package codes', async () => {
   await sandbox.stop();
   assert.throws(() => sandbox.requests(), {code: 'CLOSED'});
   assert.throws(() => sandbox.clearFaults(), {code: 'CLOSED'});
+});
+
+test('a rejection carries the stack of the call that made it', async (t) => {
+  const env = await setup();
+  t.after(() => env.done());
+  const webex = env.client();
+  async function theAppsCallingFunction() {
+    return webex.rooms.get('no-such-room');
+  }
+  const err = await rejection(theAppsCallingFunction());
+  assert.equal(err.code, 'NOT_FOUND');
+  assert.match(err.stack, /^Error: GET \/v1\/rooms\/no-such-room failed/);
+  assert.match(err.stack, /at theAppsCallingFunction/, 'the app can find its call');
 });

@@ -135,7 +135,7 @@ test('every operation family against the sandbox', async (t) => {
   assert.ok(Array.isArray(await webex.logs.history()));
   const first = await webex.rooms.list({max: 1});
   assert.ok(first.hasNext());
-  assert.equal((await webex.pages.next({cursor: first.next})).items.length, 1);
+  assert.equal((await webex.pages.next({cursor: first.cursor})).items.length, 1);
   await webex.rooms.delete(room.id);
 
   // Operations this test does not know yet (added to the table later) still go through the
@@ -152,4 +152,20 @@ test('every operation family against the sandbox', async (t) => {
     called.add(op.name);
   }
   assert.deepEqual(Webex.operations.filter((o) => !called.has(o.name)).map((o) => o.name), []);
+});
+
+test("the official SDK's resource objects where an id is expected", async (t) => {
+  const env = await setup();
+  t.after(() => env.done());
+  const webex = env.client(ALICE);
+  const room = await webex.rooms.create({title: 'objects'});
+  // `rooms.get(room)`: the object's `id` is the id param; its other members are not sent.
+  assert.equal((await webex.rooms.get(room)).title, 'objects');
+  const membership = await webex.memberships.create({roomId: room.id, personEmail: BOB});
+  const updated = await webex.memberships.update({...membership, isModerator: true});
+  assert.equal(updated.isModerator, true);
+  await webex.rooms.remove(room);
+  assert.equal((await rejection(webex.rooms.get(room.id))).code, 'NOT_FOUND');
+  // Explicit params stay strict: an unknown member next to the id param is still refused.
+  assert.equal((await rejection(webex.rooms.get({roomId: room.id, title: 'x'}))).code, 'INVALID_ARGUMENT');
 });

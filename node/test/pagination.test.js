@@ -21,7 +21,7 @@ test('lists: first page, every item across pages, pages, all()', async (t) => {
   assert.ok(first instanceof Webex.Page);
   assert.equal(first.items.length, 3);
   assert.equal(first.length, 3);
-  assert.equal(typeof first.next, 'string');
+  assert.equal(typeof first.cursor, 'string');
   assert.ok(first.hasNext());
 
   const seen = [];
@@ -32,7 +32,10 @@ test('lists: first page, every item across pages, pages, all()', async (t) => {
   for await (const page of webex.messages.list({roomId: room.id, max: 3}).pages()) sizes.push(page.items.length);
   assert.deepEqual(sizes, [3, 3, 1]);
 
-  const last = await (await first.nextPage()).nextPage();
+  // The official SDK's idiom: `page.hasNext() && page.next()`.
+  const second = first.hasNext() && (await first.next());
+  assert.equal(second.items.length, 3);
+  const last = await second.nextPage();
   assert.equal(last.items.length, 1);
   assert.equal(last.hasNext(), false);
   assert.equal(await last.nextPage(), null);

@@ -291,6 +291,7 @@ def test_snake_case_keywords_name_their_members(client: Webex) -> None:
     # As model attributes read: `room.is_locked` and `rooms.get(room_id=...)` alike.
     room = client.rooms.create(title="snake")
     assert client.rooms.get(room_id=room.id).id == room.id
+    assert client.rooms.get(room).id == room.id, "the resource itself where its id is expected"
     sent = client.messages.create(room_id=room.id, text="hi")
     assert sent.room_id == room.id
     with pytest.raises(webex_native.InvalidArgumentError, match="got `roomId` more than once"):

@@ -135,7 +135,8 @@ _ENCODER = json.JSONEncoder(default=_to_json, separators=(",", ":"), allow_nan=F
 
 
 def encode_params(op: Operation, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
-    """The JSON params of a call: the id param may be positional, keywords are the members
+    """The JSON params of a call: the id param may be positional (the id, or the resource
+    itself, a model with an ``id``), keywords are the members
     (``from_`` for ``from``; ``room_id`` for ``roomId`` too), ``None`` means "not given". The engine checks the rest (unknown
     members, types) and says which member is wrong."""
     params: Dict[str, Any] = {}
@@ -150,7 +151,10 @@ def encode_params(op: Operation, args: Sequence[Any], kwargs: Mapping[str, Any])
             )
         if op.id_param in kwargs:
             raise error_class("INVALID_ARGUMENT")(f"{op.name}() got {op.id_param} both positionally and by keyword")
-        params[op.id_param] = args[0]
+        first = args[0]
+        if isinstance(first, Mapping) and isinstance(first.get("id"), str):
+            first = first["id"]  # the resource itself where its id is expected: rooms.get(room)
+        params[op.id_param] = first
     for key, value in kwargs.items():
         if value is not None:
             member = op.member_of(key)
