@@ -389,8 +389,8 @@ WebexStatus webex_client_new(const char *config_json, webex_event_cb event_callb
 /**
  * Starts operation `operation` (a name from the operation table, e.g. `"rooms.create"`,
  * `"messages.list"`, `"config.get"`; see `webex_operations`) with parameters `params_json`
- * (a JSON object with the Webex REST API's names, e.g. `{"title": "My First Room"}`; `"{}"`
- * or `""` for none).
+ * (a JSON object with the Webex REST API's names, e.g. `{"title": "My First Room"}`; `"{}"`,
+ * `""` or NULL for none, as in the sandbox functions).
  *
  * Returns at once. On `WEBEX_OK` the call was accepted and `callback` runs exactly once,
  * later, on an engine thread, with the result or the error (including errors about the

@@ -351,8 +351,8 @@ pub unsafe extern "C" fn webex_client_new(
 
 /// Starts operation `operation` (a name from the operation table, e.g. `"rooms.create"`,
 /// `"messages.list"`, `"config.get"`; see `webex_operations`) with parameters `params_json`
-/// (a JSON object with the Webex REST API's names, e.g. `{"title": "My First Room"}`; `"{}"`
-/// or `""` for none).
+/// (a JSON object with the Webex REST API's names, e.g. `{"title": "My First Room"}`; `"{}"`,
+/// `""` or NULL for none, as in the sandbox functions).
 ///
 /// Returns at once. On `WEBEX_OK` the call was accepted and `callback` runs exactly once,
 /// later, on an engine thread, with the result or the error (including errors about the
@@ -377,7 +377,9 @@ pub unsafe extern "C" fn webex_client_call(
 ) -> WebexStatus {
     entry(|| {
         // SAFETY: per this function's contract.
-        let (op, params) = unsafe { (str_arg(operation, "operation")?, str_arg(params_json, "params_json")?) };
+        let op = unsafe { str_arg(operation, "operation")? };
+        // SAFETY: per this function's contract; NULL params are none, as `""` is.
+        let params = if params_json.is_null() { "" } else { unsafe { str_arg(params_json, "params_json")? } };
         let Some(callback) = callback else {
             return Err(Error::invalid("callback is NULL; every call reports its result through its callback"));
         };
