@@ -151,6 +151,20 @@ typedef void (*webex_result_cb)(void *user_data, WebexStatus status, const char 
 typedef void (*webex_closed_cb)(void *user_data);
 
 /**
+ * Receives one engine log record.
+ *
+ * Thread: runs on the engine's log thread (`webex-log`), one record at a time, in order,
+ * a few records at once every 50 ms at most. It must not block for long (records wait
+ * behind it); it may call `webex_set_log_callback`, also to clear itself.
+ *
+ * Ownership: `level` (`"error"`, `"warn"`, `"info"`, `"debug"` or `"trace"`), `target`
+ * (where it came from, e.g. `"webex::mercury"`) and `message` (redacted: no token, no
+ * `Bearer` value, no JWT) are borrowed for the call only. `timestamp_ms` is milliseconds
+ * since the Unix epoch. `user_data` is the pointer given to `webex_set_log_callback`.
+ */
+typedef void (*webex_log_cb)(void *user_data, const char *level, const char *target, const char *message, uint64_t timestamp_ms);
+
+/**
  * One frame of a remote participant's audio, as given to a `webex_audio_frame_cb`.
  *
  * Ownership: the struct and everything it points to are borrowed, valid only until the
@@ -438,6 +452,22 @@ WebexStatus webex_client_close(uint64_t client);
  * `closed_callback` (when not NULL) may be called from an engine thread with `user_data`.
  */
 WebexStatus webex_client_close_async(uint64_t client, webex_closed_cb closed_callback, void *user_data);
+
+/**
+ * Sends the engine's log records to `callback` (see `webex_log_cb`), for the whole process;
+ * replaces the callback set before, and `NULL` stops. Records are those of the level the
+ * clients' configs ask for (`logger.level`, `"error"` by default; the most verbose client's
+ * wins): set `"warn"` to see unknown config keys and storage failures.
+ *
+ * Replacing or clearing returns once no call of the old callback runs (unless called from
+ * inside it), so its `user_data` may be freed then. `logs.history` (an operation) keeps
+ * the recent records either way.
+ *
+ * # Safety
+ * `callback` (when not NULL) may be called from the engine's log thread with `user_data`
+ * until it is replaced or cleared.
+ */
+WebexStatus webex_set_log_callback(webex_log_cb callback, void *user_data);
 
 /**
  * Sends one frame of audio to a meeting joined with `"audio": {"send": true}`: interleaved

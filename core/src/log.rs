@@ -78,7 +78,7 @@ pub fn init(level: &str, history_length: usize) {
     INSTALLED.get_or_init(|| {
         let subscriber = tracing_subscriber::registry().with(EngineLayer);
         let _ = tracing::subscriber::set_global_default(subscriber);
-        std::thread::Builder::new().name("webex-log".into()).spawn(deliver).ok();
+        std::thread::Builder::new().name(LOG_THREAD.into()).spawn(deliver).ok();
     });
     let s = state();
     let before = s.level.fetch_max(level_rank(level), Ordering::Relaxed);
@@ -148,6 +148,14 @@ pub fn remove_sink(id: u64) {
         sinks.retain(|(i, _)| *i != id);
     }
 }
+
+/// Whether this is the log thread, which calls the sinks: a sink's owner clearing it from
+/// inside the sink must not wait for that call to end.
+pub fn on_log_thread() -> bool {
+    std::thread::current().name() == Some(LOG_THREAD)
+}
+
+const LOG_THREAD: &str = "webex-log";
 
 /// The most recent records, oldest first.
 pub fn history() -> Vec<LogRecord> {

@@ -1,16 +1,17 @@
 //! The machinery behind `webex_meeting_set_audio_callback` and
 //! `webex_meeting_set_video_callback`: one implementation for both kinds of frames.
 //!
-//! A C callback is kept in a [`Slot`] the engine's sink shares. A call marks the slot busy
-//! while the C function runs; replacing or clearing the callback empties the slot and (off
-//! engine threads) waits until the slot is idle, so the old `user_data` may be freed as soon
-//! as that returns.
+//! A C callback is kept in a [`Slot`] the engine's sink shares, behind a [`Gate`]: a call
+//! marks it busy while the C function runs; replacing or clearing the callback empties it and
+//! (off engine threads) waits until it is idle, so the old `user_data` may be freed as soon as
+//! that returns.
 
+use crate::gate::{Gate, lock};
 use crate::{UserData, str_arg};
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::ffi::{CString, c_char, c_void};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use webex_core::{ErrorCode, Result};
 
 /// A C frame callback taking frames of type `F` (`webex_audio_frame`, `webex_video_frame`).
@@ -27,44 +28,18 @@ pub(crate) trait FrameKind: 'static {
 
 /// The C callback of one `webex_meeting_set_*_callback`, shared with the engine's sink.
 pub(crate) struct Slot<F: 'static> {
-    state: Mutex<SlotState<F>>,
-    idle: Condvar,
+    /// The callback and its `user_data`; empty once replaced or cleared.
+    gate: Gate<(Callback<F>, UserData)>,
     /// The meeting id given when setting, as C text (the engine names the same meeting).
     meeting_id: CString,
     /// Participant ids as C text, built once per sender.
     participants: Mutex<HashMap<String, Arc<CString>>>,
 }
 
-struct SlotState<F: 'static> {
-    /// `None` once replaced or cleared: later frames are dropped.
-    callback: Option<(Callback<F>, UserData)>,
-    /// Calls of `callback` running now.
-    running: usize,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The guarded data stay consistent (no user code runs under these locks).
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Decrements `running` when a call ends, also if it unwinds.
-struct Running<'a, F: 'static>(&'a Slot<F>);
-
-impl<F> Drop for Running<'_, F> {
-    fn drop(&mut self) {
-        let mut state = lock(&self.0.state);
-        state.running -= 1;
-        if state.running == 0 {
-            self.0.idle.notify_all();
-        }
-    }
-}
-
 impl<F> Slot<F> {
     fn new(meeting_id: &str, callback: Callback<F>, user_data: UserData) -> Slot<F> {
         Slot {
-            state: Mutex::new(SlotState { callback: Some((callback, user_data)), running: 0 }),
-            idle: Condvar::new(),
+            gate: Gate::new((callback, user_data)),
             meeting_id: crate::to_cstring(meeting_id.to_owned()),
             participants: Mutex::new(HashMap::new()),
         }
@@ -88,13 +63,7 @@ impl<F> Slot<F> {
         participant_id: Option<&str>,
         build: impl FnOnce(*const c_char, *const c_char) -> F,
     ) {
-        let (callback, user_data) = {
-            let mut state = lock(&self.state);
-            let Some(cb) = state.callback else { return };
-            state.running += 1;
-            cb
-        };
-        let _running = Running(self);
+        let Some(((callback, user_data), _running)) = self.gate.enter() else { return };
         let other_meeting;
         let meeting_id = if self.meeting_id.as_bytes() == meeting_id.as_bytes() {
             self.meeting_id.as_ptr()
@@ -118,11 +87,7 @@ trait Retire: Send + Sync {
 
 impl<F> Retire for Slot<F> {
     fn retire(&self, wait: bool) {
-        let mut state = lock(&self.state);
-        state.callback = None;
-        while wait && state.running > 0 {
-            state = self.idle.wait(state).unwrap_or_else(PoisonError::into_inner);
-        }
+        self.gate.retire(wait);
     }
 }
 
@@ -213,6 +178,7 @@ pub(crate) unsafe fn set_callback<K: FrameKind>(
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Condvar, PoisonError};
     use std::time::Duration;
 
     static CALLS: AtomicUsize = AtomicUsize::new(0);
@@ -232,7 +198,7 @@ mod tests {
         let slot = Arc::new(Slot::new("m", slow, UserData((&raw mut value).cast())));
         std::thread::scope(|scope| {
             let running = scope.spawn(|| slot.deliver("m", Some("p1"), |_, _| 2));
-            while lock(&slot.state).running == 0 {
+            while slot.gate.running() == 0 {
                 std::thread::yield_now();
             }
             slot.retire(true);
@@ -254,15 +220,15 @@ mod tests {
         }
     }
 
-    /// A callback that blocks until its gate opens.
-    struct Gate {
+    /// A callback that blocks until its latch opens.
+    struct Latch {
         open: Mutex<bool>,
         opened: Condvar,
     }
 
     unsafe extern "C" fn gated(user_data: *mut c_void, _: *const u32) {
-        // SAFETY: the test passes a `Gate` that outlives the call.
-        let gate = unsafe { &*user_data.cast::<Gate>() };
+        // SAFETY: the test passes a `Latch` that outlives the call.
+        let gate = unsafe { &*user_data.cast::<Latch>() };
         let mut open = lock(&gate.open);
         while !*open {
             open = gate.opened.wait(open).unwrap_or_else(PoisonError::into_inner);
@@ -272,7 +238,7 @@ mod tests {
     #[test]
     fn clearing_after_a_close_from_a_callback_waits_for_the_running_call() {
         const CLIENT: u64 = u64::MAX - 7;
-        let gate = Gate { open: Mutex::new(false), opened: Condvar::new() };
+        let gate = Latch { open: Mutex::new(false), opened: Condvar::new() };
         let user_data = UserData((&raw const gate).cast_mut().cast());
         // The engine's sink holds the slot; the table knows it by (client, meeting, kind).
         let slot = Arc::new(Slot::new("m", gated as Callback<u32>, user_data));
@@ -282,7 +248,7 @@ mod tests {
             .insert((CLIENT, "m".into(), TypeId::of::<Closed>()), Arc::downgrade(&retire));
         std::thread::scope(|scope| {
             let frame = scope.spawn(|| slot.deliver("m", None, |_, _| 2));
-            while lock(&slot.state).running == 0 {
+            while slot.gate.running() == 0 {
                 std::thread::yield_now();
             }
             // The close ran inside a callback, so it could not wait.
@@ -290,7 +256,7 @@ mod tests {
             let clear = scope.spawn(|| {
                 // SAFETY: a valid C string; no callback is set.
                 let cleared = unsafe { set_callback::<Closed>(CLIENT, c"m".as_ptr(), None, std::ptr::null_mut()) };
-                (cleared.is_ok(), lock(&slot.state).running)
+                (cleared.is_ok(), slot.gate.running())
             });
             // Before the fix the clear returned at once, with the callback running. Give it a
             // bounded chance to do so (this only catches the bug; a correct clear waits, and the

@@ -26,6 +26,8 @@ use webex_core::boundary::{self, engine};
 use webex_core::{Error, ErrorCode, Event, Result};
 
 mod frame_callback;
+mod gate;
+mod log;
 mod media;
 mod sandbox;
 mod storage;

@@ -1140,6 +1140,98 @@ static void test_engine_threads_do_not_take_sigpipe(void) {
 
 /* ---------- error details ---------- */
 
+/* ---------- logs: the engine's records through a C callback ---------- */
+
+typedef struct {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    int warned;           /* the unknown key's warning arrived */
+    char warning[512];    /* "level target message" of it */
+    int stamped;          /* its timestamp was set */
+    int clear_status;     /* what clearing from inside the callback returned (-1: not yet) */
+    int calls_after_clear;
+} Logged;
+
+static void on_log(void *user_data, const char *level, const char *target, const char *message, uint64_t timestamp_ms) {
+    Logged *l = user_data;
+    pthread_mutex_lock(&l->mutex);
+    if (l->clear_status >= 0) l->calls_after_clear++;
+    if (!l->warned && strstr(message, "colour: unknown config key")) {
+        l->warned = 1;
+        l->stamped = timestamp_ms > 1600000000000ULL;
+        snprintf(l->warning, sizeof l->warning, "%s %s %s", level, target, message);
+        pthread_cond_broadcast(&l->cond);
+    }
+    pthread_mutex_unlock(&l->mutex);
+}
+
+/* Clears itself on its first record (a callback may): that must not wait for itself. */
+static void on_log_once(void *user_data, const char *level, const char *target, const char *message, uint64_t timestamp_ms) {
+    (void)level, (void)target, (void)message, (void)timestamp_ms;
+    Logged *l = user_data;
+    pthread_mutex_lock(&l->mutex);
+    int first = l->clear_status < 0;
+    if (!first) l->calls_after_clear++;
+    pthread_mutex_unlock(&l->mutex);
+    if (!first) return;
+    WebexStatus status = webex_set_log_callback(NULL, NULL);
+    pthread_mutex_lock(&l->mutex);
+    l->clear_status = (int)status;
+    pthread_cond_broadcast(&l->cond);
+    pthread_mutex_unlock(&l->mutex);
+}
+
+/* Waits (at most 30 s, a hang guard) until `*flag` is set under `l->mutex`. */
+static int logged_wait(Logged *l, const int *flag, int unset) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 30;
+    pthread_mutex_lock(&l->mutex);
+    while (*flag == unset) {
+        if (pthread_cond_timedwait(&l->cond, &l->mutex, &until) != 0) break;
+    }
+    int set = *flag != unset;
+    pthread_mutex_unlock(&l->mutex);
+    return set;
+}
+
+/* A client whose config has an unknown key and asks for warnings (closed at once). */
+static void client_with_unknown_key(void) {
+    Client *c = client_open_with(ALICE, "\"colour\": \"blue\", \"logger\": {\"level\": \"warn\"}");
+    client_close(c);
+}
+
+static void test_log_records_reach_a_c_callback(void) {
+    Logged l = {.clear_status = -1};
+    pthread_mutex_init(&l.mutex, NULL);
+    pthread_cond_init(&l.cond, NULL);
+    CHECK_STATUS(webex_set_log_callback(on_log, &l), WEBEX_OK);
+    client_with_unknown_key();
+    CHECK(logged_wait(&l, &l.warned, 0));
+    static const char expected[] = "warn webex::config colour: unknown config key";
+    if (strncmp(l.warning, expected, strlen(expected)) != 0) fprintf(stderr, "    got: %s\n", l.warning);
+    CHECK(strncmp(l.warning, expected, strlen(expected)) == 0);
+    CHECK(l.stamped);
+    /* Clearing returns once no call runs: `l` may go right after. */
+    CHECK_STATUS(webex_set_log_callback(NULL, NULL), WEBEX_OK);
+
+    Logged once = {.clear_status = -1};
+    pthread_mutex_init(&once.mutex, NULL);
+    pthread_cond_init(&once.cond, NULL);
+    CHECK_STATUS(webex_set_log_callback(on_log_once, &once), WEBEX_OK);
+    client_with_unknown_key();
+    CHECK(logged_wait(&once, &once.clear_status, -1));
+    CHECK_STATUS((WebexStatus)once.clear_status, WEBEX_OK);
+    /* Cleared from inside: no record of the rest of that batch reached it. */
+    client_with_unknown_key();
+    CHECK_STATUS(webex_set_log_callback(NULL, NULL), WEBEX_OK);
+    CHECK(once.calls_after_clear == 0);
+    pthread_mutex_destroy(&l.mutex);
+    pthread_cond_destroy(&l.cond);
+    pthread_mutex_destroy(&once.mutex);
+    pthread_cond_destroy(&once.cond);
+}
+
 static void test_rate_limit_error_carries_retry_after(void) {
     char *token = NULL, *hydra = NULL, *u2c = NULL, config[2048];
     CHECK_STATUS(webex_sandbox_user_token(sandbox, ALICE, &token), WEBEX_OK);
@@ -2114,6 +2206,7 @@ static const Test TESTS[] = {
     {"close", "engine threads do not take SIGPIPE", test_engine_threads_do_not_take_sigpipe},
     {"close", "close_async from a callback says when it is done", test_close_async_from_a_callback_says_when_it_is_done},
     {"errors", "rate limit error carries retry-after", test_rate_limit_error_carries_retry_after},
+    {"errors", "log records reach a C callback", test_log_records_reach_a_c_callback},
     {"errors", "bad token and bad params come back in the callback",
      test_bad_token_and_bad_params_come_back_in_the_callback},
     {"misuse", "version and status names", test_version_and_status_names},
