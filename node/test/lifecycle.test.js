@@ -11,9 +11,14 @@ const {Webex, setup} = require('./helpers');
 
 const pkg = path.join(__dirname, '..');
 
-function runNode(args, script) {
+function runNode(args, script, env = {}) {
   // A generous guard so a regression fails instead of hanging CI; not a timing assertion.
-  return spawnSync(process.execPath, [...args, '-e', script], {cwd: pkg, encoding: 'utf8', timeout: 120000});
+  return spawnSync(process.execPath, [...args, '-e', script], {
+    cwd: pkg,
+    encoding: 'utf8',
+    timeout: 120000,
+    env: {...process.env, ...env},
+  });
 }
 
 test('close() releases the handle', async () => {
@@ -74,12 +79,7 @@ test('a listening client keeps the process alive until it is closed', async (t) 
       webex.messages.on('created', (e) => { console.log('got', e.data.text); webex.close(); });
       return webex.messages.create({toPersonEmail: 'alice@example.com', text: 'to myself'});
     });`;
-  const run = spawnSync(process.execPath, ['-e', script], {
-    cwd: pkg,
-    encoding: 'utf8',
-    timeout: 120000,
-    env: {...process.env, CONFIG: JSON.stringify(env.sandbox.config())},
-  });
+  const run = runNode([], script, {CONFIG: JSON.stringify(env.sandbox.config())});
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout, 'listening\ngot to myself\n');
 });
@@ -100,12 +100,7 @@ test('listening through request() keeps the process alive too, and stopListening
       });
       return webex.messages.create({toPersonEmail: 'alice@example.com', text: 'to myself'});
     });`;
-  const run = spawnSync(process.execPath, ['-e', script], {
-    cwd: pkg,
-    encoding: 'utf8',
-    timeout: 120000,
-    env: {...process.env, CONFIG: JSON.stringify(env.sandbox.config())},
-  });
+  const run = runNode([], script, {CONFIG: JSON.stringify(env.sandbox.config())});
   assert.equal(run.error, undefined, `the process did not exit by itself: ${run.error}`);
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout, 'got to myself\nstopped\n');
