@@ -338,8 +338,7 @@ pub unsafe extern "C" fn webex_sandbox_inject_fault(
         *out = 0;
         // SAFETY: per this function's contract.
         let text = unsafe { str_arg(fault_json, "fault_json") }?;
-        let fault: Fault =
-            serde_json::from_str(text).map_err(|e| Error::invalid(format!("fault_json is not a fault ({e})")))?;
+        let fault = Fault::from_json(text.as_bytes()).map_err(|e| Error::invalid(format!("fault_json: {e}")))?;
         *out = with_sandbox(sandbox, |s| Ok(s.inject_fault(fault)))?;
         Ok(())
     })

@@ -417,8 +417,7 @@ impl NativeSandbox {
     /// count?}`; returns its id.
     #[napi]
     pub fn inject_fault(&self, env: Env, fault_json: String) -> Result<f64> {
-        let fault: Fault = serde_json::from_str(&fault_json)
-            .map_err(|e| coded(&env, ErrorCode::InvalidArgument, format!("not a fault ({e})")))?;
+        let fault = Fault::from_json(fault_json.as_bytes()).map_err(|e| coded(&env, ErrorCode::InvalidArgument, e))?;
         self.with(&env, |s| s.inject_fault(fault) as f64)
     }
 

@@ -83,8 +83,7 @@ impl NativeSandbox {
     /// "delayMs"?, "count"?}`); returns its id.
     fn inject_fault(&self, py: Python<'_>, fault_json: &str) -> PyResult<u64> {
         self.with(py, |s| {
-            let fault: Fault =
-                serde_json::from_str(fault_json).map_err(|e| Error::invalid(format!("not a sandbox fault: {e}")))?;
+            let fault = Fault::from_json(fault_json.as_bytes()).map_err(Error::invalid)?;
             Ok(s.inject_fault(fault))
         })
     }

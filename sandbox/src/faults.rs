@@ -28,6 +28,23 @@ pub struct Fault {
     pub headers: Vec<(String, String)>,
 }
 
+impl Fault {
+    /// A fault from its JSON, as every language hands it over, checked: unknown members, a
+    /// status that is no HTTP status and a path that could never match are refused, naming
+    /// what is wrong.
+    pub fn from_json(text: &[u8]) -> Result<Fault, String> {
+        let fault: Fault = serde_json::from_slice(text).map_err(|e| format!("not a sandbox fault: {e}"))?;
+        if fault.status.is_some_and(|s| !(100..=999).contains(&s)) {
+            return Err(format!("status {}: not an HTTP status", fault.status.unwrap_or_default()));
+        }
+        if !fault.path.starts_with('/') {
+            // Matched against request paths, which all start with `/`: it would never apply.
+            return Err(format!("path {:?}: a path prefix starting with `/`, e.g. /v1/rooms", fault.path));
+        }
+        Ok(fault)
+    }
+}
+
 #[derive(Debug)]
 struct Armed {
     fault: Fault,
@@ -82,10 +99,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_unknown_member_is_refused_by_name() {
-        let e = serde_json::from_str::<Fault>(r#"{"path": "/v1", "delay_ms": 5000}"#).unwrap_err();
-        assert!(e.to_string().contains("unknown field `delay_ms`"), "{e}");
-        let f: Fault = serde_json::from_str(r#"{"path": "/v1", "delayMs": 5, "headers": [["a", "b"]]}"#).unwrap();
+    fn a_fault_that_could_never_apply_is_refused_by_name() {
+        let e = Fault::from_json(br#"{"path": "/v1", "delay_ms": 5000}"#).unwrap_err();
+        assert!(e.contains("unknown field `delay_ms`"), "{e}");
+        let e = Fault::from_json(br#"{"path": "v1/rooms", "status": 500}"#).unwrap_err();
+        assert!(e.starts_with("path \"v1/rooms\": a path prefix starting with `/`"), "{e}");
+        let e = Fault::from_json(br#"{"path": "/v1", "status": 42}"#).unwrap_err();
+        assert_eq!(e, "status 42: not an HTTP status");
+        let f = Fault::from_json(br#"{"path": "/v1", "delayMs": 5, "headers": [["a", "b"]]}"#).unwrap();
         assert_eq!((f.delay_ms, f.headers), (Some(5), vec![("a".into(), "b".into())]));
     }
 

@@ -91,10 +91,17 @@ async fn admin_http_api_controls_users_faults_and_log() {
     assert_eq!(call(Method::GET, &format!("{}/rooms", sb.hydra_url()), token, None).await.status(), 200);
     let bad = c.post(format!("{admin}/faults")).json(&json!({"status": 500})).send().await.unwrap();
     assert_eq!(bad.status(), 400);
+    // A path without its leading `/` would never match: refused rather than armed for nothing.
+    let bad = c.post(format!("{admin}/faults")).json(&json!({"path": "v1/rooms", "status": 500})).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
 
     let log: Value = c.get(format!("{admin}/requests")).send().await.unwrap().json().await.unwrap();
     let statuses: Vec<u64> = log["items"].as_array().unwrap().iter().map(|r| r["status"].as_u64().unwrap()).collect();
     assert_eq!(statuses, vec![200, 500, 200]);
+    // Headers are there for tests to check, the token in them redacted.
+    let text = log.to_string();
+    assert!(!text.contains(token), "the request log leaks a token");
+    assert!(text.contains("Bearer <redacted>"), "{text}");
 
     // Catalog: limited without auth, full with it.
     let cat: Value =

@@ -1395,7 +1395,11 @@ static void test_invalid_json_and_utf8(void) {
     CHECK_STATUS(webex_client_call(h, bad_op, "{}", must_not_run, NULL), WEBEX_INVALID_ARGUMENT);
     CHECK(last_error_mentions("operation is not valid UTF-8"));
     CHECK_STATUS(webex_sandbox_inject_fault(sandbox, "{\"delayMs\": \"soon\"}", &id), WEBEX_INVALID_ARGUMENT);
-    CHECK(last_error_mentions("fault_json is not a fault"));
+    CHECK(last_error_mentions("fault_json: not a sandbox fault"));
+    /* A fault that could never apply is refused too, naming why. */
+    CHECK_STATUS(webex_sandbox_inject_fault(sandbox, "{\"path\": \"v1/rooms\", \"status\": 500}", &id),
+                 WEBEX_INVALID_ARGUMENT);
+    CHECK(last_error_mentions("a path prefix starting with `/`"));
     char *token = (char *)"untouched";
     CHECK_STATUS(webex_sandbox_user_token(sandbox, bad_utf8, &token), WEBEX_INVALID_ARGUMENT);
     CHECK(token == NULL);
