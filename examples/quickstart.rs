@@ -82,5 +82,7 @@ async fn run() -> webex_core::Result<()> {
     for m in messages {
         println!("   - {}: {}", m.person_email.as_deref().unwrap_or("?"), m.text.as_deref().unwrap_or(""));
     }
+    // A client that connected its socket (listened) keeps it open until shut down.
+    webex.shutdown().await;
     Ok(())
 }

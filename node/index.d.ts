@@ -291,8 +291,11 @@ export interface RoomsGetParams {
 export interface RoomsUpdateParams {
   /** The id of the object. */
   roomId: string;
-  /** New title. */
-  title?: string | null;
+  /**
+   * Title (the cloud requires it on every update, as `PUT` replaces the room: pass the
+   * current one to keep it).
+   */
+  title: string;
   /** Data classification id. */
   classificationId?: string | null;
   /** Move into a team. */

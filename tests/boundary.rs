@@ -304,6 +304,9 @@ fn bad_handles_operations_and_params_are_clear_errors() {
     assert!(e.message.contains("unknown field `titel`"), "{}", e.message);
     let e = h.try_call("rooms.get", json!({})).unwrap_err();
     assert_eq!(e.message, "rooms.get: `roomId` is required");
+    // The cloud replaces the room on update: its title is required, before any request.
+    let e = h.try_call("rooms.update", json!({"roomId": "r", "isLocked": true})).unwrap_err();
+    assert_eq!(e.message, "rooms.update: invalid params: missing field `title`");
     let e = h.try_call("http.request", json!({"method": "FETCH ME", "resource": "x"})).unwrap_err();
     assert!(e.message.contains("is not an HTTP method"), "{}", e.message);
 

@@ -90,7 +90,7 @@ async fn every_resource_event() {
     assert_eq!(e.data["data"]["roomId"], room.id);
     assert_eq!(e.data["data"]["id"], membership.id);
 
-    bot.rooms().update(&room.id, &UpdateRoom { title: Some("renamed".into()), ..Default::default() }).await.unwrap();
+    bot.rooms().update(&room.id, &UpdateRoom { title: "renamed".into(), ..Default::default() }).await.unwrap();
     assert_eq!(next_of(&mut events, "rooms:updated").await.data["data"]["id"], room.id);
 
     let update = UpdateMembership { is_moderator: Some(true), ..Default::default() };

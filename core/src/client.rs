@@ -22,6 +22,11 @@ use tokio::sync::mpsc;
 pub const UNREGISTER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A Webex client. Cheap to clone; clones share everything.
+///
+/// Lifetime: dropping the last clone does not stop a client that connected its event socket
+/// (`listen`, `connect`): the socket task holds it and keeps reconnecting. End a client with
+/// [`Client::shutdown`], which closes the socket, unregisters an in-memory device and ends
+/// the event streams; [`Client::close`] only ends the event streams.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -121,13 +126,18 @@ impl Client {
     }
 
     /// Subscribe to public events; events emitted before the first subscription are held
-    /// and delivered to it.
+    /// and delivered to it (only to it: `ready`, emitted by [`Client::new`], reaches the first
+    /// subscriber). The events: `ready`; `online`, `offline.transient`, `offline.permanent`,
+    /// `offline.replaced` (the socket); `<resource>:<event>` once [`Client::listen`] asked for
+    /// the resource (`messages:created`, `memberships:updated`, ...); `event:<type>` (raw socket
+    /// events); `credentials:refresh`, `credentials:refreshed`; `meeting:*`, `members:update`,
+    /// `media:*` for joined meetings.
     pub fn events(&self) -> mpsc::UnboundedReceiver<Event> {
         self.inner.events.subscribe()
     }
 
-    /// Emit a public event.
-    pub fn emit(&self, event: Event) {
+    /// Emit a public event (the engine's own: apps receive, never inject).
+    pub(crate) fn emit(&self, event: Event) {
         self.inner.events.emit(event);
     }
 
@@ -202,7 +212,8 @@ impl Client {
         self.inner.events.close();
     }
 
-    /// End the event streams now (synchronous part of close).
+    /// End the event streams now (the synchronous part of [`Client::shutdown`]; the socket
+    /// and the device stay until that runs).
     pub fn close(&self) {
         self.inner.http.stop_fetching_ahead();
         self.inner.events.close();

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 /// Stable error codes. The names (see [`ErrorCode::as_str`]) and numbers (see
 /// [`ErrorCode::number`]) are part of the public contract of every binding: never renumber.
+/// The set is closed on purpose (every binding maps each code, checked by the compiler in
+/// the C ABI): a new code is a breaking change of every binding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// A parameter or a config value is wrong; the message names it.
@@ -107,7 +109,11 @@ impl fmt::Display for ErrorCode {
 }
 
 /// An engine error: a stable code, a message that says what to do, and what the cloud said.
+/// `status` tells an answer of the cloud (`Some`, e.g. a 400 as `InvalidArgument`) from the
+/// engine's own refusal (`None`, e.g. a missing parameter). Made with [`Error::new`] and
+/// friends; fields may be added.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Error {
     /// The stable code.
     pub code: ErrorCode,

@@ -80,8 +80,9 @@ pub struct CreateRoom {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateRoom {
-    /// New title.
-    pub title: Option<String>,
+    /// Title (the cloud requires it on every update, as `PUT` replaces the room: pass the
+    /// current one to keep it).
+    pub title: String,
     /// Data classification id.
     pub classification_id: Option<String>,
     /// Move into a team.

@@ -493,7 +493,7 @@ class RoomsNamespace:
         """List the caller's rooms."""
     def get(self, roomId: str) -> Room:
         """Get a room."""
-    def update(self, roomId: str, *, title: Optional[str] = None, classificationId: Optional[str] = None, teamId: Optional[str] = None, isLocked: Optional[bool] = None, isPublic: Optional[bool] = None, description: Optional[str] = None, isAnnouncementOnly: Optional[bool] = None, isReadOnly: Optional[bool] = None) -> Room:
+    def update(self, roomId: str, *, title: str, classificationId: Optional[str] = None, teamId: Optional[str] = None, isLocked: Optional[bool] = None, isPublic: Optional[bool] = None, description: Optional[str] = None, isAnnouncementOnly: Optional[bool] = None, isReadOnly: Optional[bool] = None) -> Room:
         """Update a room."""
     def delete(self, roomId: str) -> None:
         """Delete a room."""
@@ -752,7 +752,7 @@ class AsyncRoomsNamespace:
         """List the caller's rooms."""
     def get(self, roomId: str) -> asyncio.Future[Room]:
         """Get a room."""
-    def update(self, roomId: str, *, title: Optional[str] = None, classificationId: Optional[str] = None, teamId: Optional[str] = None, isLocked: Optional[bool] = None, isPublic: Optional[bool] = None, description: Optional[str] = None, isAnnouncementOnly: Optional[bool] = None, isReadOnly: Optional[bool] = None) -> asyncio.Future[Room]:
+    def update(self, roomId: str, *, title: str, classificationId: Optional[str] = None, teamId: Optional[str] = None, isLocked: Optional[bool] = None, isPublic: Optional[bool] = None, description: Optional[str] = None, isAnnouncementOnly: Optional[bool] = None, isReadOnly: Optional[bool] = None) -> asyncio.Future[Room]:
         """Update a room."""
     def delete(self, roomId: str) -> asyncio.Future[None]:
         """Delete a room."""
