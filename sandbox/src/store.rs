@@ -270,6 +270,11 @@ impl Store {
         self.memberships.iter().find(|m| m.person == person && m.room == room)
     }
 
+    /// Whether `person` moderates `room`.
+    pub fn moderates(&self, person: Uuid, room: Uuid) -> bool {
+        self.membership(person, room).is_some_and(|m| m.is_moderator)
+    }
+
     /// Whether `person` is a member of `room`.
     pub fn is_member(&self, person: Uuid, room: Uuid) -> bool {
         self.membership(person, room).is_some()

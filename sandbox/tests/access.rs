@@ -110,6 +110,66 @@ async fn rooms_of_others_are_404_and_duplicate_membership_is_409() {
 }
 
 #[tokio::test]
+async fn a_locked_room_is_moderated_and_announcement_mode_needs_the_lock() {
+    let sb = start().await;
+    let (alice, bob) = (sb.user("alice@example.com").unwrap(), sb.user("bob@example.com").unwrap());
+    let h = sb.hydra_url();
+    // Announcement mode only on a locked space (the spec's words).
+    let loud = json!({"title": "loud", "isAnnouncementOnly": true});
+    assert_error(call(Method::POST, &format!("{h}/rooms"), &alice.token, Some(loud)).await, 400).await;
+    let news = json!({"title": "news", "isLocked": true, "isAnnouncementOnly": true});
+    let (s, room) = json(Method::POST, &format!("{h}/rooms"), &alice.token, Some(news)).await;
+    assert_eq!(s, 200, "{room}");
+    let rid = room["id"].as_str().unwrap();
+    let add = json!({"roomId": rid, "personEmail": "bob@example.com"});
+    let (_, bob_m) = json(Method::POST, &format!("{h}/memberships"), &alice.token, Some(add)).await;
+    let (_, alice_m) =
+        json(Method::GET, &format!("{h}/memberships?roomId={rid}&personEmail=alice@example.com"), &alice.token, None)
+            .await;
+    let (bob_url, alice_url) = (
+        format!("{h}/memberships/{}", bob_m["id"].as_str().unwrap()),
+        format!("{h}/memberships/{}", alice_m["items"][0]["id"].as_str().unwrap()),
+    );
+
+    // Bob, no moderator: no posting in announcement mode, no changing the room or who moderates,
+    // no hiding it for Alice, no removing her.
+    let post = json!({"roomId": rid, "text": "me too"});
+    assert_error(call(Method::POST, &format!("{h}/messages"), &bob.token, Some(post.clone())).await, 403).await;
+    let unlock = json!({"title": "mine", "isLocked": false});
+    assert_error(call(Method::PUT, &format!("{h}/rooms/{rid}"), &bob.token, Some(unlock)).await, 403).await;
+    let promote = json!({"isModerator": true});
+    assert_error(call(Method::PUT, &bob_url, &bob.token, Some(promote.clone())).await, 403).await;
+    let hide = json!({"isRoomHidden": true});
+    assert_error(call(Method::PUT, &alice_url, &bob.token, Some(hide)).await, 403).await;
+    assert_error(call(Method::DELETE, &alice_url, &bob.token, None).await, 403).await;
+    // What the JS SDK sends back unchanged is no change.
+    let (s, _) =
+        json(Method::PUT, &bob_url, &bob.token, Some(json!({"isModerator": false, "isRoomHidden": true}))).await;
+    assert_eq!(s, 200);
+
+    // Alice moderates: she promotes Bob, who may then post.
+    let (s, m) = json(Method::PUT, &bob_url, &alice.token, Some(promote)).await;
+    assert_eq!((s, m["isModerator"].as_bool()), (200, Some(true)));
+    let (s, _) = json(Method::POST, &format!("{h}/messages"), &bob.token, Some(post)).await;
+    assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn a_non_moderator_deleting_a_room_leaves_it_instead() {
+    let sb = start().await;
+    let (alice, bob) = (sb.user("alice@example.com").unwrap(), sb.user("bob@example.com").unwrap());
+    let h = sb.hydra_url();
+    let rid = room(&sb, &alice.token, "kept").await;
+    let add = json!({"roomId": rid, "personEmail": "bob@example.com"});
+    assert_eq!(json(Method::POST, &format!("{h}/memberships"), &alice.token, Some(add)).await.0, 200);
+    // The spec: "when a non moderator deletes the room they are removed from the room instead".
+    assert_eq!(call(Method::DELETE, &format!("{h}/rooms/{rid}"), &bob.token, None).await.status(), 204);
+    assert_error(call(Method::GET, &format!("{h}/rooms/{rid}"), &bob.token, None).await, 404).await;
+    let (s, r) = json(Method::GET, &format!("{h}/rooms/{rid}"), &alice.token, None).await;
+    assert_eq!((s, r["title"].as_str()), (200, Some("kept")));
+}
+
+#[tokio::test]
 async fn direct_messages_create_a_direct_room_and_people_lookup_echoes_ids() {
     let sb = start().await;
     let (alice, bob) = (sb.user("alice@example.com").unwrap(), sb.user("bob@example.com").unwrap());

@@ -72,8 +72,7 @@ async fn create(call: Call, headers: HeaderMap, bytes: Bytes) -> ApiResult<Respo
     if r.direct {
         return Err(ApiError::bad_request("People cannot be added to a 1:1 room."));
     }
-    let caller_moderates = store.membership(call.me.uuid, room).is_some_and(|m| m.is_moderator);
-    if r.is_locked && !caller_moderates {
+    if r.is_locked && !store.moderates(call.me.uuid, room) {
         return Err(ApiError::forbidden("Only moderators may add people to a locked room."));
     }
     let person = target_person(&mut store, &body)?;
@@ -136,6 +135,21 @@ async fn update(call: Call, Path(id): Path<String>, headers: HeaderMap, bytes: B
     let (is_moderator, hidden) = (body.bool("isModerator")?, body.bool("isRoomHidden")?);
     let mut store = call.st.store();
     let (person, room) = visible(&store, call.me.uuid, &id)?;
+    // What a PUT changes is checked, not what it carries: the JS SDK sends the whole
+    // membership back, unchanged members included.
+    let current = store.membership(person, room).ok_or_else(ApiError::not_found)?;
+    if hidden.is_some_and(|h| h != current.is_room_hidden) && person != call.me.uuid {
+        // Hiding is the member's own view of their rooms.
+        return Err(ApiError::forbidden("Only the member may hide or show a room for themselves."));
+    }
+    if is_moderator.is_some_and(|m| m != current.is_moderator)
+        && store.room(room).is_some_and(|r| r.is_locked)
+        && !store.moderates(call.me.uuid, room)
+    {
+        // A locked room is moderated: who moderates is the moderators' call (guess from
+        // "locked/moderated" in the spec; the cloud's exact wording is unknown).
+        return Err(ApiError::forbidden("Only moderators may change who moderates a locked room."));
+    }
     let m =
         store.memberships.iter_mut().find(|m| m.person == person && m.room == room).ok_or_else(ApiError::not_found)?;
     let (was_moderator, was_hidden) = (m.is_moderator, m.is_room_hidden);
@@ -160,6 +174,11 @@ async fn remove(call: Call, Path(id): Path<String>) -> ApiResult<Response> {
     let (person, room) = visible(&store, call.me.uuid, &id)?;
     if store.room(room).is_some_and(|r| r.direct) {
         return Err(ApiError::bad_request("Memberships of 1:1 rooms cannot be deleted."));
+    }
+    if person != call.me.uuid && store.room(room).is_some_and(|r| r.is_locked) && !store.moderates(call.me.uuid, room) {
+        // Anyone may leave; removing others from a locked (moderated) room is for moderators
+        // (guess, as for adding them).
+        return Err(ApiError::forbidden("Only moderators may remove people from a locked room."));
     }
     store.memberships.retain(|m| !(m.person == person && m.room == room));
     Emitter::new(&call.st, &store, call.me.uuid).membership(person, room, "leave");

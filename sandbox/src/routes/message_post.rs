@@ -167,6 +167,10 @@ fn post(store: &mut Store, call: &Call, body: &Body, upload: Option<Upload>, hyd
             room
         }
     };
+    if store.room(room).is_some_and(|r| r.is_announcement_only) && !store.moderates(me, room) {
+        // The spec: "Announcement Mode where only moderators can post messages".
+        return Err(ApiError::forbidden("Only moderators may post in this space: it is in announcement mode."));
+    }
     let parent = match body.str("parentId")? {
         None => None,
         Some(pid) => {

@@ -77,6 +77,11 @@ pub(crate) fn visible_room_uuid(store: &Store, me: Uuid, id: &str) -> Option<Uui
     store.visible_room(me, uuid).map(|r| r.uuid)
 }
 
+/// The spec: "A space can only be put into announcement mode when it is locked."
+fn announcement_unlocked() -> ApiError {
+    ApiError::invalid("isAnnouncementOnly", "a space can only be put into announcement mode when it is locked")
+}
+
 async fn create(call: Call, headers: HeaderMap, bytes: Bytes) -> ApiResult<Response> {
     let body = Body::parse(&headers, &bytes)?;
     let title = body.req_str("title")?;
@@ -91,6 +96,10 @@ async fn create(call: Call, headers: HeaderMap, bytes: Bytes) -> ApiResult<Respo
         }
     };
     let is_locked = body.bool("isLocked")?.unwrap_or(false);
+    let is_announcement_only = body.bool("isAnnouncementOnly")?.unwrap_or(false);
+    if is_announcement_only && !is_locked {
+        return Err(announcement_unlocked());
+    }
     let is_public = body.bool("isPublic")?.unwrap_or(false);
     let description = body.str("description")?;
     if is_public && description.is_none() {
@@ -109,7 +118,7 @@ async fn create(call: Call, headers: HeaderMap, bytes: Bytes) -> ApiResult<Respo
         last_activity: now,
         classification_id: body.str("classificationId")?,
         description,
-        is_announcement_only: body.bool("isAnnouncementOnly")?.unwrap_or(false),
+        is_announcement_only,
         is_read_only: false,
         is_public,
         made_public: is_public.then_some(now),
@@ -177,6 +186,11 @@ async fn update(call: Call, Path(id): Path<String>, headers: HeaderMap, bytes: B
     let (classification, description) = (body.str("classificationId")?, body.str("description")?);
     let (locked, public) = (body.bool("isLocked")?, body.bool("isPublic")?);
     let (announce, read_only) = (body.bool("isAnnouncementOnly")?, body.bool("isReadOnly")?);
+    if store.room(uuid).is_some_and(|r| r.is_locked) && !store.moderates(call.me.uuid, uuid) {
+        // A locked room is moderated: changing it is for moderators (guess from
+        // "locked/moderated"; the cloud's wording is unknown).
+        return Err(ApiError::forbidden("Only moderators may change a locked room."));
+    }
     let r = store.rooms.iter_mut().find(|r| r.uuid == uuid).ok_or_else(ApiError::not_found)?;
     let before = r.clone();
     if !r.direct {
@@ -196,6 +210,10 @@ async fn update(call: Call, Path(id): Path<String>, headers: HeaderMap, bytes: B
     }
     r.is_announcement_only = announce.unwrap_or(r.is_announcement_only);
     r.is_read_only = read_only.unwrap_or(r.is_read_only);
+    if r.is_announcement_only && !r.is_locked {
+        *r = before;
+        return Err(announcement_unlocked());
+    }
     let others_changed = before.title != r.title
         || before.team != r.team
         || before.classification_id != r.classification_id
@@ -204,6 +222,14 @@ async fn update(call: Call, Path(id): Path<String>, headers: HeaderMap, bytes: B
         || before.is_announcement_only != r.is_announcement_only
         || before.is_read_only != r.is_read_only;
     let (was_locked, is_locked) = (before.is_locked, r.is_locked);
+    if is_locked && !was_locked {
+        // The spec: "Set the space as locked/moderated and the creator becomes a moderator"
+        // (no activity of its own is sent for it here: a guess).
+        let creator = r.creator;
+        if let Some(m) = store.memberships.iter_mut().find(|m| m.person == creator && m.room == uuid) {
+            m.is_moderator = true;
+        }
+    }
     let emit = Emitter::new(&call.st, &store, call.me.uuid);
     // A lock change is its own activity (`lock`/`unlock`); any other change, or a PUT that
     // changes nothing, is an `update` (guess: what the cloud sends for a no-op is unknown).
@@ -217,15 +243,21 @@ async fn update(call: Call, Path(id): Path<String>, headers: HeaderMap, bytes: B
     Ok(json_ok(room_json(r, &store, call.me.uuid)))
 }
 
-/// Deletion rule (documented guess): the creator or a moderator may delete a group room;
-/// other members get 403; 1:1 rooms cannot be deleted (403).
+/// Deletion rule: the creator or a moderator deletes a group room (who counts besides
+/// moderators is a guess); any other member is removed from it instead, as the spec says of
+/// "a non moderator"; 1:1 rooms cannot be deleted (403).
 async fn remove(call: Call, Path(id): Path<String>) -> ApiResult<Response> {
     let mut store = call.st.store();
     let uuid = visible_room_uuid(&store, call.me.uuid, &id).ok_or_else(ApiError::not_found)?;
     let r = store.room(uuid).ok_or_else(ApiError::not_found)?;
-    let moderator = store.membership(call.me.uuid, uuid).is_some_and(|m| m.is_moderator);
-    if r.direct || (r.creator != call.me.uuid && !moderator) {
-        return Err(ApiError::forbidden("Only the creator or a moderator may delete this room."));
+    if r.direct {
+        return Err(ApiError::forbidden("A 1:1 room cannot be deleted."));
+    }
+    if r.creator != call.me.uuid && !store.moderates(call.me.uuid, uuid) {
+        let me = call.me.uuid;
+        store.memberships.retain(|m| !(m.person == me && m.room == uuid));
+        Emitter::new(&call.st, &store, me).membership(me, uuid, "leave");
+        return Ok(no_content());
     }
     // Deleting a room removes every member: each gets a `leave` for everyone (guess; the JS
     // SDK has no room-deleted event, and a `leave` maps to memberships:deleted).
