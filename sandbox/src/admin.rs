@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde_json::json;
 
 use crate::body::Body;
@@ -22,6 +22,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/_sandbox/info", get(info))
         .route("/_sandbox/users", post(add_user))
         .route("/_sandbox/faults", post(add_fault).delete(clear_faults))
+        .route("/_sandbox/faults/{id}", delete(remove_fault))
         .route("/_sandbox/requests", get(requests))
         .route("/_sandbox/meetings/{number}/{action}", post(meeting_control))
         .route_layer(middleware::from_fn(loopback_only))
@@ -72,6 +73,11 @@ async fn add_fault(State(st): State<AppState>, bytes: Bytes) -> ApiResult<Respon
     let fault = Fault::from_json(&bytes).map_err(|e| ApiError::bad_request(format!("Invalid fault: {e}.")))?;
     let id = lock(&st.faults).add(fault);
     Ok(json_ok(json!({ "id": id })))
+}
+
+/// Disarms one fault by the id its arming answered; 404 once it is spent or gone.
+async fn remove_fault(State(st): State<AppState>, Path(id): Path<u64>) -> ApiResult<Response> {
+    if lock(&st.faults).remove(id) { Ok(no_content()) } else { Err(ApiError::not_found()) }
 }
 
 async fn clear_faults(State(st): State<AppState>) -> Response {

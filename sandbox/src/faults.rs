@@ -77,6 +77,13 @@ impl Faults {
         self.armed.clear();
     }
 
+    /// Disarms the fault with this id; whether it was still armed.
+    pub fn remove(&mut self, id: u64) -> bool {
+        let before = self.armed.len();
+        self.armed.retain(|(i, _)| *i != id);
+        self.armed.len() != before
+    }
+
     /// The fault that applies to this request, consuming one use of it.
     pub fn take(&mut self, method: &str, path: &str) -> Option<Fault> {
         let pos = self.armed.iter().position(|(_, a)| {

@@ -87,6 +87,19 @@ async fn admin_http_api_controls_users_faults_and_log() {
         .send()
         .await
         .unwrap();
+    // One fault goes by the id its arming answered.
+    let one: Value = c
+        .post(format!("{admin}/faults"))
+        .json(&json!({"path": "/v1/teams", "status": 503, "count": 0}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let one = format!("{admin}/faults/{}", one["id"]);
+    assert_eq!(c.delete(&one).send().await.unwrap().status(), 204);
+    assert_eq!(c.delete(&one).send().await.unwrap().status(), 404);
     assert_eq!(c.delete(format!("{admin}/faults")).send().await.unwrap().status(), 204);
     assert_eq!(call(Method::GET, &format!("{}/rooms", sb.hydra_url()), token, None).await.status(), 200);
     let bad = c.post(format!("{admin}/faults")).json(&json!({"status": 500})).send().await.unwrap();
