@@ -26,14 +26,20 @@ function webexError(code, message) {
 
 // The official SDK takes the object itself where an id is expected (`rooms.remove(room)`,
 // `memberships.update({...membership, isModerator: true})`): an object without the id param
-// but with an `id` is such a resource; its `id` is the id param, and of the rest only the
-// members the operation takes are sent.
+// but with an `id` is such a resource; its `id` is the id param, the resource's own fields
+// the operation does not take are left out, and anything else is sent, so a misspelt member
+// is still refused by name.
 function resourceParams(op, params) {
   if (!op.idParam || !params || typeof params !== 'object' || Array.isArray(params)) return params;
   if (op.idParam in params || typeof params.id !== 'string') return params;
+  const takes = new Set(Object.keys((op.params && op.params.properties) || {}));
+  // The resource's fields: what its namespace's `get` answers (a delete answers nothing).
+  const get = OPERATIONS.find((o) => o.name === `${op.name.slice(0, op.name.indexOf('.'))}.get`);
+  const fieldsOf = (o) => Object.keys((o && o.result && o.result.properties) || {});
+  const resourceFields = new Set(['id', ...fieldsOf(op), ...fieldsOf(get)]);
   const out = {[op.idParam]: params.id};
-  for (const member of Object.keys((op.params && op.params.properties) || {})) {
-    if (member !== op.idParam && params[member] !== undefined) out[member] = params[member];
+  for (const [member, value] of Object.entries(params)) {
+    if (value !== undefined && (takes.has(member) || !resourceFields.has(member))) out[member] = value;
   }
   return out;
 }
@@ -203,6 +209,7 @@ class Webex extends EventEmitter {
     // and meetings joined (their events and media come unasked).
     Object.defineProperty(this, '_listeningTo', {value: new Set()});
     Object.defineProperty(this, '_inMeetings', {value: new Set()});
+    Object.defineProperty(this, '_endedMeetings', {value: new Set()});
     Object.defineProperty(this, '_callsInFlight', {value: 0, writable: true});
     Object.defineProperty(this, '_heldDropped', {value: 0, writable: true});
     const onEvent = eventCallback(new WeakRef(this));
@@ -318,7 +325,10 @@ class Webex extends EventEmitter {
     if (verb === 'listen' || op.name === 'mercury.connect') this._listeningTo.add(nsName);
     else if (verb === 'stopListening') this._listeningTo.delete(nsName);
     else if (op.name === 'mercury.disconnect') this._listeningTo.clear(); // the socket is gone for all
-    else if (op.name === 'meetings.join') this._inMeetings.add(meetingId);
+    else if (op.name === 'meetings.join') {
+      // The meeting may have ended (or removed us) before this join's answer was handled.
+      if (!this._endedMeetings.delete(meetingId)) this._inMeetings.add(meetingId);
+    }
     else if (op.name === 'meetings.leave' || op.name === 'meetings.end') this._inMeetings.delete(meetingId);
     else return;
     this._keepAlive();
@@ -355,8 +365,14 @@ class Webex extends EventEmitter {
       // The engine stops reconnecting: nothing more will come over the socket.
       this._listeningTo.clear();
       this._keepAlive();
-    } else if ((type === 'meeting:ended' || type === 'meeting:self:left') && data && this._inMeetings.delete(data.meetingId)) {
-      this._keepAlive();
+    } else if ((type === 'meeting:ended' || type === 'meeting:self:left') && data) {
+      if (this._inMeetings.delete(data.meetingId)) this._keepAlive();
+      else if (this._callsInFlight > 0) {
+        // A join in flight may answer after this event: it must not keep the process alive
+        // then. Remembered only while calls run, and only a few.
+        this._endedMeetings.add(data.meetingId);
+        if (this._endedMeetings.size > 64) this._endedMeetings.delete(this._endedMeetings.values().next().value);
+      }
     }
     // Events wait until a handler for them is attached; one that waited is delivered before
     // a newer one of its kind (even when a handler of an older one throws).

@@ -276,13 +276,13 @@ test('an audio handler never keeps the process alive', () => {
         clearInterval(timer);
         timer = undefined;
         console.log('heard', frame.frames);
-        Promise.all([alice.meetings.leave(a.id), bob.meetings.leave(b.id)]);
+        Promise.all([alice.meetings.leave(a.id), bob.meetings.leave(b.id)]).catch((e) => console.error('leave failed:', e.message));
       });
       await bob.meetings.join({meetingId: b.id, audio: {send: true, receive: true}});
       timer = setInterval(() => alice.meetings.sendAudio(a.id, new Int16Array(960)), 20);
     })();`;
   const run = spawnSync(process.execPath, ['-e', script], {cwd: path.join(__dirname, '..'), encoding: 'utf8', timeout: 120000});
-  assert.equal(run.error, undefined, `the process did not exit by itself: ${run.error}`);
+  assert.equal(run.error, undefined, `the process did not exit by itself: ${run.error} (stderr: ${run.stderr})`);
   assert.equal(run.status, 0, run.stderr);
-  assert.equal(run.stdout, 'heard 960\n');
+  assert.equal(run.stdout, 'heard 960\n', run.stderr);
 });

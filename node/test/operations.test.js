@@ -166,6 +166,9 @@ test("the official SDK's resource objects where an id is expected", async (t) =>
   assert.equal(updated.isModerator, true);
   await webex.rooms.remove(room);
   assert.equal((await rejection(webex.rooms.get(room.id))).code, 'NOT_FOUND');
-  // Explicit params stay strict: an unknown member next to the id param is still refused.
+  // Explicit params stay strict: an unknown member next to the id param is still refused,
+  // and so is a misspelt member next to a resource's id.
   assert.equal((await rejection(webex.rooms.get({roomId: room.id, title: 'x'}))).code, 'INVALID_ARGUMENT');
+  const misspelt = await rejection(webex.memberships.update({...membership, isModerater: true}));
+  assert.match(misspelt.message, /unknown field `isModerater`/);
 });

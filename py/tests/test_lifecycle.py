@@ -122,6 +122,19 @@ def test_an_awaited_call_keeps_its_client_alive(config: Dict[str, Any]) -> None:
     asyncio.run(main())
 
 
+def test_a_cancelled_call_no_longer_keeps_its_client(config: Dict[str, Any]) -> None:
+    async def main() -> None:
+        client = AsyncWebex(config)
+        call = client.people.me()
+        assert webex_native._client._BUSY, "a call in flight keeps its client"
+        call.cancel()  # as a timeout does; the outcome will never be waited for
+        await asyncio.sleep(0)  # one turn: the future's done callbacks run
+        assert webex_native._client._BUSY == set()
+        await client.close()
+
+    asyncio.run(main())
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors in /proc")
 def test_forgotten_async_clients_release_their_wake_up_sockets(config: Dict[str, Any]) -> None:
     def descriptors() -> int:

@@ -134,3 +134,32 @@ def test_a_handler_attached_during_a_dispatch_gets_held_events_first() -> None:
     delivery.join(NET)
     attach.join(NET)
     assert order == [0, 1, 2], "the held events before the newer one, whichever thread ran first"
+
+
+def test_an_event_given_back_goes_to_the_next_waiter_first() -> None:
+    # The first waiter takes the event, then stops waiting (interrupted): the second, already
+    # waiting, gets it, and it is not held for a later one as well.
+    router = _Router(_call_sync_handler)
+    first: List[Optional[Event]] = []
+    with pytest.raises(KeyboardInterrupt):
+        with router.waiting("x", first.append, first):
+            second = _waiter(router, "x")
+            router.dispatch(_batch("x", 1))
+            assert [e.data.n for e in first if e] == [1]
+            raise KeyboardInterrupt
+    assert [e.data.n for e in second if e] == [1], "handed to the next waiter"
+    assert _waiter(router, "x") == [], "and not held as well"
+
+
+def test_an_event_a_handler_had_is_not_held_again_when_given_back() -> None:
+    router = _Router(_call_sync_handler)
+    handled: List[int] = []
+    router.add_handler("x", lambda e: handled.append(e.data.n))
+    first: List[Optional[Event]] = []
+    with pytest.raises(KeyboardInterrupt):
+        with router.waiting("x", first.append, first):
+            router.dispatch(_batch("x", 1))
+            raise KeyboardInterrupt
+    assert handled == [1]
+    router.remove_handler("x", None)
+    assert _waiter(router, "x") == [], "the handler had it: not replayed"

@@ -39,6 +39,11 @@ def test_client_keywords_merge_into_the_config_document() -> None:
             assert bot.people.me().displayName
             assert bot.config.get()["http"]["timeoutMs"] == 5000
         assert "timeoutMs" not in config["http"]
+        # Except credentials: another user's token replaces the document's, refresh token and all.
+        with_refresh = {**config, "credentials": {**config["credentials"], "refresh_token": "r" * 40}}
+        with Webex(with_refresh, credentials={"access_token": sb.token(ALICE)}) as alice:
+            assert alice.people.me().emails[0] == ALICE
+            assert alice.config.get()["credentials"]["refresh_token"] is None
 
 
 def test_without_the_ca_the_server_is_refused_by_name() -> None:

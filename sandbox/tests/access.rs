@@ -152,6 +152,13 @@ async fn a_locked_room_is_moderated_and_announcement_mode_needs_the_lock() {
     assert_eq!((s, m["isModerator"].as_bool()), (200, Some(true)));
     let (s, _) = json(Method::POST, &format!("{h}/messages"), &bob.token, Some(post)).await;
     assert_eq!(s, 200);
+    // Unlocking with the whole room sent back (announcement flag included) ends announcement
+    // mode rather than failing; turning it on unlocked is what is refused.
+    let unlock = json!({"title": "news", "isLocked": false, "isAnnouncementOnly": true});
+    let (s, r) = json(Method::PUT, &format!("{h}/rooms/{rid}"), &alice.token, Some(unlock)).await;
+    assert_eq!((s, r["isAnnouncementOnly"].as_bool()), (200, Some(false)), "{r}");
+    let again = json!({"title": "news", "isAnnouncementOnly": true});
+    assert_error(call(Method::PUT, &format!("{h}/rooms/{rid}"), &alice.token, Some(again)).await, 400).await;
 }
 
 #[tokio::test]

@@ -72,6 +72,8 @@ fn decode<P: DeserializeOwned>(op: &str, params: Value) -> Result<P> {
 /// in the wrong member may be a token (`credentials.set` with the token as `expires_in`), and
 /// errors go to logs and crash reports. The path and the expected type say what to fix.
 fn without_strings(message: &str) -> String {
+    let message = without_variant(message);
+    let message = message.as_str();
     const QUOTED: &str = "string \"";
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
@@ -232,6 +234,19 @@ fn page_answer(items: &str, next: Option<String>) -> Answer {
     Answer::text(out)
 }
 
+/// serde's ``unknown variant `value`, expected ...`` without a value long enough to be a
+/// secret (a codec's `AV1` stays, to say what was wrong; a token in the wrong member goes).
+fn without_variant(message: &str) -> String {
+    const VARIANT: &str = "unknown variant `";
+    let Some(start) = message.find(VARIANT) else { return message.to_owned() };
+    let value = &message[start + VARIANT.len()..];
+    let Some(end) = value.find('`') else { return message[..start].to_owned() + "unknown variant" };
+    if end <= 16 {
+        return message.to_owned();
+    }
+    format!("{}unknown variant{}", &message[..start], &value[end + 1..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::{page_answer, without_strings};
@@ -249,6 +264,14 @@ mod tests {
         );
         assert_eq!(without_strings("unknown field `roomid`"), "unknown field `roomid`");
         assert_eq!(without_strings(r#"cut: string "abc"#), "cut: a string");
+        assert_eq!(
+            without_strings("unknown variant `eyJhbGciOiJIUzI1NiJ9.e30.sig`, expected `VP8` or `H264`"),
+            "unknown variant, expected `VP8` or `H264`"
+        );
+        assert_eq!(
+            without_strings("unknown variant `AV1`, expected `VP8` or `H264`"),
+            "unknown variant `AV1`, expected `VP8` or `H264`"
+        );
     }
 
     #[test]

@@ -184,9 +184,10 @@ fn validate(v: &Value, prefix: &str, attrs: &[Attribute], warnings: &mut Vec<Str
                 return Err(Error::invalid(format!("{path}: expected an object, got {}", describe(value))));
             }
             validate(value, &path, attrs, warnings)?;
-        } else if prefix == "credentials" || prefix.starts_with("credentials.") {
+        } else if (prefix == "credentials" || prefix.starts_with("credentials.")) && !closest(&path, attrs).is_empty() {
             // A misspelt credential leaves the client without its token (or, with
             // WEBEX_ACCESS_TOKEN set, quietly acting as someone else): refused, not warned.
+            // Other extra members (a token response's `refresh_token_expires_in`) are warned.
             return Err(Error::invalid(format!(
                 "{path}: unknown credentials key{}; the keys are those of credentials.* in the attribute reference",
                 closest(&path, attrs)
@@ -247,9 +248,13 @@ fn redact_userinfo(v: &mut Value, any_text: bool) {
 /// when it has none. Sliced rather than parsed: in a malformed URL (no scheme) whatever comes
 /// before an `@` is taken for userinfo too.
 fn without_userinfo(text: &str) -> Option<String> {
-    let start = text.find("://").map_or(0, |i| i + 3);
-    let authority_end = text[start..].find(['/', '?', '#']).map_or(text.len(), |i| start + i);
-    let at = text[start..authority_end].rfind('@')? + start;
+    // Up to the last `@`, not the first `/`, `?` or `#`: a password that holds one
+    // (unescaped, so the URL is refused and quoted) must not show. From the scheme's `://`,
+    // or the start of the word the `@` ends.
+    let at = text.rfind('@')?;
+    let scheme = text[..at].find("://").map(|i| i + 3);
+    let word = text[..at].rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    let start = scheme.map_or(word, |s| s.max(word));
     Some(format!("{}<redacted>{}", &text[..start], &text[at..]))
 }
 

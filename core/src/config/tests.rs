@@ -165,6 +165,14 @@ fn an_unknown_credentials_key_is_refused_without_its_value() {
 }
 
 #[test]
+fn a_token_response_passed_whole_is_taken() {
+    // The OAuth token response's extra member is no misspelling: warned, not refused, and
+    // redacted as every credentials member but the public ones.
+    let cfg = parse(json!({"credentials": {"access_token": "secret-a", "refresh_token_expires_in": 7776000}})).unwrap();
+    assert!(cfg.warnings().iter().any(|w| w.starts_with("credentials.refresh_token_expires_in: unknown config key")));
+}
+
+#[test]
 fn redacted_shows_no_secret_anywhere() {
     let cfg = parse(json!({
         "credentials": {"access_token": "secret-a", "refresh_token": "secret-r", "client_secret": "secret-c",
@@ -179,6 +187,8 @@ fn redacted_shows_no_secret_anywhere() {
     assert_eq!(cfg.redacted()["defaultMercuryOptions"]["proxy"], "http://<redacted>@proxy.example:3128");
     let err = parse(json!({"defaultMercuryOptions": {"proxy": "not a url user:secret-q@"}})).unwrap_err();
     assert!(!err.message.contains("secret-q"), "{}", err.message);
+    let err = parse(json!({"defaultMercuryOptions": {"proxy": "http://bob:secret#s/x@proxy:3128"}})).unwrap_err();
+    assert!(!err.message.contains("secret"), "{}", err.message);
 }
 
 #[test]

@@ -71,8 +71,11 @@ def _config_json(config: Config, overrides: Mapping[str, Any]) -> Tuple[str, Lis
     if not isinstance(doc, dict):
         raise error_class("INVALID_ARGUMENT")("config must be a JSON object")
     # Keywords merge into the document as `Sandbox.config(**overrides)` does: `http={...}` next
-    # to a config with `http.caCertificates` keeps the CA.
-    doc = merged(doc, overrides)
+    # to a config with `http.caCertificates` keeps the CA. Except `credentials`, which replace:
+    # another user's token must not inherit the document's refresh token.
+    doc = merged(doc, {k: v for k, v in overrides.items() if k != "credentials"})
+    if "credentials" in overrides:
+        doc["credentials"] = overrides["credentials"]
     # Unless asked otherwise, the engine logs as verbosely as the `webex_native` logger listens.
     logger = doc.get("logger")
     if "WEBEX_LOG_LEVEL" not in os.environ and (logger is None or (isinstance(logger, dict) and "level" not in logger)):
@@ -203,9 +206,19 @@ class _Router:
             with self._lock:
                 self._waiters = [(p, t) for (p, t) in self._waiters if t is not take]
                 if got and got[0] is not None:
-                    self._held.insert(0, got[0])
+                    self._give_back(got[0])
             raise
         self.remove_waiter(take)
+
+    def _give_back(self, event: Event) -> None:
+        """An event a stopped waiter had taken: to the next waiter for it, else held first,
+        unless a handler or stream had it (as they did when it came), so none gets it twice."""
+        waiter = next(((p, t) for (p, t) in self._waiters if _matches(p, event.type)), None)
+        if waiter is not None:
+            self._waiters.remove(waiter)
+            waiter[1](event)
+        elif not any(_matches(p, event.type) for (p, _) in self._handlers) and not self._live_streams():
+            self._held.insert(0, event)
 
     def add_stream(self, stream: "_Stream") -> None:
         with self._lock:
@@ -787,11 +800,19 @@ class _LoopCalls:
         self._forget = weakref.finalize(self, _stop_watching, loop, self.fileno)
 
     def add(self, call_id: int, future: "asyncio.Future[Any]", raw: bool, owner: "AsyncWebex") -> None:
-        """A call in flight; its client stays alive until the last one is settled."""
+        """A call in flight; its client stays alive until the last one is settled, or its
+        future is done otherwise (cancelled: a timeout, or the loop's tasks cancelled as it
+        closes), which also lets the client go."""
         self.pending[call_id] = (future, raw)
+        future.add_done_callback(lambda _: self.forget(call_id))
         if self.owner is None:
             self.owner = owner
             _BUSY.add(self)
+
+    def forget(self, call_id: int) -> None:
+        """A call whose future is done: nothing waits for its outcome any more."""
+        self.pending.pop(call_id, None)
+        self._idle()
 
     def _idle(self) -> None:
         if not self.pending and self.owner is not None:
@@ -819,6 +840,10 @@ class _LoopCalls:
     def detach(self) -> None:
         """After the client closed (every outcome queued): settle them and stop watching."""
         self._forget.detach()
+        if self.loop.is_closed():
+            # Nothing will settle what is pending: the client is no longer kept for it.
+            self.pending.clear()
+            self._idle()
         if self.fileno is None or self.loop.is_closed():
             return
         fileno, self.fileno = self.fileno, None

@@ -211,8 +211,14 @@ async fn update(call: Call, Path(id): Path<String>, headers: HeaderMap, bytes: B
     r.is_announcement_only = announce.unwrap_or(r.is_announcement_only);
     r.is_read_only = read_only.unwrap_or(r.is_read_only);
     if r.is_announcement_only && !r.is_locked {
-        *r = before;
-        return Err(announcement_unlocked());
+        if !before.is_announcement_only {
+            // Turning announcement mode on in an unlocked room: refused, as the spec says.
+            *r = before;
+            return Err(announcement_unlocked());
+        }
+        // Unlocking a room in announcement mode ends it (a guess): SDKs send the whole room
+        // back, announcement flag included, when they only mean to unlock.
+        r.is_announcement_only = false;
     }
     let others_changed = before.title != r.title
         || before.team != r.team
@@ -223,10 +229,11 @@ async fn update(call: Call, Path(id): Path<String>, headers: HeaderMap, bytes: B
         || before.is_read_only != r.is_read_only;
     let (was_locked, is_locked) = (before.is_locked, r.is_locked);
     if is_locked && !was_locked {
-        // The spec: "Set the space as locked/moderated and the creator becomes a moderator"
-        // (no activity of its own is sent for it here: a guess).
-        let creator = r.creator;
-        if let Some(m) = store.memberships.iter_mut().find(|m| m.person == creator && m.room == uuid) {
+        // The spec: "Set the space as locked/moderated and the creator becomes a moderator";
+        // so does whoever locked it, lest a room locked after its creator left has none
+        // (a guess; no activity of its own is sent for it here, also a guess).
+        let (creator, me) = (r.creator, call.me.uuid);
+        for m in store.memberships.iter_mut().filter(|m| m.room == uuid && (m.person == creator || m.person == me)) {
             m.is_moderator = true;
         }
     }
