@@ -51,15 +51,8 @@ async fn admin_http_api_controls_users_faults_and_log() {
     assert_eq!(info["hydra"], sb.hydra_url().as_str());
     assert_eq!(info["users"].as_array().unwrap().len(), 3);
 
-    let u: Value = c
-        .post(format!("{admin}/users"))
-        .json(&json!({"email": "carol@example.com", "displayName": "Carol"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let u =
+        admin_post(&c, format!("{admin}/users"), json!({"email": "carol@example.com", "displayName": "Carol"})).await;
     let token = u["token"].as_str().unwrap();
     let parts: Vec<&str> = token.split('_').collect();
     assert_eq!(parts.len(), 3);
@@ -69,15 +62,8 @@ async fn admin_http_api_controls_users_faults_and_log() {
     assert_eq!(me["displayName"], "Carol");
     assert_eq!(me["id"], u["personId"]);
 
-    let f: Value = c
-        .post(format!("{admin}/faults"))
-        .json(&json!({"path": "/v1/rooms", "status": 500, "body": "boom"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let f =
+        admin_post(&c, format!("{admin}/faults"), json!({"path": "/v1/rooms", "status": 500, "body": "boom"})).await;
     assert!(f["id"].is_u64());
     let res = call(Method::GET, &format!("{}/rooms", sb.hydra_url()), token, None).await;
     assert_eq!(res.status(), 500);
@@ -88,15 +74,7 @@ async fn admin_http_api_controls_users_faults_and_log() {
         .await
         .unwrap();
     // One fault goes by the id its arming answered.
-    let one: Value = c
-        .post(format!("{admin}/faults"))
-        .json(&json!({"path": "/v1/teams", "status": 503, "count": 0}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one = admin_post(&c, format!("{admin}/faults"), json!({"path": "/v1/teams", "status": 503, "count": 0})).await;
     let one = format!("{admin}/faults/{}", one["id"]);
     assert_eq!(c.delete(&one).send().await.unwrap().status(), 204);
     assert_eq!(c.delete(&one).send().await.unwrap().status(), 404);
@@ -125,4 +103,9 @@ async fn admin_http_api_controls_users_faults_and_log() {
     assert_eq!(call(Method::GET, &format!("{}/catalog", sb.u2c_url()), token, None).await.status(), 200);
     assert_eq!(c.get(format!("{}/catalog", sb.u2c_url())).send().await.unwrap().status(), 401);
     sb.stop().await;
+}
+
+/// POSTs `body` to an admin route and reads the JSON answer.
+async fn admin_post(c: &reqwest::Client, url: String, body: Value) -> Value {
+    c.post(url).json(&body).send().await.unwrap().json().await.unwrap()
 }
