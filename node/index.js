@@ -309,6 +309,9 @@ class Webex extends EventEmitter {
       (text) => (done(), this._track(op, params), JSON.parse(text)),
       (err) => {
         done();
+        // Leaving says the app wants out even when the cloud did not answer: a meeting the
+        // leave failed for must not keep the process alive forever.
+        if (op.name === 'meetings.leave' || op.name === 'meetings.end') this._track(op, params);
         const frames = site.stack.indexOf('\n');
         if (err instanceof Error && frames >= 0) err.stack = `${err.name}: ${err.message}${site.stack.slice(frames)}`;
         throw err;

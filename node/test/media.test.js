@@ -264,6 +264,7 @@ test('an audio handler never keeps the process alive', () => {
     const Webex = require('.');
     (async () => {
       const sb = await Webex.Sandbox.start();
+      globalThis.sandbox = sb; // kept: a sandbox nobody references is stopped by its finalizer
       const alice = Webex.init(sb.config('${ALICE}'));
       const bob = Webex.init(sb.config('${BOB}'));
       const {meetingNumber} = await alice.scheduledMeetings.create({title: 't', start: '2030-01-01T10:00:00Z', end: '2030-01-01T10:30:00Z'});
