@@ -368,6 +368,26 @@ fn close_from_another_runtimes_thread_waits_for_every_callback() {
 }
 
 #[test]
+fn leaving_when_the_cloud_is_gone_fails_instead_of_waiting_for_a_socket() {
+    let (rt, sb) = started_sandbox();
+    let alice = Harness::new(&sb, ALICE);
+    let meeting = alice.call(
+        "scheduledMeetings.create",
+        json!({"title": "Outage", "start": "2030-01-01T10:00:00Z", "end": "2030-01-01T11:00:00Z"}),
+    );
+    let number = meeting["meetingNumber"].as_str().unwrap();
+    let m = alice.call("meetings.create", json!({"destination": number}))["id"].as_str().unwrap().to_owned();
+    alice.call("meetings.join", json!({"meetingId": m}));
+    rt.block_on(sb.stop());
+    // The leave used to connect the event socket first, which with the cloud gone never
+    // ended. It must fail as a request to a vanished server does. The bound is a hang guard.
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || tx.send(alice.try_call("meetings.leave", json!({"meetingId": m}))));
+    let left = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("meetings.leave returned");
+    assert_eq!(left.unwrap_err().code, ErrorCode::Network);
+}
+
+#[test]
 fn audio_frames_cross_the_boundary() {
     let (_rt, sb) = started_sandbox();
     let alice = Harness::new(&sb, ALICE);

@@ -216,6 +216,15 @@ async fn device_url(c: &Client) -> Result<String> {
     c.devices().current().await.map(|d| d.url).ok_or_else(|| Error::internal("connected without a device"))
 }
 
+/// The device a joined client already has, for leaving: with the cloud gone, connecting the
+/// socket first (as joining must) waited forever and the leave never returned.
+async fn joined_device_url(c: &Client) -> Result<String> {
+    match c.devices().current().await {
+        Some(device) => Ok(device.url),
+        None => device_url(c).await,
+    }
+}
+
 /// The meeting rows of the operation table.
 pub(crate) fn operations() -> Vec<crate::boundary::Operation> {
     use crate::boundary::operation::{call, call_id};
@@ -241,7 +250,7 @@ pub(crate) fn operations() -> Vec<crate::boundary::Operation> {
         ),
         call_id("meetings.leave", "meetingId", "Leave the meeting.", |c, id, _: NoParams| async move {
             let meeting = c.meetings().get(&id)?;
-            meeting.leave(&device_url(&c).await?).await
+            meeting.leave(&joined_device_url(&c).await?).await
         }),
         call_id(
             "meetings.end",
