@@ -141,6 +141,26 @@ test('a joined meeting keeps the process alive until it ends', async (t) => {
   assert.equal(out, 'joined\nended\n');
 });
 
+test('a meeting whose leave fails does not keep the process alive', () => {
+  // The cloud is gone when the child leaves: the leave fails (it used to wait forever for
+  // the event socket), and the meeting must not hold the process.
+  const script = `
+    const Webex = require('.');
+    (async () => {
+      const sb = await Webex.Sandbox.start();
+      const webex = Webex.init(sb.config());
+      const {meetingNumber} = await webex.scheduledMeetings.create({title: 't', start: '2030-01-01T10:00:00Z', end: '2030-01-01T10:30:00Z'});
+      const m = await webex.meetings.create({destination: meetingNumber});
+      await webex.meetings.join({meetingId: m.id});
+      await sb.stop();
+      await webex.meetings.leave(m.id).catch((e) => console.log('leave failed:', e.code));
+    })();`;
+  const run = runNode([], script);
+  assert.equal(run.error, undefined, `the process did not exit by itself: ${run.error}`);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, 'leave failed: NETWORK\n');
+});
+
 test('the ES module entry point', () => {
   const run = spawnSync(
     process.execPath,
