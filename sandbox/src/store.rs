@@ -290,6 +290,11 @@ impl Store {
         self.memberships.push(Membership { person, room, is_moderator, is_room_hidden: false, created: now_ms() });
     }
 
+    /// Removes `person` from `room` (no-op when not a member).
+    pub fn remove_membership(&mut self, person: Uuid, room: Uuid) {
+        self.memberships.retain(|m| !(m.person == person && m.room == room));
+    }
+
     /// Creates a room with `creator` as its first member.
     pub fn create_room(&mut self, room: Room, creator_is_moderator: bool) -> Uuid {
         let (uuid, creator) = (room.uuid, room.creator);

@@ -184,19 +184,21 @@ fn validate(v: &Value, prefix: &str, attrs: &[Attribute], warnings: &mut Vec<Str
                 return Err(Error::invalid(format!("{path}: expected an object, got {}", describe(value))));
             }
             validate(value, &path, attrs, warnings)?;
-        } else if (prefix == "credentials" || prefix.starts_with("credentials.")) && !closest(&path, attrs).is_empty() {
-            // A misspelt credential leaves the client without its token (or, with
-            // WEBEX_ACCESS_TOKEN set, quietly acting as someone else): refused, not warned.
-            // Other extra members (a token response's `refresh_token_expires_in`) are warned.
-            return Err(Error::invalid(format!(
-                "{path}: unknown credentials key{}; the keys are those of credentials.* in the attribute reference",
-                closest(&path, attrs)
-            )));
-        } else if !prefix.starts_with("defaultMercuryOptions") {
-            warnings.push(format!(
-                "{path}: unknown config key, ignored{} (check the spelling against the attribute reference)",
-                closest(&path, attrs)
-            ));
+        } else {
+            let near = closest(&path, attrs);
+            if (prefix == "credentials" || prefix.starts_with("credentials.")) && !near.is_empty() {
+                // A misspelt credential leaves the client without its token (or, with
+                // WEBEX_ACCESS_TOKEN set, quietly acting as someone else): refused, not warned.
+                // Other extra members (a token response's `refresh_token_expires_in`) are warned.
+                return Err(Error::invalid(format!(
+                    "{path}: unknown credentials key{near}; the keys are those of credentials.* in the attribute reference"
+                )));
+            }
+            if !prefix.starts_with("defaultMercuryOptions") {
+                warnings.push(format!(
+                    "{path}: unknown config key, ignored{near} (check the spelling against the attribute reference)"
+                ));
+            }
         }
     }
     Ok(())

@@ -844,7 +844,8 @@ class _LoopCalls:
             # Nothing will settle what is pending: the client is no longer kept for it.
             self.pending.clear()
             self._idle()
-        if self.fileno is None or self.loop.is_closed():
+            return
+        if self.fileno is None:
             return
         fileno, self.fileno = self.fileno, None
 

@@ -180,7 +180,7 @@ async fn remove(call: Call, Path(id): Path<String>) -> ApiResult<Response> {
         // (guess, as for adding them).
         return Err(ApiError::forbidden("Only moderators may remove people from a locked room."));
     }
-    store.memberships.retain(|m| !(m.person == person && m.room == room));
+    store.remove_membership(person, room);
     Emitter::new(&call.st, &store, call.me.uuid).membership(person, room, "leave");
     Ok(no_content())
 }

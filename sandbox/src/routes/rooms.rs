@@ -262,7 +262,7 @@ async fn remove(call: Call, Path(id): Path<String>) -> ApiResult<Response> {
     }
     if r.creator != call.me.uuid && !store.moderates(call.me.uuid, uuid) {
         let me = call.me.uuid;
-        store.memberships.retain(|m| !(m.person == me && m.room == uuid));
+        store.remove_membership(me, uuid);
         Emitter::new(&call.st, &store, me).membership(me, uuid, "leave");
         return Ok(no_content());
     }
